@@ -1,0 +1,76 @@
+// Meetings, engagement and adherence: the first two steps of the cascade. Disengagement
+// becomes likely below a minimal relationship threshold; adherence needs a stronger
+// relationship than engagement (seed paper, "Theoretical concepts and models").
+
+#include "models/components.hpp"
+
+namespace models {
+
+void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
+    const auto& p = x.p;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        const auto post = static_cast<std::size_t>(p.clinician[i]);
+        p.events[i] = 0;
+        p.contact[i] = 0;
+        p.dialog_session[i] = 0;
+        p.step_bed_days[i] = 0;
+        p.arm[i] = x.c.dialog_trained[post];
+        const double u = w.rng.uniform(static_cast<std::uint32_t>(i), streams::CONTACT, w.step);
+        if (p.inpatient[i] || !p.engaged[i]) continue;
+        if (u < x.p_meet[post]) {
+            p.contact[i] = 1;
+            ++p.n_contacts[i];
+            p.cost[i] += static_cast<float>(x.cfg.costs.contact);
+        }
+    }
+}
+
+void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
+    const auto& p = x.p;
+    const auto& e = x.cfg.engagement;
+    const double years = w.step * w.step_days / DAYS_PER_YEAR;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        const double u = w.rng.uniform(static_cast<std::uint32_t>(i), streams::ENGAGEMENT, w.step);
+        if (p.inpatient[i]) continue;
+        if (p.engaged[i]) {
+            const double star = x.d.star_p[i];
+            double rr = 1.0;
+            if (p.age[i] + years < 30.0) rr *= e.rel_young;
+            if (p.male[i]) rr *= e.rel_male;
+            if (static_cast<long long>(w.step) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
+            rr *= 1.0 - e.family_protection * x.support(i);
+            const double p_week = std::min(1.0, e.p_week_max * logistic((e.threshold - star) / e.width) * rr);
+            if (u < over_weeks(p_week, x.k.weeks)) {
+                p.engaged[i] = 0;
+                ++p.n_disengagements[i];
+                p.events[i] |= event::DISENGAGE;
+            }
+        } else {
+            const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
+            if (u < over_weeks(std::min(1.0, e.p_reengage_week * cap), x.k.weeks)) {
+                p.engaged[i] = 1;
+                p.events[i] |= event::REENGAGE;
+            }
+        }
+    }
+}
+
+double adherence_target(const Ctx& x, std::size_t i) {
+    const auto& a = x.cfg.adherence;
+    if (x.p.inpatient[i]) return a.inpatient_level;
+    if (!x.p.engaged[i]) return a.disengaged_level;
+    const double family = x.p.family[i] >= 0 ? a.family_effect * (x.support(i) - 0.5) : 0.0;
+    return a.floor + (a.ceiling - a.floor) * logistic(a.slope * (x.d.star_p[i] - a.threshold) + family + x.p.insight[i]);
+}
+
+void adherence_step(Ctx& x, sim::World& w, const sim::Block& b) {
+    const auto& p = x.p;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::ADHERENCE, w.step);
+        const double noise = g.normal();
+        const double target = adherence_target(x, i);
+        p.adherence[i] = clampf(p.adherence[i] + x.k.r_adherence * (target - p.adherence[i]) + x.k.sd_adherence * noise, 0, 1);
+    }
+}
+
+}  // namespace models

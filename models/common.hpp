@@ -1,0 +1,66 @@
+#pragma once
+// Small numerical helpers shared by the model components.
+
+#include "sim/rng.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace models {
+
+/// Days in a year, for converting annual rates and horizons to steps.
+inline constexpr double DAYS_PER_YEAR = 365.25;
+
+inline float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
+inline double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double logit(double p) { return std::log(p / (1.0 - p)); }
+
+/// Hazard (per day) of an event with probability @p p within @p days.
+inline double hazard_per_day(double p, double days) { return -std::log1p(-p) / days; }
+/// Probability of at least one event in @p days at hazard @p h per day.
+inline double prob_in(double h, double days) { return -std::expm1(-h * days); }
+/// Probability per step of an event whose probability per year is @p p_year.
+inline double per_step(double p_year, double step_days) {
+    return prob_in(hazard_per_day(p_year, DAYS_PER_YEAR), step_days);
+}
+/// Fraction left after @p days of exponential decay with half-life @p half_life_days.
+inline double decay(double days, double half_life_days) { return std::exp2(-days / half_life_days); }
+
+/// Probability over @p weeks of an event with probability @p p_week per week.
+inline double over_weeks(double p_week, double weeks) {
+    return weeks == 1.0 ? p_week : 1.0 - std::pow(1.0 - p_week, weeks);
+}
+
+/// Whole steps in @p years (rounded).
+inline int steps_in_years(double years, double step_days) {
+    return static_cast<int>(std::lround(years * DAYS_PER_YEAR / step_days));
+}
+
+/// The model's named random streams: one per decision, so adding a rule never changes the
+/// draws of the others, and two arms share every draw they do not change.
+namespace streams {
+inline constexpr sim::StreamId STRUCTURE = sim::stream("structure.allocation");
+inline constexpr sim::StreamId PATIENT_TRAITS = sim::stream("patient.traits");
+inline constexpr sim::StreamId FAMILY_TRAITS = sim::stream("family.traits");
+inline constexpr sim::StreamId FAMILY_INTERVENTION = sim::stream("family.intervention");
+inline constexpr sim::StreamId CLINICIAN_TRAITS = sim::stream("clinician.traits");
+inline constexpr sim::StreamId CLINICIAN_TURNOVER = sim::stream("clinician.turnover");
+inline constexpr sim::StreamId SKILLS_TRAINING = sim::stream("clinician.skills_training");
+inline constexpr sim::StreamId DYAD_PAIRING = sim::stream("dyad.pairing");
+inline constexpr sim::StreamId RELATIONSHIP = sim::stream("dyad.relationship");
+inline constexpr sim::StreamId CONTACT = sim::stream("patient.contact");
+inline constexpr sim::StreamId ENGAGEMENT = sim::stream("patient.engagement");
+inline constexpr sim::StreamId ADHERENCE = sim::stream("patient.adherence");
+inline constexpr sim::StreamId RELAPSE = sim::stream("patient.relapse");
+inline constexpr sim::StreamId ADMISSION = sim::stream("patient.admission");
+inline constexpr sim::StreamId SYMPTOMS = sim::stream("patient.symptoms");
+inline constexpr sim::StreamId NEEDS = sim::stream("patient.needs");
+inline constexpr sim::StreamId QOL = sim::stream("patient.qol");
+inline constexpr sim::StreamId QOL_SHOCK = sim::stream("patient.qol_shock");
+inline constexpr sim::StreamId DIALOG_WAVES = sim::stream("dialog.wave_order");
+inline constexpr sim::StreamId DIALOG_UPTAKE = sim::stream("dialog.uptake");
+inline constexpr sim::StreamId DIALOG_SESSION = sim::stream("dialog.session");
+inline constexpr sim::StreamId DIALOG_ACTIONS = sim::stream("dialog.actions");
+}  // namespace streams
+
+}  // namespace models

@@ -1,0 +1,81 @@
+#pragma once
+// The model's rules. Each patient rule runs on one block of patients inside the fused care
+// sweep; serial rules run over the whole population in a fixed order.
+
+#include "models/context.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace models {
+
+// ---- population.cpp ----
+/// The sizes of the service structure: regions, trusts, teams, posts and patients per team.
+struct Plan {
+    std::vector<std::int32_t> trust_region;
+    std::vector<std::int32_t> team_trust, team_region, team_clinicians, team_patients;
+    long long n_clinicians = 0;
+};
+/// An impossible structure (e.g. caseloads above the limit), with the key to blame.
+struct PlanError : std::runtime_error {
+    PlanError(std::string k, const std::string& what) : std::runtime_error(what), key(std::move(k)) {}
+    std::string key;
+};
+/// Sizes the structure from the parameters without allocating agents. @throws PlanError
+Plan plan_structure(const Config& cfg);
+/// Creates trusts, teams, clinicians, patients, families and their first dyads (step 0).
+void create_population(sim::World& w, const Config& cfg);
+
+// ---- workforce.cpp ----
+/// Draws the traits of the holder of clinician @p post hired at @p step.
+void draw_clinician(const Config& cfg, const sim::Rng& rng, ClinicianView& c, std::size_t post, std::uint32_t step);
+/// Serial: turnover (a new hire takes over the post; its patients start new dyads) and skills training.
+void workforce_step(Ctx& x, sim::World& w);
+
+// ---- dialog.cpp ----
+/// Orders trusts into training waves (at init, when DIALOG is enabled).
+void schedule_rollout(Ctx& x, const sim::World& w);
+/// Serial: training waves, training of new hires, fidelity drift, training and device costs.
+void rollout_step(Ctx& x, sim::World& w);
+/// Patient: DIALOG session planning and delivery at a meeting.
+void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b);
+
+// ---- relationship.cpp ----
+/// Starts the dyad of patient @p i with its post's current holder (initial: existing before the run).
+void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial);
+/// Computes the STAR-P and STAR-C views of patient @p i's dyad from its latent state.
+void update_views(Ctx& x, std::size_t i);
+/// Patient: new dyads after turnover, relationship change at meetings, coercion scars, continuity.
+void relationship_step(Ctx& x, sim::World& w, const sim::Block& b);
+
+// ---- care.cpp ----
+/// Patient: whether the patient meets their care coordinator this step.
+void contact_step(Ctx& x, sim::World& w, const sim::Block& b);
+/// Patient: disengagement below the relationship threshold and re-engagement by outreach.
+void engagement_step(Ctx& x, sim::World& w, const sim::Block& b);
+/// Patient: adherence moves towards a target set by the relationship, family support and setting.
+void adherence_step(Ctx& x, sim::World& w, const sim::Block& b);
+/// Adherence target of patient @p i in their current state.
+double adherence_target(const Ctx& x, std::size_t i);
+
+// ---- illness.cpp ----
+/// Patient: relapse, admission (voluntary or involuntary), length of stay, remission, symptoms.
+void illness_step(Ctx& x, sim::World& w, const sim::Block& b);
+
+// ---- wellbeing.cpp ----
+/// Patient: unmet needs arising and met (routine care, DIALOG actions), life domains, satisfaction.
+void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b);
+/// Satisfaction targets (medication, practical help, meetings) of patient @p i.
+std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i);
+
+// ---- family.cpp ----
+/// Family: burden follows the patient's illness and feeds expressed emotion; family intervention.
+void family_step(Ctx& x, sim::World& w, const sim::Block& b);
+
+// ---- outputs.cpp ----
+/// Declares the time series and grouping dimensions.
+void declare_outputs(sim::Schema& s);
+/// Patient (observer): adds each patient's state and events to its group's tally.
+void observe_patients(Ctx& x, sim::World& w, const sim::Block& b);
+
+}  // namespace models

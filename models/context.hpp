@@ -1,0 +1,73 @@
+#pragma once
+// The run-time context shared by the model's rules: validated parameters, rates converted to
+// the step length, typed views of every agent table, and lookups built at init.
+
+#include "models/agents.hpp"
+#include "models/common.hpp"
+#include "models/parameters.hpp"
+
+#include <vector>
+
+namespace models {
+
+/// Bit flags of patient.events: what happened to a patient during the current step.
+namespace event {
+inline constexpr std::uint8_t RELAPSE = 1;
+inline constexpr std::uint8_t ADMIT_VOLUNTARY = 2;
+inline constexpr std::uint8_t ADMIT_INVOLUNTARY = 4;
+inline constexpr std::uint8_t DISENGAGE = 8;
+inline constexpr std::uint8_t REENGAGE = 16;
+inline constexpr std::uint8_t DIALOG_PLANNED = 32;
+inline constexpr std::uint8_t DISCHARGE = 64;
+}  // namespace event
+
+/// Rates and probabilities converted once from per-week or per-year parameters to one step.
+struct StepRates {
+    double weeks = 1;                 // weeks per step
+    double relapse_h_on = 0, relapse_h_off = 0;  // per day
+    double p_admit = 0, p_remit = 0, p_disengage_max = 0, p_reengage = 0, p_turnover = 0, p_new_need = 0;
+    double r_symptoms = 0, r_adherence = 0, r_qol = 0, r_qol_shock = 0, sd_qol_shock = 0, r_sat = 0, r_burden = 0, r_ee = 0, r_drift = 0;
+    double sd_symptoms = 0, sd_adherence = 0, sd_qol = 0;
+    double scar_decay = 1, boost_decay = 1;
+    double odds_involuntary = 0, los_scale_voluntary = 0;
+    int after_discharge_steps = 0, dialog_interval_steps = 1, new_staff_delay_steps = 0;
+    double w_direct = 0;
+};
+
+/// Converts a per-week relaxation rate to one step.
+inline double rate_per_step(double r_week, double weeks) { return 1.0 - std::pow(1.0 - r_week, weeks); }
+
+struct Ctx {
+    Config cfg;
+    StepRates k;
+    PatientView p;
+    DyadView d;
+    ClinicianView c;
+    FamilyView f;
+    TeamView team;
+    TrustView trust;
+    std::vector<std::vector<std::int32_t>> trust_posts;  // clinician posts of each trust
+    std::size_t n_regions = 0;
+    std::vector<double> p_meet;           // chance per step that an engaged patient of a post has a meeting
+    std::vector<double> log_keep_need;    // log(1 - chance a need is met at a meeting), per team
+    double log_relapse_ratio = 0;         // log(h_on / h_off)
+    double rel_ee_high = 1, rel_ee_low = 1;  // relapse multipliers of high and low EE families
+
+    Ctx(Config config, sim::World& w);
+    /// Effective family support of patient @p i (0 without a family).
+    [[nodiscard]] float support(std::size_t i) const {
+        const std::int32_t fam = p.family[i];
+        if (fam < 0) return 0.0f;
+        return f.support[fam] * static_cast<float>(1.0 - cfg.family.support_loss_burden * f.burden[fam]);
+    }
+    /// Output group of patient @p i: (arm, region, severity).
+    [[nodiscard]] std::size_t group(std::size_t i) const {
+        return (static_cast<std::size_t>(p.arm[i]) * n_regions + static_cast<std::size_t>(p.region[i])) * SEVERITY.size() +
+               p.severity[i];
+    }
+};
+
+/// Computes the step rates of @p cfg for steps of @p step_days.
+StepRates make_rates(const Config& cfg, double step_days);
+
+}  // namespace models

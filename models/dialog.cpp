@@ -1,0 +1,101 @@
+// DIALOG as an intervention: a stepped-wedge rollout to care coordinators by trust, uptake,
+// fidelity and its drift, and sessions at routine meetings (every 2 months for DIALOG,
+// monthly for DIALOG+), in which patients rate 8 life domains and 3 treatment aspects and ask
+// for help; what follows is in wellbeing.cpp (needs acted on) and relationship.cpp (structured
+// communication). A scenario without DIALOG draws none of these streams.
+
+#include "models/components.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace models {
+
+void schedule_rollout(Ctx& x, const sim::World& w) {
+    const auto& di = x.cfg.dialog;
+    if (!di.enabled) return;
+    const std::size_t n = x.trust.n;
+    std::vector<double> key(n);
+    for (std::size_t t = 0; t < n; ++t) key[t] = w.rng.uniform(static_cast<std::uint32_t>(t), streams::DIALOG_WAVES, 0);
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return key[a] < key[b]; });
+    const auto waves = static_cast<std::size_t>(di.n_waves);
+    for (std::size_t rank = 0; rank < n; ++rank) {
+        const std::size_t t = order[rank];
+        const std::size_t wave = rank * waves / n;
+        const double start = di.start_year + di.duration_years * static_cast<double>(wave) / static_cast<double>(waves);
+        x.trust.wave[t] = static_cast<std::int32_t>(wave);
+        x.trust.ti_dialog_start[t] = std::max(1, steps_in_years(start, w.step_days));
+    }
+}
+
+namespace {
+
+/// Offers DIALOG training to the holder of @p post; returns the cost incurred.
+double train(Ctx& x, const sim::World& w, std::size_t post) {
+    const auto& di = x.cfg.dialog;
+    auto g = w.rng.draws(static_cast<std::uint32_t>(post), streams::DIALOG_UPTAKE, w.step);
+    const double u = g.uniform();
+    const double n = g.normal();
+    x.c.ti_train_due[post] = -1;
+    if (u >= di.uptake) return 0.0;
+    x.c.dialog_trained[post] = 1;
+    x.c.ti_trained[post] = static_cast<std::int32_t>(w.step);
+    x.c.fidelity[post] = clampf(di.fidelity_initial + di.fidelity_sd * n, di.fidelity_floor, 1);
+    return 1.0;
+}
+
+}  // namespace
+
+void rollout_step(Ctx& x, sim::World& w) {
+    const auto& di = x.cfg.dialog;
+    if (!di.enabled) return;
+    const auto step = static_cast<std::int32_t>(w.step);
+    double trained_now = 0, trained_total = 0;
+    for (std::size_t t = 0; t < x.trust.n; ++t)
+        if (x.trust.ti_dialog_start[t] == step)
+            for (std::int32_t post : x.trust_posts[t]) trained_now += train(x, w, static_cast<std::size_t>(post));
+    const double drift_unsupervised = decay(w.step_days, di.fidelity_half_life_years * DAYS_PER_YEAR);
+    const double drift_supervised =
+        di.supervision_drift > 0 ? decay(w.step_days, di.fidelity_half_life_years * DAYS_PER_YEAR / di.supervision_drift) : 1.0;
+    for (std::size_t post = 0; post < x.c.n; ++post) {
+        if (x.c.ti_train_due[post] == step) trained_now += train(x, w, post);
+        if (!x.c.dialog_trained[post]) continue;
+        ++trained_total;
+        // Fidelity drifts down towards its floor; supervision slows the drift.
+        const double keep = x.c.supervised[post] ? drift_supervised : drift_unsupervised;
+        x.c.fidelity[post] = static_cast<float>(di.fidelity_floor + (x.c.fidelity[post] - di.fidelity_floor) * keep);
+    }
+    w.set_national("clinicians_dialog_trained", trained_total);
+    w.set_national("cost_training", trained_now * di.cost_training);
+    w.set_national("cost_devices", trained_now * di.cost_device);
+}
+
+void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
+    const auto& di = x.cfg.dialog;
+    auto& p = x.p;
+    const auto step = static_cast<std::int32_t>(w.step);
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        p.dialog_boost[i] *= static_cast<float>(x.k.boost_decay);
+        const auto post = static_cast<std::size_t>(p.clinician[i]);
+        if (!x.c.dialog_trained[post]) {
+            p.ti_dialog_due[i] = -1;
+            continue;
+        }
+        if (!p.contact[i]) continue;
+        if (p.ti_dialog_due[i] < 0) p.ti_dialog_due[i] = step;  // first meeting with a trained clinician
+        if (step < p.ti_dialog_due[i]) continue;
+        ++p.n_dialog_planned[i];
+        p.events[i] |= event::DIALOG_PLANNED;
+        p.ti_dialog_due[i] = step + x.k.dialog_interval_steps;
+        if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::DIALOG_SESSION, w.step) >= x.c.fidelity[post]) continue;
+        p.dialog_session[i] = 1;
+        ++p.n_dialog_sessions[i];
+        const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
+        p.dialog_boost[i] += static_cast<float>(di.approach_effect[approach]);
+        p.cost[i] += static_cast<float>(di.extra_minutes * di.cost_per_clinician_minute);
+    }
+}
+
+}  // namespace models

@@ -1,0 +1,98 @@
+// Change: relapse, admission and symptoms. Relapse risk falls with adherence (Leucht et al.
+// 2012) and rises in high expressed-emotion families (Butzlaff & Hooley 1998); relapses can
+// lead to admission, involuntary for some, which damages the relationship.
+
+#include "models/components.hpp"
+
+namespace models {
+
+namespace {
+
+void admit(Ctx& x, std::size_t i, sim::Draws& g) {
+    const auto& a = x.cfg.admission;
+    auto& p = x.p;
+    const double u = g.uniform();
+    double odds = x.k.odds_involuntary * x.team.coercion[static_cast<std::size_t>(p.team[i])];
+    if (!p.engaged[i]) odds *= a.or_involuntary_disengaged;
+    if (p.n_involuntary[i] > 0) odds *= a.or_involuntary_history;
+    odds *= std::pow(a.or_involuntary_per_star, x.d.star_p[i] - x.cfg.mechanism.star_reference);
+    const bool involuntary = u < odds / (1.0 + odds);
+    const double mean = x.k.los_scale_voluntary * (involuntary ? a.rel_los_involuntary : 1.0);
+    const double los = g.gamma(a.los_shape, mean / a.los_shape);
+    p.inpatient[i] = 1;
+    p.involuntary[i] = involuntary;
+    p.days_to_discharge[i] = static_cast<float>(std::max(1.0, los));
+    if (!p.engaged[i]) p.events[i] |= event::REENGAGE;
+    p.engaged[i] = 1;  // admission brings the patient back into contact
+    if (involuntary) {
+        ++p.n_involuntary[i];
+        ++p.n_admissions_involuntary[i];
+        p.events[i] |= event::ADMIT_INVOLUNTARY;
+        // Coercion damages the relationship at once and leaves a fading scar.
+        x.d.coercion_scar[i] = clampf(x.d.coercion_scar[i] + a.coercion_damage, 0, 4);
+        x.d.collaboration[i] = clampf(x.d.collaboration[i] - a.coercion_damage, 0, 4);
+        x.d.non_support[i] = clampf(x.d.non_support[i] + a.coercion_damage, 0, 4);
+        update_views(x, i);
+    } else {
+        ++p.n_admissions_voluntary[i];
+        p.events[i] |= event::ADMIT_VOLUNTARY;
+    }
+}
+
+}  // namespace
+
+void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
+    auto& p = x.p;
+    const auto& sy = x.cfg.symptoms;
+    const auto& k = x.k;
+    const double step_days = w.step_days;
+    const double ref = x.cfg.mechanism.star_reference;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        const double u_relapse = w.rng.uniform(static_cast<std::uint32_t>(i), streams::RELAPSE, w.step);
+        const double adh = p.adherence[i];
+        // Remission is faster with better adherence (1 at the reference adherence of 0.58).
+        const double remit_scale = (0.5 + adh) / (0.5 + x.cfg.adherence.initial_mean);
+        if (p.inpatient[i]) {
+            const double stay = std::min<double>(step_days, std::max(0.0f, p.days_to_discharge[i]));
+            p.step_bed_days[i] = static_cast<float>(stay);
+            p.bed_days[i] += static_cast<float>(stay);
+            p.cost[i] += static_cast<float>(stay * x.cfg.costs.bed_day);
+            p.days_to_discharge[i] -= static_cast<float>(step_days);
+            if (p.days_to_discharge[i] <= 0) {
+                p.inpatient[i] = 0;
+                p.involuntary[i] = 0;
+                p.relapsed[i] = 0;  // discharged when stable
+                p.ti_discharged[i] = static_cast<std::int32_t>(w.step);
+                p.events[i] |= event::DISCHARGE;
+            } else if (p.relapsed[i] && u_relapse < std::min(1.0, k.p_remit * x.cfg.relapse.rel_remission_inpatient * remit_scale)) {
+                p.relapsed[i] = 0;
+            }
+        } else if (p.relapsed[i]) {
+            auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::ADMISSION, w.step);
+            const double u_admit = g.uniform();
+            const double p_admit = std::min(1.0, k.p_admit * (p.engaged[i] ? 1.0 : x.cfg.admission.rel_disengaged));
+            if (u_admit < p_admit)
+                admit(x, i, g);
+            else if (u_relapse < std::min(1.0, k.p_remit * remit_scale))
+                p.relapsed[i] = 0;
+        } else {
+            // Log-linear in adherence between the off- and on-treatment hazards.
+            double h = k.relapse_h_off * std::exp(x.log_relapse_ratio * adh);
+            const std::int32_t fam = p.family[i];
+            if (fam >= 0) h *= x.f.high_ee[fam] ? x.rel_ee_high : x.rel_ee_low;
+            if (u_relapse < prob_in(h, step_days)) {
+                p.relapsed[i] = 1;
+                ++p.n_relapses[i];
+                p.events[i] |= event::RELAPSE;
+            }
+        }
+        // Symptoms move towards a target: the stable level, raised in relapse and by missed
+        // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
+        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::SYMPTOMS, w.step);
+        const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
+                              k.w_direct * x.cfg.mechanism.symptom_effect * (x.d.star_p[i] - ref);
+        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normal(), 18, 126);
+    }
+}
+
+}  // namespace models

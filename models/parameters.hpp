@@ -1,0 +1,113 @@
+#pragma once
+// Every parameter of the behavioural model, declared once in parameters.cpp with its default,
+// unit, range, meaning and source; the same declaration validates scenarios, fills this struct
+// and generates docs/parameters.md.
+
+#include "sim/params.hpp"
+#include "sim/schema.hpp"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace models {
+
+/// Parameters of one region (a row of structure.regions).
+struct Region {
+    std::string name;
+    double share = 0;      // share of CPA patients
+    int n_trusts = 1;
+    double coercion = 1;   // relative odds of involuntary admission
+    double capacity = 1;   // relative capacity to act on needs
+};
+
+struct Config {
+    struct {
+        long long n_patients;
+        double age_mean, age_sd, p_male, illness_years_mean, p_negative_experiences, p_coercion_history, p_family;
+        std::array<double, 5> diagnosis_mix;
+    } population;
+    struct {
+        std::vector<Region> regions;
+        double team_size, caseload_mean, caseload_max;
+        long long n_clinicians;
+        double contact_interval_weeks, contact_interval_spread;
+        bool match_preferences;
+    } structure;
+    struct {
+        double base_mean, base_sd, cut_moderate, cut_high, relapse_increase, recovery_rate, noise_sd,
+            nonadherence_increase;
+    } symptoms;
+    struct {
+        double p_year_on_medication, p_year_off_medication, rel_high_ee, mean_duration_weeks, rel_remission_inpatient,
+            prevalence_at_start;
+    } relapse;
+    struct {
+        double p_per_week_in_relapse, rel_disengaged, share_involuntary, or_involuntary_disengaged,
+            or_involuntary_history, or_involuntary_per_star, los_mean_days, los_shape, rel_los_involuntary,
+            coercion_damage, scar_half_life_weeks;
+    } admission;
+    struct {
+        double collaboration_base, input_base, non_support_base, difficulties_base, chemistry_sd, bias_patient_sd,
+            bias_clinician_sd, continuity_gain, continuity_weeks, match_gain, skill_gain, responsiveness_gain,
+            symptom_strain, dialog_gain, learning_rate, noise_sd, drift_without_contact, adherence_in_clinician_view,
+            nonadherence_difficulties, initial_weeks_mean;
+    } relationship;
+    struct {
+        double threshold, width, p_week_max, rel_young, rel_male, rel_after_discharge, after_discharge_weeks,
+            family_protection, p_reengage_week, p_disengaged_at_start;
+    } engagement;
+    struct {
+        double threshold, slope, floor, ceiling, family_effect, rate, noise_sd, disengaged_level, inpatient_level,
+            good_threshold, initial_mean, insight_sd;
+    } adherence;
+    struct {
+        double mean_unmet_needs, p_need_week, rel_need_relapse, p_meet_per_contact, need_qol_effect, qol_mean,
+            qol_patient_sd, qol_domain_sd, qol_rate, qol_noise_sd, qol_shock_sd, qol_shock_rate, qol_symptom_effect,
+            improved_threshold,
+            sat_base, sat_relationship, sat_adherence, sat_needs, sat_dialog, sat_rate;
+    } wellbeing;
+    struct {
+        double share_high_ee, high_ee_threshold, support_mean, burden_base, burden_symptoms, burden_inpatient,
+            burden_relapse, burden_rate, ee_burden, ee_rate, support_loss_burden;
+        bool intervention_enabled;
+        double intervention_start_year, intervention_coverage, intervention_ee_reduction;
+    } family;
+    struct {
+        double skill_mean, skill_sd, responsiveness_mean, responsiveness_sd, style_mean, style_sd, flexibility_mean,
+            flexibility_sd, turnover_per_year, supervision_coverage;
+        std::array<double, 3> approach_mix;  // none, client-centred, cognitive behavioural
+        bool skills_training_enabled;
+        double skills_training_start_year, skills_training_coverage, skills_training_gain;
+    } clinicians;
+    struct {
+        bool enabled;
+        std::string variant;  // dialog | dialog_plus
+        double interval_weeks_dialog, interval_weeks_plus;
+        double start_year, duration_years;
+        long long n_waves;
+        double uptake, fidelity_initial, fidelity_sd, fidelity_half_life_years, supervision_drift, fidelity_floor,
+            new_staff_delay_weeks, action_probability, boost_half_life_weeks;
+        std::array<double, 4> approach_effect;
+        double cost_training, cost_device, extra_minutes, cost_per_clinician_minute;
+    } dialog;
+    struct {
+        std::string hypothesis;
+        double direct_weight, star_reference, symptom_effect, qol_effect;
+    } mechanism;
+    struct {
+        double bed_day, contact;
+    } costs;
+
+    /// The weight of the direct (therapy-in-itself) path implied by the mechanism settings.
+    [[nodiscard]] double direct_weight() const;
+    /// DIALOG session interval for the chosen variant.
+    [[nodiscard]] double dialog_interval_weeks() const;
+};
+
+/// Declares every model parameter.
+void declare_parameters(sim::Schema& schema);
+/// Reads validated parameters into a Config.
+Config load_config(const sim::Params& params);
+
+}  // namespace models

@@ -1,0 +1,189 @@
+#include "models/therasim_model.hpp"
+
+#include "models/components.hpp"
+#include "sim/errors.hpp"
+
+#include <cmath>
+#include <numeric>
+
+namespace models {
+
+StepRates make_rates(const Config& cfg, double step_days) {
+    StepRates k;
+    k.weeks = step_days / 7.0;
+    k.relapse_h_on = hazard_per_day(cfg.relapse.p_year_on_medication, DAYS_PER_YEAR);
+    k.relapse_h_off = hazard_per_day(cfg.relapse.p_year_off_medication, DAYS_PER_YEAR);
+    // Keep the hazards finite and positive so that the adherence interpolation is defined.
+    k.relapse_h_on = std::clamp(k.relapse_h_on, 1e-12, 1e3);
+    k.relapse_h_off = std::clamp(k.relapse_h_off, 1e-12, 1e3);
+    k.p_admit = rate_per_step(cfg.admission.p_per_week_in_relapse, k.weeks);
+    k.p_remit = prob_in(1.0 / (7.0 * cfg.relapse.mean_duration_weeks), step_days);
+    k.p_turnover = per_step(std::min(cfg.clinicians.turnover_per_year, 1.0 - 1e-12), step_days);
+    k.p_new_need = rate_per_step(cfg.wellbeing.p_need_week, k.weeks);
+    k.r_symptoms = rate_per_step(cfg.symptoms.recovery_rate, k.weeks);
+    k.r_adherence = rate_per_step(cfg.adherence.rate, k.weeks);
+    k.r_qol = rate_per_step(cfg.wellbeing.qol_rate, k.weeks);
+    k.r_sat = rate_per_step(cfg.wellbeing.sat_rate, k.weeks);
+    k.r_burden = rate_per_step(cfg.family.burden_rate, k.weeks);
+    k.r_ee = rate_per_step(cfg.family.ee_rate, k.weeks);
+    k.r_drift = rate_per_step(cfg.relationship.drift_without_contact, k.weeks);
+    k.sd_symptoms = cfg.symptoms.noise_sd * std::sqrt(k.weeks);
+    k.sd_adherence = cfg.adherence.noise_sd * std::sqrt(k.weeks);
+    k.sd_qol = cfg.wellbeing.qol_noise_sd * std::sqrt(k.weeks);
+    k.r_qol_shock = rate_per_step(cfg.wellbeing.qol_shock_rate, k.weeks);
+    k.sd_qol_shock = cfg.wellbeing.qol_shock_sd * std::sqrt(k.weeks);
+    k.scar_decay = decay(step_days, 7.0 * cfg.admission.scar_half_life_weeks);
+    k.boost_decay = decay(step_days, 7.0 * cfg.dialog.boost_half_life_weeks);
+    const double share = std::clamp(cfg.admission.share_involuntary, 1e-9, 1.0 - 1e-9);
+    k.odds_involuntary = share / (1.0 - share);
+    // Voluntary mean chosen so that the mean over both kinds is admission.los_mean_days.
+    k.los_scale_voluntary = cfg.admission.los_mean_days / (1.0 + share * (cfg.admission.rel_los_involuntary - 1.0));
+    k.after_discharge_steps = static_cast<int>(std::lround(cfg.engagement.after_discharge_weeks / k.weeks));
+    k.dialog_interval_steps = std::max(1, static_cast<int>(std::lround(cfg.dialog_interval_weeks() / k.weeks)));
+    k.new_staff_delay_steps = static_cast<int>(std::lround(cfg.dialog.new_staff_delay_weeks / k.weeks));
+    k.w_direct = cfg.direct_weight();
+    return k;
+}
+
+Ctx::Ctx(Config config, sim::World& w)
+    : cfg(std::move(config)), k(make_rates(cfg, w.step_days)), p(w.agents("patient")), d(w.agents("dyad")),
+      c(w.agents("clinician")), f(w.agents("family")), team(w.agents("team")), trust(w.agents("trust")),
+      n_regions(cfg.structure.regions.size()) {
+    // Meetings follow the team's norm, thinned when a caseload is above the reference.
+    p_meet.resize(c.n);
+    for (std::size_t post = 0; post < c.n; ++post) {
+        const double interval = team.contact_interval_weeks[static_cast<std::size_t>(c.team[post])];
+        const double load = std::min(1.0, cfg.structure.caseload_mean / std::max(1, c.caseload[post]));
+        p_meet[post] = prob_in(load / interval, k.weeks);
+    }
+    log_keep_need.resize(team.n);
+    for (std::size_t t = 0; t < team.n; ++t)
+        log_keep_need[t] = std::log1p(-std::min(1.0 - 1e-12, cfg.wellbeing.p_meet_per_contact * team.capacity[t]));
+    log_relapse_ratio = std::log(k.relapse_h_on / k.relapse_h_off);
+    // Relapse risks of the literature are population averages: high and low EE multipliers
+    // keep the average over families at 1 while their ratio is relapse.rel_high_ee.
+    const double share = cfg.family.share_high_ee, hr = cfg.relapse.rel_high_ee;
+    rel_ee_low = 1.0 / (share * hr + (1.0 - share));
+    rel_ee_high = hr * rel_ee_low;
+    trust_posts.resize(trust.n);
+    for (std::size_t post = 0; post < c.n; ++post)
+        trust_posts[static_cast<std::size_t>(team.trust[static_cast<std::size_t>(c.team[post])])].push_back(
+            static_cast<std::int32_t>(post));
+}
+
+TherasimModel::TherasimModel() = default;
+TherasimModel::~TherasimModel() = default;
+
+void TherasimModel::declare(sim::Schema& s) const {
+    declare_parameters(s);
+    declare_agents(s);
+    declare_outputs(s);
+}
+
+void TherasimModel::check(const sim::Scenario& sc) const {
+    const sim::Params& P = sc.params;
+    const Config cfg = load_config(P);
+    auto fail = [&](const std::string& key, const std::string& what) {
+        throw sim::InconsistentScenario(P.where(key), key, what);
+    };
+    const auto& po = cfg.population;
+    const double dx = std::accumulate(po.diagnosis_mix.begin(), po.diagnosis_mix.end(), 0.0);
+    if (std::fabs(dx - 1.0) > 1e-6)
+        fail("population.diagnosis.schizophrenia_spectrum", "the five population.diagnosis shares sum to " + std::to_string(dx) + ", expected 1");
+    const auto& mix = cfg.clinicians.approach_mix;
+    if (std::fabs(mix[0] + mix[1] + mix[2] - 1.0) > 1e-6)
+        fail("clinicians.approach_mix.none", "the three clinicians.approach_mix shares sum to " + std::to_string(mix[0] + mix[1] + mix[2]) + ", expected 1");
+    double share = 0;
+    for (const auto& r : cfg.structure.regions) share += r.share;
+    if (std::fabs(share - 1.0) > 1e-3) fail("structure.regions", "region shares sum to " + std::to_string(share) + ", expected 1");
+    for (std::size_t a = 0; a < cfg.structure.regions.size(); ++a)
+        for (std::size_t b = a + 1; b < cfg.structure.regions.size(); ++b)
+            if (cfg.structure.regions[a].name == cfg.structure.regions[b].name)
+                fail("structure.regions", "region name '" + cfg.structure.regions[a].name + "' appears twice");
+    if (cfg.structure.caseload_mean > cfg.structure.caseload_max)
+        fail("structure.caseload_mean", "mean caseload " + std::to_string(cfg.structure.caseload_mean) +
+                                            " is above structure.caseload_max " + std::to_string(cfg.structure.caseload_max));
+    if (cfg.symptoms.cut_moderate > cfg.symptoms.cut_high)
+        fail("symptoms.cut_moderate", "the moderate band starts above the high band (symptoms.cut_high)");
+    if (cfg.adherence.floor > cfg.adherence.ceiling) fail("adherence.floor", "adherence floor is above adherence.ceiling");
+    if (cfg.relapse.p_year_on_medication <= 0 || cfg.relapse.p_year_off_medication <= 0 ||
+        cfg.relapse.p_year_on_medication >= 1 || cfg.relapse.p_year_off_medication >= 1)
+        fail("relapse.p_year_on_medication", "relapse risks must lie strictly between 0 and 1 (a hazard is derived from them)");
+    if (P.is_set("mechanism.direct_weight") && cfg.mechanism.hypothesis != "mixture")
+        fail("mechanism.direct_weight", "direct_weight only applies when mechanism.hypothesis is 'mixture' (it is '" +
+                                            cfg.mechanism.hypothesis + "')");
+    const double years = P.real("time.years");
+    if (cfg.dialog.enabled && cfg.dialog.start_year >= years)
+        fail("dialog.rollout.start_year", "the rollout starts at year " + std::to_string(cfg.dialog.start_year) +
+                                              ", at or after the end of the horizon (time.years = " + std::to_string(years) + ")");
+    if (cfg.family.intervention_enabled && cfg.family.intervention_start_year >= years)
+        fail("family.intervention.start_year", "the family intervention starts after the end of the horizon");
+    if (cfg.clinicians.skills_training_enabled && cfg.clinicians.skills_training_start_year >= years)
+        fail("clinicians.skills_training.start_year", "skills training starts after the end of the horizon");
+    try {
+        (void)plan_structure(cfg);
+    } catch (const PlanError& e) {
+        fail(e.key, e.what());
+    }
+}
+
+std::size_t TherasimModel::estimate_bytes(const sim::Params& params) const {
+    // About 600 bytes per patient: patient and dyad columns, the baseline snapshot, families.
+    const auto n = static_cast<std::size_t>(params.integer("population.n_patients"));
+    return n * 600 + (64u << 20);
+}
+
+void TherasimModel::init(sim::World& w) {
+    Config cfg = load_config(w.params);
+    w.dims[1].levels.clear();
+    for (const auto& r : cfg.structure.regions) w.dims[1].levels.push_back(r.name);
+    create_population(w, cfg);
+    ctx_ = std::make_unique<Ctx>(std::move(cfg), w);
+    Ctx& x = *ctx_;
+    for (std::size_t i = 0; i < x.p.n; ++i) start_dyad(x, w.rng, i, 0, true);
+    // Start adherence and satisfaction at their targets given the initial relationship.
+    for (std::size_t i = 0; i < x.p.n; ++i) {
+        x.p.adherence[i] = clampf(adherence_target(x, i) + 0.2 * (x.p.adherence[i] - x.cfg.adherence.initial_mean), 0, 1);
+        update_views(x, i);
+        const auto t = satisfaction_targets(x, i);
+        x.p.sat_medication[i] = clampf(t[0], 1, 7);
+        x.p.sat_practical_help[i] = clampf(t[1], 1, 7);
+        x.p.sat_meetings[i] = clampf(t[2], 1, 7);
+        x.p.satisfaction[i] = (x.p.sat_medication[i] + x.p.sat_practical_help[i] + x.p.sat_meetings[i]) / 3.0f;
+    }
+    schedule_rollout(x, w);
+}
+
+std::vector<sim::Phase> TherasimModel::phases() {
+    Ctx& x = *ctx_;
+    auto kernel = [&x](void (*fn)(Ctx&, sim::World&, const sim::Block&)) {
+        return [&x, fn](sim::World& w, const sim::Block& b) { fn(x, w, b); };
+    };
+    // The order of one step:
+    //   1. rollout    (serial)   DIALOG training waves, new hires trained, fidelity drift, costs
+    //   2. workforce  (serial)   turnover (new hire takes the post), skills training
+    //   3. care       (patients) a. meetings  b. DIALOG sessions  c. relationship  d. engagement
+    //                            e. adherence  f. relapse, admission, symptoms  g. needs, quality of
+    //                            life, satisfaction  h. outputs (also at step 0)
+    //   4. families   (families) burden, expressed emotion, family intervention
+    // Patients see their family's state of the previous step; families see this step's patients.
+    sim::Phase care{"care", "patient", {}, {}};
+    care.kernels.push_back({"contact", kernel(contact_step), false});
+    if (x.cfg.dialog.enabled) care.kernels.push_back({"dialog_sessions", kernel(dialog_sessions), false});
+    care.kernels.push_back({"relationship", kernel(relationship_step), false});
+    care.kernels.push_back({"engagement", kernel(engagement_step), false});
+    care.kernels.push_back({"adherence", kernel(adherence_step), false});
+    care.kernels.push_back({"illness", kernel(illness_step), false});
+    care.kernels.push_back({"wellbeing", kernel(wellbeing_step), false});
+    care.kernels.push_back({"observe", kernel(observe_patients), true});
+    std::vector<sim::Phase> out;
+    out.push_back({"rollout", "", [&x](sim::World& w) { rollout_step(x, w); }, {}});
+    out.push_back({"workforce", "", [&x](sim::World& w) { workforce_step(x, w); }, {}});
+    out.push_back(std::move(care));
+    out.push_back({"families", "family", {}, {{"family", kernel(family_step), false}}});
+    return out;
+}
+
+std::unique_ptr<sim::Model> make_model() { return std::make_unique<TherasimModel>(); }
+
+}  // namespace models

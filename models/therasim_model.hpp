@@ -1,0 +1,33 @@
+#pragma once
+// The therasim behavioural model: patients, clinicians, families, teams and trusts, the
+// relationship as dyad state, the engagement-adherence-change cascade and DIALOG.
+
+#include "sim/model.hpp"
+
+#include <memory>
+
+namespace models {
+
+struct Ctx;
+
+class TherasimModel final : public sim::Model {
+public:
+    TherasimModel();
+    ~TherasimModel() override;
+    void declare(sim::Schema& schema) const override;
+    void check(const sim::Scenario& scenario) const override;
+    [[nodiscard]] std::size_t estimate_bytes(const sim::Params& params) const override;
+    void init(sim::World& world) override;
+    [[nodiscard]] std::vector<sim::Phase> phases() override;
+    [[nodiscard]] std::string traced_agent() const override { return "patient"; }
+    /// The run's context (valid after init), for tests.
+    [[nodiscard]] Ctx& context() { return *ctx_; }
+
+private:
+    std::unique_ptr<Ctx> ctx_;
+};
+
+/// Creates the model (the factory the CLI and tests use).
+std::unique_ptr<sim::Model> make_model();
+
+}  // namespace models

@@ -1,0 +1,93 @@
+// Needs, quality of life and treatment satisfaction. New needs lower a life domain; needs are
+// met by routine care and, faster, by action agreed in DIALOG sessions, which patients direct
+// at the domains they rate lowest. Domain ratings follow their set points, symptoms and (on
+// the direct path) the relationship. Satisfaction follows the relationship, adherence and needs.
+
+#include "models/components.hpp"
+
+namespace models {
+
+namespace {
+
+/// Meets one unmet need of patient @p i: the lowest-rated domain's set point rises.
+void meet_need(Ctx& x, std::size_t i) {
+    auto& p = x.p;
+    std::size_t low = 0;
+    for (std::size_t k = 1; k < N_DOMAINS; ++k)
+        if (p.qol_domain[k][i] < p.qol_domain[low][i]) low = k;
+    p.qol_set[low][i] = clampf(p.qol_set[low][i] + x.cfg.wellbeing.need_qol_effect, 1, 7);
+    --p.unmet_needs[i];
+    ++p.needs_met[i];
+}
+
+}  // namespace
+
+std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
+    const auto& wb = x.cfg.wellbeing;
+    const double rel = x.d.star_p[i] - x.cfg.mechanism.star_reference;
+    return {wb.sat_base + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
+            wb.sat_base + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
+            wb.sat_base + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
+}
+
+void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
+    auto& p = x.p;
+    const auto& wb = x.cfg.wellbeing;
+    const auto& k = x.k;
+    const auto& di = x.cfg.dialog;
+    const double ref = x.cfg.mechanism.star_reference;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
+        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::NEEDS, w.step);
+        // Fixed positions in the stream for the routine draws; DIALOG actions draw after them.
+        const double u_new = g.uniform();
+        const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
+        const double u_routine = g.uniform();
+        if (u_new < std::min(1.0, k.p_new_need * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
+            ++p.unmet_needs[i];
+            p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
+        }
+        if (p.contact[i] && p.unmet_needs[i] > 0) {
+            // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n.
+            const double p_one = -std::expm1(x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i]);
+            if (u_routine < p_one) meet_need(x, i);
+        }
+        if (p.dialog_session[i]) {
+            // Each unmet need the patient names is acted on with a probability set by the
+            // clinician's response approach and the team's capacity.
+            const auto post = static_cast<std::size_t>(p.clinician[i]);
+            const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
+            const double p_act = std::min(1.0, di.action_probability * di.approach_effect[approach] * cap);
+            for (std::int32_t n = p.unmet_needs[i]; n > 0; --n)
+                if (g.uniform() < p_act) meet_need(x, i);
+        }
+
+        // Life domains follow their set points, a shared shock (life events, mood), symptoms
+        // above the stable level and, on the direct path, the relationship.
+        auto q = w.rng.draws(static_cast<std::uint32_t>(i), streams::QOL_SHOCK, w.step);
+        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * q.normal());
+        const double shift = p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
+                             k.w_direct * x.cfg.mechanism.qol_effect * (x.d.star_p[i] - ref);
+        // Domain-specific weekly noise: 8 uniform variates with SD sd_qol from one Philox block.
+        const auto words = w.rng.block(static_cast<std::uint32_t>(i), streams::QOL, w.step);
+        const double half_width = k.sd_qol * std::sqrt(3.0);
+        double sum = 0;
+        for (std::size_t d = 0; d < N_DOMAINS; ++d) {
+            const std::uint32_t bits = (words[d / 2] >> (16 * (d % 2))) & 0xFFFFu;
+            const double noise = half_width * ((bits + 0.5) / 32768.0 - 1.0);
+            float& v = p.qol_domain[d][i];
+            v = clampf(v + k.r_qol * (p.qol_set[d][i] + shift - v) + noise, 1, 7);
+            sum += v;
+        }
+        p.qol[i] = static_cast<float>(sum / N_DOMAINS);
+
+        // Treatment satisfaction.
+        const auto t = satisfaction_targets(x, i);
+        p.sat_medication[i] = clampf(p.sat_medication[i] + k.r_sat * (t[0] - p.sat_medication[i]), 1, 7);
+        p.sat_practical_help[i] = clampf(p.sat_practical_help[i] + k.r_sat * (t[1] - p.sat_practical_help[i]), 1, 7);
+        p.sat_meetings[i] = clampf(p.sat_meetings[i] + k.r_sat * (t[2] - p.sat_meetings[i]), 1, 7);
+        p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
+    }
+}
+
+}  // namespace models

@@ -1,0 +1,368 @@
+#include "sim/cli.hpp"
+
+#include "sim/errors.hpp"
+#include "sim/h5.hpp"
+#include "sim/simulation.hpp"
+#include "sim/version.hpp"
+
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace sim {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_signal(int sig) { g_stop = sig; }
+
+const char* const USAGE = R"(therasim: agent-based simulation of therapeutic relationships in community mental healthcare
+
+Usage:
+  therasim run SCENARIO -o FILE [options]   run a scenario and write HDF5 results
+  therasim validate SCENARIO [--set k=v]... check a scenario without running it
+  therasim params                           print the parameter reference (Markdown)
+  therasim compare A.h5 [B.h5]              yearly headline outcomes; with two files, A minus B
+  therasim --version
+  therasim COMMAND --help                   help on one command
+
+Exit codes: 0 success, 1 run or output failure, 2 invalid input, 130/143 interrupted.
+)";
+
+const char* const RUN_HELP = R"(therasim run SCENARIO -o FILE [options]
+
+Runs SCENARIO and writes its results to FILE (HDF5; layout in docs/output.md). The file is
+written to a temporary name and renamed when complete, so an interrupted or failed run never
+leaves a file that looks like a result.
+
+Options:
+  -o, --output FILE     results file (required)
+  --threads N           worker threads (default: all cores); results do not depend on N
+  --seed N              random seed (same as --set seed=N)
+  --set KEY=VALUE       override a scenario parameter, validated like the file (repeatable)
+  --overwrite           replace FILE if it exists
+  --check-invariants    check every attribute's range and NaN after every step (slow)
+  --quiet               no progress bar or summary
+)";
+
+const char* const VALIDATE_HELP = R"(therasim validate SCENARIO [--set KEY=VALUE]... [--print]
+
+Loads SCENARIO (and every file it extends), applies overrides, and checks every key, type,
+range and combination, and the memory the run would need. Prints "ok" or the first error with
+its file, line and key. --print writes the fully resolved scenario as YAML.
+)";
+
+const char* const PARAMS_HELP = R"(therasim params
+
+Prints the parameter reference: every scenario key with its default, unit, allowed range,
+meaning and literature source, as Markdown (docs/parameters.md is this output).
+)";
+
+const char* const COMPARE_HELP = R"(therasim compare A.h5 [B.h5]
+
+Prints the headline outcomes of each year of the run(s): levels at the end of the year, events
+summed over the year. With two files (for example a rollout and its comparison run with the same
+seed), also prints A minus B: the effect of what differs between the scenarios.
+)";
+
+struct Args {
+    std::vector<std::string> positional;
+    std::vector<std::string> sets;
+    std::string output;
+    unsigned threads = 0;
+    bool overwrite = false, quiet = false, help = false, check = false, print = false;
+};
+
+unsigned parse_unsigned(const std::string& opt, const std::string& v, unsigned long max) {
+    std::size_t pos = 0;
+    unsigned long n = 0;
+    try {
+        n = std::stoul(v, &pos);
+    } catch (...) {
+        pos = 0;
+    }
+    if (pos != v.size() || v.empty() || v[0] == '-' || n > max)
+        throw UsageError(opt + " expects a whole number up to " + std::to_string(max) + ", got '" + v + "'");
+    return static_cast<unsigned>(n);
+}
+
+Args parse(int argc, char** argv, int first) {
+    Args a;
+    for (int i = first; i < argc; ++i) {
+        const std::string s = argv[i];
+        auto value = [&](const std::string& opt) -> std::string {
+            if (i + 1 >= argc) throw UsageError(opt + " needs a value");
+            return argv[++i];
+        };
+        if (s == "-h" || s == "--help") a.help = true;
+        else if (s == "-o" || s == "--output") a.output = value(s);
+        else if (s == "--threads") {
+            a.threads = parse_unsigned(s, value(s), 1024);
+            if (a.threads == 0) throw UsageError("--threads must be at least 1");
+        } else if (s == "--seed") a.sets.push_back("seed=" + std::to_string(parse_unsigned(s, value(s), 4294967295ul)));
+        else if (s == "--set") a.sets.push_back(value(s));
+        else if (s.rfind("--set=", 0) == 0) a.sets.push_back(s.substr(6));
+        else if (s == "--overwrite") a.overwrite = true;
+        else if (s == "--quiet") a.quiet = true;
+        else if (s == "--check-invariants") a.check = true;
+        else if (s == "--print") a.print = true;
+        else if (!s.empty() && s[0] == '-') throw UsageError("unknown option '" + s + "'; see --help");
+        else a.positional.push_back(s);
+    }
+    return a;
+}
+
+void need_positional(const Args& a, std::size_t n, const char* what) {
+    if (a.positional.size() != n) throw UsageError(std::string("expected ") + what + "; see --help");
+}
+
+std::string fmt(double v) {
+    if (std::isnan(v)) return "n/a";
+    std::ostringstream s;
+    const double a = std::fabs(v);
+    if (a >= 1e5) s << std::fixed << std::setprecision(0) << v;
+    else if (a >= 100) s << std::fixed << std::setprecision(1) << v;
+    else s << std::fixed << std::setprecision(3) << v;
+    return s.str();
+}
+
+int cmd_run(const Args& a, const ModelFactory& factory) {
+    if (a.help) {
+        std::cout << RUN_HELP;
+        return EXIT_OK;
+    }
+    need_positional(a, 1, "one SCENARIO file");
+    auto model = factory();
+    const Schema schema = make_schema(*model);
+    const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
+    check_output_path(a.output, a.overwrite);
+    preflight(*model, sc);
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    RunOptions opt;
+    opt.threads = a.threads;
+    opt.progress = !a.quiet;
+    opt.stop = &g_stop;
+    opt.check_invariants = a.check;
+    if (!a.quiet) std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")\n";
+    auto res = run(*model, schema, sc, opt);
+    if (g_stop) throw Interrupted(static_cast<int>(g_stop));
+    write_results(a.output, schema, sc, *res, *model);
+    if (!a.quiet) {
+        std::cerr << "therasim: " << res->world->n_steps << " steps in " << fmt(res->wall_seconds) << " s on "
+                  << res->threads << " threads; wrote " << a.output << "\n";
+        print_comparison(std::cout, {a.output});
+    }
+    return EXIT_OK;
+}
+
+int cmd_validate(const Args& a, const ModelFactory& factory) {
+    if (a.help) {
+        std::cout << VALIDATE_HELP;
+        return EXIT_OK;
+    }
+    need_positional(a, 1, "one SCENARIO file");
+    auto model = factory();
+    const Schema schema = make_schema(*model);
+    const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
+    preflight(*model, sc);
+    if (a.print) std::cout << sc.resolved_yaml(schema);
+    else std::cout << "ok: " << a.positional[0] << " (" << sc.name << ")\n";
+    return EXIT_OK;
+}
+
+int cmd_params(const Args& a, const ModelFactory& factory) {
+    if (a.help) {
+        std::cout << PARAMS_HELP;
+        return EXIT_OK;
+    }
+    auto model = factory();
+    std::cout << parameter_reference(make_schema(*model));
+    return EXIT_OK;
+}
+
+int cmd_compare(const Args& a) {
+    if (a.help) {
+        std::cout << COMPARE_HELP;
+        return EXIT_OK;
+    }
+    if (a.positional.empty() || a.positional.size() > 2) throw UsageError("compare expects one or two result files");
+    print_comparison(std::cout, a.positional);
+    return EXIT_OK;
+}
+
+std::string escape_cell(std::string s) {
+    for (std::size_t i = 0; (i = s.find('|', i)) != std::string::npos; i += 2) s.replace(i, 1, "\\|");
+    return s;
+}
+
+std::string range_cell(const ParamSpec& p) {
+    std::ostringstream o;
+    o.precision(6);
+    switch (p.type) {
+        case ParamType::real:
+        case ParamType::integer:
+            if (std::isinf(p.min) && std::isinf(p.max)) return "any";
+            o << (p.min_open ? "(" : "[") << p.min << ", " << (std::isinf(p.max) ? std::string("inf") : [&] {
+                std::ostringstream m;
+                m << p.max;
+                return m.str();
+            }()) << "]";
+            return o.str();
+        case ParamType::boolean: return "true/false";
+        case ParamType::choice: {
+            std::string s;
+            for (const auto& c : p.choices) s += (s.empty() ? "" : ", ") + c;
+            return s;
+        }
+        case ParamType::text: return "text";
+        case ParamType::table: return "list of records";
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string parameter_reference(const Schema& schema) {
+    std::ostringstream o;
+    o << "# Parameter reference\n\n"
+         "Generated by `therasim params`; do not edit by hand. Every key can be set in a scenario\n"
+         "file (nested as YAML sections) or on the command line with `--set key=value`. A source of\n"
+         "`guess` marks a value chosen for plausibility, not taken from the literature.\n";
+    std::string section = "\x01";
+    for (const auto& p : schema.params()) {
+        const auto dot = p.path.find('.');
+        const std::string sec = dot == std::string::npos ? "(top level)" : p.path.substr(0, dot);
+        if (sec != section) {
+            section = sec;
+            o << "\n## " << sec << "\n\n| Name | Default | Unit | Range | Meaning | Source |\n|---|---|---|---|---|---|\n";
+        }
+        std::string def = p.default_yaml;
+        if (p.type == ParamType::table) {
+            def = "see below";
+        }
+        o << "| `" << p.path << "` | " << escape_cell(def) << " | " << escape_cell(p.unit) << " | " << escape_cell(range_cell(p))
+          << " | " << escape_cell(p.label) << " | " << escape_cell(p.source) << " |\n";
+        if (p.type == ParamType::table) {
+            o << "\n`" << p.path << "` is a list of records with fields:\n\n| Field | Default | Unit | Range | Meaning | Source |\n"
+              << "|---|---|---|---|---|---|\n";
+            for (const auto& f : p.fields)
+                o << "| `" << f.path << "` | " << escape_cell(f.default_yaml.empty() ? "(required)" : f.default_yaml) << " | "
+                  << escape_cell(f.unit) << " | " << escape_cell(range_cell(f)) << " | " << escape_cell(f.label) << " | "
+                  << escape_cell(f.source) << " |\n";
+            o << "\nDefault:\n\n```yaml\n" << p.default_yaml << "\n```\n\n| Name | Default | Unit | Range | Meaning | Source |\n"
+              << "|---|---|---|---|---|---|\n";
+        }
+    }
+    return o.str();
+}
+
+void print_comparison(std::ostream& out, const std::vector<std::string>& files) {
+    std::vector<std::unique_ptr<ResultsFile>> f;
+    for (const auto& p : files) f.push_back(std::make_unique<ResultsFile>(p));
+    const std::vector<double> days = f[0]->days();
+    for (std::size_t i = 1; i < f.size(); ++i)
+        if (f[i]->days() != days) throw RunError("'" + files[i] + "' has a different time axis from '" + files[0] + "'");
+    // Years of the run: a step belongs to the year its day falls in; a last partial step
+    // (261 weeks end a day after 5 years) is counted in the final year.
+    const double year = 365.25;
+    const auto n_years = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(days.back() / year)));
+    std::vector<std::size_t> year_end(n_years, 0);
+    for (std::size_t t = 1; t < days.size(); ++t) {
+        const auto y = std::min(n_years, static_cast<std::size_t>(std::max(1.0, std::ceil(days[t] / year - 1e-9))));
+        year_end[y - 1] = t;
+    }
+    std::vector<std::string> names;
+    for (const auto& n : f[0]->national_series()) {
+        SeriesData d = f[0]->national(n);
+        if (d.headline) names.push_back(n);
+    }
+    out << "\n";
+    for (std::size_t i = 0; i < f.size(); ++i)
+        out << (f.size() > 1 ? (i == 0 ? "A: " : "B: ") : "") << f[i]->provenance("scenario_name") << " (" << files[i] << ")\n";
+    out << "\n" << std::left << std::setw(53) << "outcome (unit)" << std::setw(12) << "";
+    out << std::right;
+    for (std::size_t y = 0; y < year_end.size(); ++y) out << std::setw(12) << ("year " + std::to_string(y + 1));
+    out << "\n";
+    for (const auto& n : names) {
+        std::vector<SeriesData> d;
+        for (auto& fi : f) d.push_back(fi->national(n));
+        auto yearly = [&](const SeriesData& s) {
+            std::vector<double> v;
+            std::size_t prev = 0;
+            for (std::size_t e : year_end) {
+                if (s.flow) {
+                    double t = 0.0;
+                    for (std::size_t k = prev + 1; k <= e; ++k) t += s.values[k];
+                    v.push_back(t);
+                } else {
+                    v.push_back(s.values[e]);
+                }
+                prev = e;
+            }
+            return v;
+        };
+        std::vector<std::vector<double>> yv;
+        for (const auto& s : d) yv.push_back(yearly(s));
+        std::string title = d[0].label + " (" + d[0].unit + (d[0].flow ? ", per year" : "") + ")";
+        for (std::size_t i = 0; i < d.size(); ++i) {
+            out << std::left << std::setw(53) << (i == 0 ? title.substr(0, 52) : "") << std::setw(12)
+                << (f.size() > 1 ? (i == 0 ? "A" : "B") : "") << std::right;
+            for (double v : yv[i]) out << std::setw(12) << fmt(v);
+            out << "\n";
+        }
+        if (d.size() == 2) {
+            out << std::left << std::setw(53) << "" << std::setw(12) << "A - B" << std::right;
+            for (std::size_t y = 0; y < yv[0].size(); ++y) {
+                const double diff = yv[0][y] - yv[1][y];
+                out << std::setw(12) << ((diff > 0 ? "+" : "") + fmt(diff));
+            }
+            out << "\n";
+        }
+    }
+}
+
+int cli_main(int argc, char** argv, const ModelFactory& factory) {
+    try {
+        if (argc < 2) {
+            std::cerr << USAGE;
+            return EXIT_INVALID_INPUT;
+        }
+        const std::string cmd = argv[1];
+        if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+            std::cout << USAGE;
+            return EXIT_OK;
+        }
+        if (cmd == "--version") {
+            std::cout << "therasim " << VERSION << " (" << GIT_COMMIT << ")\n";
+            return EXIT_OK;
+        }
+        const Args a = parse(argc, argv, 2);
+        if (cmd == "run") return cmd_run(a, factory);
+        if (cmd == "validate") return cmd_validate(a, factory);
+        if (cmd == "params") return cmd_params(a, factory);
+        if (cmd == "compare") return cmd_compare(a);
+        throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare");
+    } catch (const Interrupted& e) {
+        std::cerr << "\ntherasim: " << e.what() << "; stopped, no results file written\n";
+        return 128 + e.signal();
+    } catch (const InputError& e) {
+        std::cerr << "therasim: error: " << e.what() << "\n";
+        return EXIT_INVALID_INPUT;
+    } catch (const RunError& e) {
+        std::cerr << "therasim: run failed: " << e.what() << "\n";
+        return EXIT_RUN_FAILED;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "therasim: run failed: out of memory\n";
+        return EXIT_RUN_FAILED;
+    } catch (const std::exception& e) {
+        std::cerr << "therasim: internal error: " << e.what() << "\n";
+        return EXIT_RUN_FAILED;
+    }
+}
+
+}  // namespace sim

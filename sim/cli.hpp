@@ -1,0 +1,26 @@
+#pragma once
+/// @file cli.hpp
+/// The `therasim` command line: run, validate, params, compare. A model's executable is
+/// `int main(int argc, char** argv) { return sim::cli_main(argc, argv, factory); }`.
+
+#include "sim/model.hpp"
+
+namespace sim {
+
+/// Exit codes.
+inline constexpr int EXIT_OK = 0;
+inline constexpr int EXIT_RUN_FAILED = 1;     ///< a run or its output failed
+inline constexpr int EXIT_INVALID_INPUT = 2;  ///< bad scenario or command line
+
+/// Runs the command line. Never throws; returns the process exit code.
+int cli_main(int argc, char** argv, const ModelFactory& factory);
+
+/// @return the parameter reference as a Markdown document (name, default, unit, range, meaning, source).
+std::string parameter_reference(const Schema& schema);
+
+/// Prints, for each headline series, its yearly values in @p files (one column group per
+/// file) and, for two files, their difference (first minus second).
+/// @throws RunError if a file cannot be read
+void print_comparison(std::ostream& out, const std::vector<std::string>& files);
+
+}  // namespace sim

@@ -1,0 +1,115 @@
+#pragma once
+/// @file model.hpp
+/// The interface through which a behavioural model plugs into the engine, and the World it
+/// acts on. The engine never includes a model; a model declares its parameters, agents and
+/// outputs in a Schema, creates its agents in init(), and lists its phases in order.
+
+#include "sim/agents.hpp"
+#include "sim/params.hpp"
+#include "sim/rng.hpp"
+#include "sim/scenario.hpp"
+#include "sim/schema.hpp"
+#include "sim/series.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sim {
+
+/// Agents per block of a sweep. Fixed, so block boundaries (and the order in which partial
+/// sums are combined) never depend on the number of threads.
+inline constexpr std::size_t BLOCK_SIZE = 2048;
+
+/// A contiguous range of agent rows processed by one task of a sweep.
+struct Block {
+    std::size_t index;  ///< block number: rows [index*BLOCK_SIZE, ...)
+    std::size_t begin;  ///< first row
+    std::size_t end;    ///< one past the last row
+};
+
+/// The state a model acts on: parameters, random streams, agent tables, time and outputs.
+class World {
+public:
+    World(const Schema& schema, const Scenario& scenario);
+
+    const Schema& schema;
+    const Params& params;
+    const Rng rng;
+    std::uint32_t step = 0;      ///< 0 during init; 1..n_steps while stepping (the step being simulated)
+    std::uint32_t n_steps = 0;   ///< steps in the horizon
+    double step_days = 7.0;      ///< days per step
+
+    /// @throws std::logic_error if @p name is not a declared agent type
+    AgentTable& agents(const std::string& name);
+    [[nodiscard]] const AgentTable& agents(const std::string& name) const;
+    [[nodiscard]] std::vector<AgentTable>& tables() { return tables_; }
+    [[nodiscard]] const std::vector<AgentTable>& tables() const { return tables_; }
+
+    /// Grouping dimensions; a model may fill their levels during init (e.g. region names).
+    std::vector<GroupDimension> dims;
+    /// @return the number of groups (product of the dimension sizes).
+    [[nodiscard]] std::size_t n_groups() const;
+
+    SeriesStore series;
+    /// @return the tally of block @p b for the current step.
+    Tally tally(const Block& b) { return series.tally(b.index); }
+    /// Sets a national-only series at the current step. @throws std::logic_error if unknown
+    void set_national(const std::string& name, double value);
+    void add_national(const std::string& name, double value);
+    /// @return the series index of @p name. @throws std::logic_error if unknown
+    [[nodiscard]] int series_id(const std::string& name) const;
+
+private:
+    std::vector<AgentTable> tables_;
+};
+
+/// A per-agent rule run on one block of rows. It writes only the rows of its block (of its own
+/// agent type, or of another type owned 1:1 by those rows) and reads anything else.
+using KernelFn = std::function<void(World&, const Block&)>;
+/// A rule over the whole population, run on one thread (for deterministic order).
+using SerialFn = std::function<void(World&)>;
+
+/// One kernel of a sweep.
+struct Kernel {
+    std::string name;
+    KernelFn fn;
+    bool observer = false;  ///< also run at step 0 to record the baseline (must not change state)
+};
+
+/// One phase of a step: either serial, or a sweep that runs its kernels, in order, block by
+/// block in parallel (kernels are fused so a block stays in cache between them).
+struct Phase {
+    std::string name;
+    std::string agent_type;        ///< the swept agent type; empty for a serial phase
+    SerialFn serial;               ///< set for a serial phase
+    std::vector<Kernel> kernels;   ///< set for a sweep
+};
+
+/// A behavioural model.
+class Model {
+public:
+    virtual ~Model() = default;
+    /// Declares parameters, agent types, series and dimensions.
+    virtual void declare(Schema& schema) const = 0;
+    /// Checks combinations of values that are each valid. @throws InconsistentScenario
+    virtual void check(const Scenario&) const {}
+    /// @return an estimate of the run's peak memory in bytes, used to refuse runs too big for the machine.
+    [[nodiscard]] virtual std::size_t estimate_bytes(const Params& params) const = 0;
+    /// Creates the agents and fills the dimension levels; World::step is 0.
+    virtual void init(World& world) = 0;
+    /// @return the phases of a step, in the order the engine runs them.
+    [[nodiscard]] virtual std::vector<Phase> phases() = 0;
+    /// @return the agent type whose sampled rows are recorded every step (empty: none).
+    [[nodiscard]] virtual std::string traced_agent() const { return ""; }
+};
+
+/// Creates a fresh model instance for a run.
+using ModelFactory = std::function<std::unique_ptr<Model>()>;
+
+/// Declares the engine's own parameters (seed, time, output) and the model's.
+/// @throws std::logic_error if the declarations are inconsistent
+Schema make_schema(const Model& model);
+
+}  // namespace sim

@@ -1,0 +1,410 @@
+#include "sim/scenario.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace sim {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> META_KEYS = {"extends", "name", "description"};
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+std::string number_text(double v) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+}
+
+/// @return the offset of the first byte that is not valid UTF-8, or npos.
+std::size_t invalid_utf8_at(const std::string& s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (len == 0 || i + len > s.size()) return i;
+        for (std::size_t k = 1; k < len; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+        i += len;
+    }
+    return std::string::npos;
+}
+
+/// Where a YAML node is: the file and its 1-based line.
+Location at(const std::string& file, const YAML::Node& n) {
+    const auto m = n.Mark();
+    return Location{file, m.line >= 0 ? m.line + 1 : 0};
+}
+
+std::string describe(const YAML::Node& n) {
+    switch (n.Type()) {
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Null: return "nothing (null)";
+        default: return "'" + n.Scalar() + "'";
+    }
+}
+
+std::string range_text(const ParamSpec& s) {
+    std::ostringstream o;
+    o << (s.min_open ? "(" : "[") << (std::isinf(s.min) ? "-inf" : number_text(s.min)) << ", "
+      << (std::isinf(s.max) ? "inf" : number_text(s.max)) << "]";
+    return o.str();
+}
+
+/// Checks that a scalar node holds a finite number in the spec's range; returns it.
+double parse_number(const ParamSpec& spec, const YAML::Node& n, const std::string& file, const std::string& key) {
+    const char* expected = spec.type == ParamType::integer ? "an integer" : "a real number";
+    if (!n.IsScalar() || n.Tag() == "!")
+        throw WrongType(at(file, n), key, std::string("expected ") + expected + ", got " + describe(n) +
+                                                (n.Tag() == "!" ? " (a quoted string)" : ""));
+    const std::string& text = n.Scalar();
+    double v = 0.0;
+    if (spec.type == ParamType::integer) {
+        long long i = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+        if (ec != std::errc() || end != text.data() + text.size())
+            throw WrongType(at(file, n), key, std::string("expected an integer, got ") + describe(n));
+        v = static_cast<double>(i);
+    } else {
+        std::string t = text;
+        if (t == ".nan" || t == ".NaN" || t == ".NAN" || t == ".inf" || t == "-.inf" || t == "+.inf" || t == ".Inf" ||
+            t == "-.Inf")
+            throw OutOfRange(at(file, n), key, "expected a finite number in " + range_text(spec) + ", got " + t);
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (ec != std::errc() || end != t.data() + t.size())
+            throw WrongType(at(file, n), key, std::string("expected a real number, got ") + describe(n));
+        if (!std::isfinite(v))
+            throw OutOfRange(at(file, n), key, "expected a finite number in " + range_text(spec) + ", got " + t);
+    }
+    const bool low = spec.min_open ? v <= spec.min : v < spec.min;
+    if (low || v > spec.max)
+        throw OutOfRange(at(file, n), key, "expected a value in " + range_text(spec) + ", got " + text +
+                                               (spec.unit.empty() ? "" : " (unit: " + spec.unit + ")"));
+    return v;
+}
+
+Cell parse_cell(const ParamSpec& spec, const YAML::Node& n, const std::string& file, const std::string& key);
+
+Value parse_value(const ParamSpec& spec, const YAML::Node& n, const std::string& file, const std::string& key) {
+    Value v;
+    v.type = spec.type;
+    v.where = at(file, n);
+    switch (spec.type) {
+        case ParamType::real:
+        case ParamType::integer: v.num = parse_number(spec, n, file, key); break;
+        case ParamType::boolean: {
+            bool b = false;
+            if (!n.IsScalar() || n.Tag() == "!" || !YAML::convert<bool>::decode(n, b))
+                throw WrongType(at(file, n), key, "expected true or false, got " + describe(n));
+            v.num = b ? 1.0 : 0.0;
+            break;
+        }
+        case ParamType::choice: {
+            if (!n.IsScalar())
+                throw WrongType(at(file, n), key, "expected one of [" + join(spec.choices) + "], got " + describe(n));
+            v.str = n.Scalar();
+            if (std::find(spec.choices.begin(), spec.choices.end(), v.str) == spec.choices.end()) {
+                auto near = nearest_keys(v.str, spec.choices);
+                throw OutOfRange(at(file, n), key,
+                                 "expected one of [" + join(spec.choices) + "], got '" + v.str + "'" +
+                                     (near.empty() ? "" : "; did you mean '" + near.front() + "'?"));
+            }
+            break;
+        }
+        case ParamType::text:
+            if (!n.IsScalar()) throw WrongType(at(file, n), key, "expected text, got " + describe(n));
+            v.str = n.Scalar();
+            break;
+        case ParamType::table: {
+            if (!n.IsSequence()) throw WrongType(at(file, n), key, "expected a list of records, got " + describe(n));
+            if (n.size() < spec.min_rows)
+                throw OutOfRange(at(file, n), key,
+                                 "expected at least " + std::to_string(spec.min_rows) + " rows, got " + std::to_string(n.size()));
+            std::vector<std::string> names;
+            for (const auto& f : spec.fields) names.push_back(f.path);
+            for (std::size_t r = 0; r < n.size(); ++r) {
+                const YAML::Node row = n[r];
+                const std::string rkey = key + "[" + std::to_string(r) + "]";
+                if (!row.IsMap())
+                    throw WrongType(at(file, row), rkey, "expected a record {" + join(names) + "}, got " + describe(row));
+                Row out;
+                for (const auto& kv : row) {
+                    const std::string k = kv.first.Scalar();
+                    auto f = std::find_if(spec.fields.begin(), spec.fields.end(), [&](const ParamSpec& s) { return s.path == k; });
+                    if (f == spec.fields.end()) {
+                        auto near = nearest_keys(k, names);
+                        throw UnknownKey(at(file, kv.first), rkey + "." + k,
+                                         "unknown field" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                                             " Fields are: " + join(names));
+                    }
+                    out[k] = parse_cell(*f, kv.second, file, rkey + "." + k);
+                }
+                for (const auto& f : spec.fields) {
+                    if (out.count(f.path)) continue;
+                    if (f.default_yaml.empty())
+                        throw InconsistentScenario(at(file, row), rkey, "missing field '" + f.path + "' (" + f.label + ")");
+                    out[f.path] = parse_cell(f, YAML::Load(f.default_yaml), "(default)", rkey + "." + f.path);
+                }
+                v.rows.push_back(std::move(out));
+            }
+            break;
+        }
+    }
+    return v;
+}
+
+Cell parse_cell(const ParamSpec& spec, const YAML::Node& n, const std::string& file, const std::string& key) {
+    Value v = parse_value(spec, n, file, key);
+    return Cell{v.num, v.str};
+}
+
+/// Counts nodes and depth so that alias bombs and deep nesting are refused before any walk.
+void check_shape(const YAML::Node& n, const std::string& file, int depth, std::size_t& count) {
+    if (++count > MAX_NODES)
+        throw UnreadableScenario(at(file, n), "", "more than " + std::to_string(MAX_NODES) +
+                                                      " YAML nodes (aliases expanded); a scenario is never this large");
+    if (depth > MAX_NESTING)
+        throw UnreadableScenario(at(file, n), "", "nesting deeper than " + std::to_string(MAX_NESTING) + " levels");
+    if (n.IsMap())
+        for (const auto& kv : n) {
+            check_shape(kv.first, file, depth + 1, count);
+            check_shape(kv.second, file, depth + 1, count);
+        }
+    else if (n.IsSequence())
+        for (const auto& c : n) check_shape(c, file, depth + 1, count);
+}
+
+struct Loader {
+    const Schema& schema;
+    Scenario sc;
+    std::vector<std::string> stack;  // canonical paths being loaded, for cycle detection
+
+    void walk(const YAML::Node& map, const std::string& prefix, const std::string& file) {
+        for (const auto& kv : map) {
+            if (!kv.first.IsScalar())
+                throw WrongType(at(file, kv.first), prefix, "a key must be a plain name, got " + describe(kv.first));
+            const std::string k = kv.first.Scalar();
+            const std::string path = prefix.empty() ? k : prefix + "." + k;
+            if (prefix.empty() && META_KEYS.count(k)) continue;
+            if (const ParamSpec* spec = schema.find_param(path)) {
+                sc.params.put(path, parse_value(*spec, kv.second, file, path));
+            } else if (schema.is_section(path)) {
+                if (!kv.second.IsMap())
+                    throw WrongType(at(file, kv.second), path,
+                                    "expected a section with keys [" + join(schema.children(path)) + "], got " + describe(kv.second));
+                walk(kv.second, path, file);
+            } else {
+                auto valid = schema.children(prefix);
+                if (prefix.empty()) valid.insert(valid.end(), META_KEYS.begin(), META_KEYS.end());
+                auto near = nearest_keys(k, valid);
+                throw UnknownKey(at(file, kv.first), path,
+                                 "unknown key" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                                     " Valid keys" + (prefix.empty() ? "" : " in '" + prefix + "'") + " are: " + join(valid));
+            }
+        }
+    }
+
+    YAML::Node parse_text(const std::string& text, const std::string& file) {
+        if (text.size() > MAX_SCENARIO_BYTES)
+            throw UnreadableScenario(Location{file, 0}, "", "file is larger than 1 MiB; a scenario is never this large");
+        if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+            const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+            throw UnreadableScenario(Location{file, static_cast<int>(line)}, "", "file is not valid UTF-8 text");
+        }
+        YAML::Node root;
+        try {
+            root = YAML::Load(text);
+        } catch (const YAML::Exception& e) {
+            throw UnreadableScenario(Location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0}, "",
+                                     "YAML syntax error: " + e.msg);
+        }
+        if (root.IsNull()) throw UnreadableScenario(Location{file, 0}, "", "the scenario is empty");
+        if (!root.IsMap()) throw WrongType(at(file, root), "", "a scenario must be a mapping of keys, got " + describe(root));
+        std::size_t count = 0;
+        check_shape(root, file, 0, count);
+        return root;
+    }
+
+    void load_node(const YAML::Node& root, const std::string& file, const fs::path& dir, int depth) {
+        if (const auto ext = root["extends"]) {
+            if (!ext.IsScalar() || ext.Scalar().empty())
+                throw WrongType(at(file, ext), "extends", "expected the path of a base scenario file, got " + describe(ext));
+            if (depth >= MAX_EXTENDS)
+                throw InconsistentScenario(at(file, ext), "extends", "chain of more than " + std::to_string(MAX_EXTENDS) + " files");
+            const fs::path base = dir / ext.Scalar();
+            load_file(base.string(), at(file, ext), depth + 1);
+        }
+        walk(root, "", file);
+        if (const auto n = root["name"]; n && n.IsScalar()) sc.name = n.Scalar();
+        if (const auto d = root["description"]; d && d.IsScalar()) sc.description = d.Scalar();
+    }
+
+    void load_file(const std::string& file, const Location& from, int depth) {
+        std::error_code ec;
+        if (!fs::exists(file, ec))
+            throw UnreadableScenario(from, depth ? "extends" : "", "scenario file '" + file + "' does not exist");
+        if (fs::is_directory(file, ec))
+            throw UnreadableScenario(from, depth ? "extends" : "", "'" + file + "' is a directory, not a scenario file");
+        const std::string canon = fs::weakly_canonical(file, ec).string();
+        if (std::find(stack.begin(), stack.end(), canon) != stack.end())
+            throw InconsistentScenario(from, "extends", "cycle: '" + file + "' extends itself through " + join(stack));
+        std::ifstream in(file, std::ios::binary);
+        if (!in) throw UnreadableScenario(from, "", "cannot read scenario file '" + file + "'");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        stack.push_back(canon);
+        sc.chain.push_back(file);
+        load_node(parse_text(text, file), file, fs::path(file).parent_path(), depth);
+        stack.pop_back();
+    }
+
+    void apply_override(const std::string& kv) {
+        const auto eq = kv.find('=');
+        const Location where{"--set " + kv, 0};
+        if (eq == std::string::npos || eq == 0) throw UsageError("--set expects key.path=value, got '" + kv + "'");
+        const std::string path = kv.substr(0, eq);
+        const ParamSpec* spec = schema.find_param(path);
+        if (!spec) {
+            const auto dot = path.rfind('.');
+            const std::string prefix = dot == std::string::npos ? "" : path.substr(0, dot);
+            if (schema.is_section(path))
+                throw UnknownKey(where, path, "is a section; set one of its keys: " + join(schema.children(path)));
+            std::vector<std::string> all;
+            for (const auto& p : schema.params()) all.push_back(p.path);
+            auto near = nearest_keys(path, all);
+            throw UnknownKey(where, path, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?"));
+        }
+        YAML::Node n;
+        try {
+            n = YAML::Load(kv.substr(eq + 1));
+        } catch (const YAML::Exception& e) {
+            throw WrongType(where, path, "value is not valid YAML: " + e.msg);
+        }
+        Value v = parse_value(*spec, n, where.file, path);
+        v.where = where;
+        sc.params.put(path, std::move(v));
+    }
+
+    void fill_defaults() {
+        for (const auto& spec : schema.params()) {
+            if (sc.params.all().count(spec.path)) continue;
+            Value v = parse_value(spec, YAML::Load(spec.default_yaml), "", spec.path);
+            v.where = Location{};
+            sc.params.put(spec.path, std::move(v));
+        }
+    }
+};
+
+void emit_value(YAML::Emitter& out, const ParamSpec& spec, const Value& v) {
+    switch (spec.type) {
+        case ParamType::real: out << number_text(v.num); break;
+        case ParamType::integer: out << static_cast<long long>(v.num); break;
+        case ParamType::boolean: out << (v.num != 0.0); break;
+        case ParamType::choice: out << v.str; break;
+        case ParamType::text: out << YAML::DoubleQuoted << v.str; break;
+        case ParamType::table:
+            out << YAML::BeginSeq;
+            for (const auto& row : v.rows) {
+                out << YAML::Flow << YAML::BeginMap;
+                for (const auto& f : spec.fields) {
+                    out << YAML::Key << f.path << YAML::Value;
+                    const Cell& c = row.at(f.path);
+                    Value cv;
+                    cv.num = c.num;
+                    cv.str = c.str;
+                    emit_value(out, f, cv);
+                }
+                out << YAML::EndMap;
+            }
+            out << YAML::EndSeq;
+            break;
+    }
+}
+
+void emit_section(YAML::Emitter& out, const Schema& schema, const Params& params, const std::string& prefix) {
+    for (const auto& key : schema.children(prefix)) {
+        const std::string path = prefix.empty() ? key : prefix + "." + key;
+        out << YAML::Key << key << YAML::Value;
+        if (const ParamSpec* spec = schema.find_param(path)) {
+            emit_value(out, *spec, params.get(path));
+        } else {
+            out << YAML::BeginMap;
+            emit_section(out, schema, params, path);
+            out << YAML::EndMap;
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> nearest_keys(const std::string& key, const std::vector<std::string>& candidates) {
+    std::vector<std::pair<std::size_t, std::string>> scored;
+    const std::size_t limit = std::max<std::size_t>(2, key.size() / 3);
+    for (const auto& c : candidates) {
+        const std::size_t d = edit_distance(key, c);
+        if (d <= limit) scored.emplace_back(d, c);
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (const auto& s : scored) out.push_back(s.second);
+    return out;
+}
+
+Scenario load_scenario(const Schema& schema, const std::string& path, const std::vector<std::string>& overrides) {
+    Loader l{schema, {}, {}};
+    l.sc.path = path;
+    l.load_file(path, Location{path, 0}, 0);
+    for (const auto& o : overrides) l.apply_override(o);
+    l.fill_defaults();
+    if (l.sc.name.empty()) l.sc.name = fs::path(path).stem().string();
+    return std::move(l.sc);
+}
+
+Scenario load_scenario_text(const Schema& schema, const std::string& yaml, const std::string& name_for_errors,
+                            const std::vector<std::string>& overrides, const std::string& base_dir) {
+    Loader l{schema, {}, {}};
+    l.sc.path = name_for_errors;
+    l.sc.chain.push_back(name_for_errors);
+    l.load_node(l.parse_text(yaml, name_for_errors), name_for_errors, fs::path(base_dir), 0);
+    for (const auto& o : overrides) l.apply_override(o);
+    l.fill_defaults();
+    if (l.sc.name.empty()) l.sc.name = name_for_errors;
+    return std::move(l.sc);
+}
+
+std::string Scenario::resolved_yaml(const Schema& schema) const {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << name;
+    if (!description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << description;
+    emit_section(out, schema, params, "");
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace sim

@@ -1,0 +1,243 @@
+#include "sim/simulation.hpp"
+
+#include "sim/errors.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace sim {
+
+World::World(const Schema& s, const Scenario& scenario)
+    : schema(s), params(scenario.params),
+      rng(static_cast<std::uint32_t>(scenario.params.integer("seed"))), dims(s.dimensions()) {
+    const double years = params.real("time.years");
+    step_days = params.real("time.step_days");
+    n_steps = static_cast<std::uint32_t>(std::lround(years * 365.25 / step_days));
+    for (const auto& a : s.agents()) tables_.emplace_back(a);
+}
+
+AgentTable& World::agents(const std::string& name) {
+    for (auto& t : tables_)
+        if (t.name() == name) return t;
+    throw std::logic_error("no agent type " + name);
+}
+const AgentTable& World::agents(const std::string& name) const { return const_cast<World*>(this)->agents(name); }
+
+std::size_t World::n_groups() const {
+    std::size_t n = 1;
+    for (const auto& d : dims) n *= std::max<std::size_t>(1, d.levels.size());
+    return n;
+}
+
+int World::series_id(const std::string& name) const {
+    const int i = schema.series_index(name);
+    if (i < 0) throw std::logic_error("no series " + name);
+    return i;
+}
+void World::set_national(const std::string& name, double value) { series.set_national(step, series_id(name), value); }
+void World::add_national(const std::string& name, double value) { series.add_national(step, series_id(name), value); }
+
+Schema make_schema(const Model& model) {
+    Schema s;
+    s.param("seed").integer(1).range(0, 4294967295.0).means("Random seed: with the scenario, it fixes every draw");
+    s.param("time.years").real(5.0).above(0, 100).with_unit("years").means("Simulated horizon");
+    s.param("time.step_days").real(7.0).above(0, 365).with_unit("days").means("Length of one step");
+    s.param("output.trajectories").integer(200).range(0, 100000).with_unit("agents")
+        .means("Number of agents of the traced type whose state is recorded every step");
+    s.param("output.compression").integer(4).range(0, 9).means("gzip level of HDF5 datasets (0: none)");
+    model.declare(s);
+    s.check();
+    return s;
+}
+
+std::size_t available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::size_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+        if (key == "MemAvailable:") return kb * 1024;
+    return 0;
+}
+
+std::size_t peak_rss() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    return 0;
+}
+
+void preflight(const Model& model, const Scenario& scenario) {
+    model.check(scenario);
+    const std::size_t need = model.estimate_bytes(scenario.params);
+    const std::size_t have = available_memory();
+    if (have > 0 && need > have * 8 / 10) {
+        std::ostringstream m;
+        m << "the run needs about " << need / (1u << 20) << " MiB but only " << have / (1u << 20)
+          << " MiB are available; reduce the population";
+        throw ResourceLimit(scenario.params.where("population.n_patients"), "population.n_patients", m.str());
+    }
+}
+
+namespace {
+
+std::string now_iso() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+Snapshot take_snapshot(const AgentTable& t, bool baseline_only) {
+    Snapshot s{t.name(), {}, {}};
+    const auto& attrs = t.spec().attributes;
+    for (std::size_t i = 0; i < attrs.size(); ++i) {
+        const bool keep = baseline_only ? attrs[i].output == Output::baseline_and_final : attrs[i].output != Output::none;
+        if (!keep) continue;
+        s.columns.push_back(i);
+        s.data.push_back(t.column_at(i));
+    }
+    return s;
+}
+
+void run_sweep(World& w, const Phase& phase, bool observers_only) {
+    AgentTable& t = w.agents(phase.agent_type);
+    const std::size_t n = t.size();
+    const std::size_t nb = (n + BLOCK_SIZE - 1) / BLOCK_SIZE;
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, nb, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t b = r.begin(); b != r.end(); ++b) {
+                const Block blk{b, b * BLOCK_SIZE, std::min(n, (b + 1) * BLOCK_SIZE)};
+                for (const auto& k : phase.kernels)
+                    if (!observers_only || k.observer) k.fn(w, blk);
+            }
+        },
+        tbb::simple_partitioner());
+}
+
+void check_invariants(const World& w) {
+    for (const auto& t : w.tables()) {
+        const auto& attrs = t.spec().attributes;
+        for (std::size_t c = 0; c < attrs.size(); ++c) {
+            for (std::size_t r = 0; r < t.size(); ++r) {
+                const double v = t.as_double(c, r);
+                if (std::isnan(v) || v < attrs[c].min || v > attrs[c].max) {
+                    std::ostringstream m;
+                    m << "invariant violated at step " << w.step << ": " << t.name() << "[" << r << "]." << attrs[c].name
+                      << " = " << v << ", expected within [" << attrs[c].min << ", " << attrs[c].max << "]";
+                    throw RunError(m.str());
+                }
+            }
+        }
+    }
+}
+
+class Progress {
+public:
+    Progress(bool on, std::uint32_t total) : on_(on && isatty(STDERR_FILENO)), total_(total), t0_(clock::now()) {}
+    void update(std::uint32_t done) {
+        if (!on_) return;
+        const double el = std::chrono::duration<double>(clock::now() - t0_).count();
+        if (done != total_ && el - last_ < 0.1) return;
+        last_ = el;
+        const int width = 30;
+        const int fill = static_cast<int>(width * done / std::max<std::uint32_t>(1, total_));
+        const double eta = done ? el * (total_ - done) / done : 0.0;
+        std::fprintf(stderr, "\r[%.*s%*s] %3u%% step %u/%u  ETA %5.1fs ", fill, "==============================",
+                     width - fill, "", 100 * done / std::max<std::uint32_t>(1, total_), done, total_, eta);
+        if (done == total_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+    bool on_;
+    std::uint32_t total_;
+    clock::time_point t0_;
+    double last_ = -1.0;
+};
+
+void record_trajectories(const World& w, Trajectories& tr) {
+    if (tr.agent.empty()) return;
+    const AgentTable& t = w.agents(tr.agent);
+    for (std::size_t c : tr.columns)
+        for (std::uint32_t r : tr.rows) tr.values.push_back(static_cast<float>(t.as_double(c, r)));
+}
+
+}  // namespace
+
+std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& opt) {
+    const unsigned threads =
+        opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+
+    auto res = std::make_unique<Results>();
+    res->threads = threads;
+    res->start_time = now_iso();
+    const auto t0 = std::chrono::steady_clock::now();
+
+    res->world = std::make_unique<World>(schema, scenario);
+    World& w = *res->world;
+    model.init(w);
+
+    std::size_t max_rows = 0;
+    for (const auto& t : w.tables()) max_rows = std::max(max_rows, t.size());
+    w.series.init(schema, w.n_groups(), w.n_steps, (max_rows + BLOCK_SIZE - 1) / BLOCK_SIZE);
+
+    const std::vector<Phase> phases = model.phases();
+    for (const auto& p : phases)
+        if (!p.agent_type.empty()) run_sweep(w, p, true);
+    w.series.commit(0);
+    if (opt.check_invariants) check_invariants(w);
+
+    for (const auto& t : w.tables()) {
+        Snapshot s = take_snapshot(t, true);
+        if (!s.columns.empty()) res->baseline.push_back(std::move(s));
+    }
+
+    Trajectories& tr = res->trajectories;
+    tr.agent = model.traced_agent();
+    if (!tr.agent.empty()) {
+        const AgentTable& t = w.agents(tr.agent);
+        const auto k = static_cast<std::size_t>(std::min<long long>(scenario.params.integer("output.trajectories"),
+                                                                     static_cast<long long>(t.size())));
+        for (std::size_t i = 0; i < k; ++i) tr.rows.push_back(static_cast<std::uint32_t>(i * t.size() / k));
+        for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
+            if (t.spec().attributes[c].traced) tr.columns.push_back(c);
+        record_trajectories(w, tr);
+    }
+
+    const auto t1 = std::chrono::steady_clock::now();
+    Progress progress(opt.progress, w.n_steps);
+    for (std::uint32_t s = 1; s <= w.n_steps; ++s) {
+        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+        w.step = s;
+        for (const auto& p : phases) {
+            if (p.agent_type.empty())
+                p.serial(w);
+            else
+                run_sweep(w, p, false);
+        }
+        w.series.commit(s);
+        record_trajectories(w, tr);
+        if (opt.check_invariants) check_invariants(w);
+        progress.update(s);
+    }
+    const auto t2 = std::chrono::steady_clock::now();
+    res->wall_seconds = std::chrono::duration<double>(t2 - t0).count();
+    res->step_seconds = std::chrono::duration<double>(t2 - t1).count();
+    return res;
+}
+
+}  // namespace sim
