@@ -1,0 +1,65 @@
+#pragma once
+// Helpers for tests: the therasim schema, scenarios from YAML text, and in-process runs.
+
+#include "models/context.hpp"
+#include "models/therasim_model.hpp"
+#include "sim/h5.hpp"
+#include "sim/scenario.hpp"
+#include "sim/simulation.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace test {
+
+/// Path of a file in the source tree ("scenarios/teaching_small.yaml").
+std::string source_path(const std::string& relative);
+/// Path of the therasim executable built with the tests.
+std::string therasim_binary();
+
+/// The schema of the therasim model (engine and model parameters).
+const sim::Schema& schema();
+
+/// Loads a scenario from YAML text, with optional --set overrides.
+sim::Scenario scenario(const std::string& yaml, const std::vector<std::string>& overrides = {});
+
+/// A small population for fast tests: one region, a few hundred patients, 1 year.
+std::string small_yaml(int n_patients = 400, double years = 1.0, std::uint32_t seed = 7);
+
+/// A finished in-process run; keeps the schema, scenario and model alive with the results.
+struct Run {
+    std::unique_ptr<sim::Scenario> scenario;
+    std::unique_ptr<models::TherasimModel> model;
+    std::unique_ptr<sim::Results> results;
+    [[nodiscard]] sim::World& world() const { return *results->world; }
+    [[nodiscard]] models::Ctx& ctx() const { return model->context(); }
+    /// National value of series @p name at @p step.
+    [[nodiscard]] double national(const std::string& name, std::size_t step) const;
+};
+
+/// Runs @p yaml (with @p overrides) in process on @p threads threads.
+Run run(const std::string& yaml, const std::vector<std::string>& overrides = {}, unsigned threads = 1);
+
+/// Runs @p yaml for a single weekly step, for rule-level tests that then set agent state and
+/// call a rule directly (set World::step first).
+Run one_step(const std::string& yaml, const std::vector<std::string>& overrides = {});
+
+/// A unique temporary directory, removed when the object is destroyed.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    [[nodiscard]] std::string path(const std::string& name) const { return dir_ + "/" + name; }
+    [[nodiscard]] const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+};
+
+/// Runs a shell command; returns its exit code and fills @p out with stdout+stderr.
+int shell(const std::string& command, std::string* out = nullptr);
+
+}  // namespace test
