@@ -5,6 +5,7 @@
 #include "sim/simulation.hpp"
 #include "sim/version.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -55,10 +56,12 @@ range and combination, and the memory the run would need. Prints "ok" or the fir
 its file, line and key. --print writes the fully resolved scenario as YAML.
 )";
 
-const char* const PARAMS_HELP = R"(therasim params
+const char* const PARAMS_HELP = R"(therasim params [--section PREFIX]
 
 Prints the parameter reference: every scenario key with its default, unit, allowed range,
-meaning and literature source, as Markdown (docs/parameters.md is this output).
+meaning and literature source, as Markdown (docs/parameters.md is this output). With
+--section, prints only the table of the keys under PREFIX (e.g. relapse, dialog.rollout);
+docs/model.md embeds such tables.
 )";
 
 const char* const COMPARE_HELP = R"(therasim compare A.h5 [B.h5]
@@ -73,6 +76,7 @@ struct Args {
     std::vector<std::string> sets;
     std::string output;
     unsigned threads = 0;
+    std::string section;
     bool overwrite = false, quiet = false, help = false, check = false, print = false;
 };
 
@@ -109,6 +113,7 @@ Args parse(int argc, char** argv, int first) {
         else if (s == "--quiet") a.quiet = true;
         else if (s == "--check-invariants") a.check = true;
         else if (s == "--print") a.print = true;
+        else if (s == "--section") a.section = value(s);
         else if (!s.empty() && s[0] == '-') throw UsageError("unknown option '" + s + "'; see --help");
         else a.positional.push_back(s);
     }
@@ -181,7 +186,14 @@ int cmd_params(const Args& a, const ModelFactory& factory) {
         return EXIT_OK;
     }
     auto model = factory();
-    std::cout << parameter_reference(make_schema(*model));
+    const Schema schema = make_schema(*model);
+    if (a.section.empty()) {
+        std::cout << parameter_reference(schema);
+        return EXIT_OK;
+    }
+    const std::string table = parameter_table(schema, a.section);
+    if (table.empty()) throw UsageError("no parameters under '" + a.section + "'");
+    std::cout << table;
     return EXIT_OK;
 }
 
@@ -200,19 +212,24 @@ std::string escape_cell(std::string s) {
     return s;
 }
 
-std::string range_cell(const ParamSpec& p) {
+}  // namespace
+
+namespace {
+
+std::string number_cell(double v) {
     std::ostringstream o;
-    o.precision(6);
+    o.precision(12);
+    o << v;
+    return o.str();
+}
+
+std::string range_cell(const ParamSpec& p) {
     switch (p.type) {
         case ParamType::real:
         case ParamType::integer:
             if (std::isinf(p.min) && std::isinf(p.max)) return "any";
-            o << (p.min_open ? "(" : "[") << p.min << ", " << (std::isinf(p.max) ? std::string("inf") : [&] {
-                std::ostringstream m;
-                m << p.max;
-                return m.str();
-            }()) << "]";
-            return o.str();
+            return std::string(p.min_open ? "(" : "[") + (std::isinf(p.min) ? "-inf" : number_cell(p.min)) + ", " +
+                   (std::isinf(p.max) ? "inf" : number_cell(p.max)) + "]";
         case ParamType::boolean: return "true/false";
         case ParamType::choice: {
             std::string s;
@@ -225,40 +242,59 @@ std::string range_cell(const ParamSpec& p) {
     return "";
 }
 
+const char* const TABLE_HEAD = "| Name | Default | Unit | Range | Meaning | Source |\n|---|---|---|---|---|---|\n";
+
+std::string row(const ParamSpec& p, const std::string& name, bool field) {
+    const std::string def = p.type == ParamType::table ? "see below" : (field && p.default_yaml.empty() ? "(required)" : p.default_yaml);
+    return "| `" + name + "` | " + escape_cell(def) + " | " + escape_cell(p.unit) + " | " + escape_cell(range_cell(p)) + " | " +
+           escape_cell(p.label) + " | " + escape_cell(p.source) + " |\n";
+}
+
+/// Rows of @p params; a table parameter closes the table, lists its fields and reopens it.
+std::string rows(const std::vector<const ParamSpec*>& params) {
+    std::string o = TABLE_HEAD;
+    for (const ParamSpec* p : params) {
+        o += row(*p, p->path, false);
+        if (p->type != ParamType::table) continue;
+        o += "\n`" + p->path + "` is a list of records with fields:\n\n| Field | Default | Unit | Range | Meaning | Source |\n"
+             "|---|---|---|---|---|---|\n";
+        for (const auto& f : p->fields) o += row(f, f.path, true);
+        o += "\nDefault:\n\n```yaml\n" + p->default_yaml + "\n```\n";
+        if (p != params.back()) o += std::string("\n") + TABLE_HEAD;
+    }
+    return o;
+}
+
 }  // namespace
 
+std::string parameter_table(const Schema& schema, const std::string& prefix) {
+    std::vector<const ParamSpec*> sel;
+    for (const auto& p : schema.params())
+        if (p.path == prefix || p.path.rfind(prefix + ".", 0) == 0) sel.push_back(&p);
+    return sel.empty() ? "" : rows(sel);
+}
+
 std::string parameter_reference(const Schema& schema) {
-    std::ostringstream o;
-    o << "# Parameter reference\n\n"
-         "Generated by `therasim params`; do not edit by hand. Every key can be set in a scenario\n"
-         "file (nested as YAML sections) or on the command line with `--set key=value`. A source of\n"
-         "`guess` marks a value chosen for plausibility, not taken from the literature.\n";
-    std::string section = "\x01";
+    std::string o =
+        "# Parameter reference\n\n"
+        "Generated by `therasim params`; do not edit by hand. Every key can be set in a scenario\n"
+        "file (nested as YAML sections) or on the command line with `--set key=value`. A source of\n"
+        "`guess` marks a value chosen for plausibility, not taken from the literature.\n";
+    std::vector<std::string> sections;
     for (const auto& p : schema.params()) {
         const auto dot = p.path.find('.');
-        const std::string sec = dot == std::string::npos ? "(top level)" : p.path.substr(0, dot);
-        if (sec != section) {
-            section = sec;
-            o << "\n## " << sec << "\n\n| Name | Default | Unit | Range | Meaning | Source |\n|---|---|---|---|---|---|\n";
-        }
-        std::string def = p.default_yaml;
-        if (p.type == ParamType::table) {
-            def = "see below";
-        }
-        o << "| `" << p.path << "` | " << escape_cell(def) << " | " << escape_cell(p.unit) << " | " << escape_cell(range_cell(p))
-          << " | " << escape_cell(p.label) << " | " << escape_cell(p.source) << " |\n";
-        if (p.type == ParamType::table) {
-            o << "\n`" << p.path << "` is a list of records with fields:\n\n| Field | Default | Unit | Range | Meaning | Source |\n"
-              << "|---|---|---|---|---|---|\n";
-            for (const auto& f : p.fields)
-                o << "| `" << f.path << "` | " << escape_cell(f.default_yaml.empty() ? "(required)" : f.default_yaml) << " | "
-                  << escape_cell(f.unit) << " | " << escape_cell(range_cell(f)) << " | " << escape_cell(f.label) << " | "
-                  << escape_cell(f.source) << " |\n";
-            o << "\nDefault:\n\n```yaml\n" << p.default_yaml << "\n```\n\n| Name | Default | Unit | Range | Meaning | Source |\n"
-              << "|---|---|---|---|---|---|\n";
-        }
+        const std::string sec = dot == std::string::npos ? "" : p.path.substr(0, dot);
+        if (std::find(sections.begin(), sections.end(), sec) == sections.end()) sections.push_back(sec);
     }
-    return o.str();
+    for (const auto& sec : sections) {
+        std::vector<const ParamSpec*> sel;
+        for (const auto& p : schema.params()) {
+            const auto dot = p.path.find('.');
+            if ((dot == std::string::npos ? "" : p.path.substr(0, dot)) == sec) sel.push_back(&p);
+        }
+        o += "\n## " + (sec.empty() ? std::string("(top level)") : sec) + "\n\n" + rows(sel);
+    }
+    return o;
 }
 
 void print_comparison(std::ostream& out, const std::vector<std::string>& files) {

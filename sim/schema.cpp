@@ -1,6 +1,7 @@
 #include "sim/schema.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,11 +30,11 @@ const char* to_string(ColumnType t) {
 }
 
 namespace {
+/// Shortest text that reads back as exactly @p v.
 std::string number_text(double v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << v;
-    return s.str();
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 }  // namespace
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates docs/parameters.md from the parameter declarations (`therasim params`).
+# Regenerates docs/parameters.md and the parameter tables in docs/model.md from the
+# parameter declarations (`therasim params`). The test suite checks they are up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${THERASIM_BUILD_DIR:-build}
-"$build/therasim" params > docs/parameters.md
-echo "wrote docs/parameters.md"
+cmake -DTHERASIM="$build/therasim" -DSRC="$PWD" -DMODE=update -P cmake/docs.cmake
