@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages therasim needs, if any are missing. Safe to run again.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build pkg-config git
+  libboost-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2 librandom123-dev hdf5-tools
+  python3 python3-h5py python3-numpy python3-pandas python3-scipy python3-matplotlib python3-pytest
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
