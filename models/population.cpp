@@ -63,19 +63,24 @@ Plan plan_structure(const Config& cfg) {
     std::vector<long long> teams_r = apportion(n_teams, shares);
     for (std::size_t r = 0; r < nr; ++r) teams_r[r] = std::max<long long>(teams_r[r], st.regions[r].n_trusts);
     n_teams = std::accumulate(teams_r.begin(), teams_r.end(), 0LL);
-    if (n_teams > plan.n_clinicians)
-        throw PlanError("structure.regions", "the regions need " + std::to_string(n_teams) + " teams but there are only " +
-                                                 std::to_string(plan.n_clinicians) + " care coordinator posts");
     const std::vector<long long> patients_r = apportion(n_pat, shares);
+    // Posts per region follow the patient share too, with at least one per team; a tiny
+    // population may therefore get a few more posts than its caseload mean implies.
+    std::vector<long long> clinicians_r = apportion(plan.n_clinicians, shares);
+    for (std::size_t r = 0; r < nr; ++r) clinicians_r[r] = std::max(clinicians_r[r], teams_r[r]);
+    const long long needed = std::accumulate(clinicians_r.begin(), clinicians_r.end(), 0LL);
+    if (needed > plan.n_clinicians && st.n_clinicians > 0)
+        throw PlanError("structure.n_clinicians", "the regions' teams need at least " + std::to_string(needed) +
+                                                      " care coordinator posts (one per team), more than structure.n_clinicians");
+    plan.n_clinicians = needed;
 
     std::int32_t trust0 = 0;
-    long long team_index = 0;
     for (std::size_t r = 0; r < nr; ++r) {
         const int nt = st.regions[r].n_trusts;
         for (int t = 0; t < nt; ++t) plan.trust_region.push_back(static_cast<std::int32_t>(r));
         std::vector<double> weights;
-        for (long long j = 0; j < teams_r[r]; ++j, ++team_index) {
-            const long long clin = plan.n_clinicians / n_teams + (team_index < plan.n_clinicians % n_teams ? 1 : 0);
+        for (long long j = 0; j < teams_r[r]; ++j) {
+            const long long clin = clinicians_r[r] / teams_r[r] + (j < clinicians_r[r] % teams_r[r] ? 1 : 0);
             plan.team_trust.push_back(trust0 + static_cast<std::int32_t>(j % nt));
             plan.team_region.push_back(static_cast<std::int32_t>(r));
             plan.team_clinicians.push_back(static_cast<std::int32_t>(clin));
