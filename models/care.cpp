@@ -8,6 +8,7 @@ namespace models {
 
 void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
+    const sim::BlockStream draws = w.block_stream(streams::CONTACT, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const auto post = static_cast<std::size_t>(p.clinician[i]);
         p.events[i] = 0;
@@ -15,7 +16,7 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
         p.dialog_session[i] = 0;
         p.step_bed_days[i] = 0;
         p.arm[i] = x.c.dialog_trained[post];
-        const double u = w.rng.uniform(static_cast<std::uint32_t>(i), streams::CONTACT, w.step);
+        const double u = draws.uniform(i);
         if (p.inpatient[i] || !p.engaged[i]) continue;
         if (u < x.p_meet[post]) {
             p.contact[i] = 1;
@@ -29,17 +30,19 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const auto& e = x.cfg.engagement;
     const double years = w.step * w.step_days / DAYS_PER_YEAR;
+    const sim::BlockStream draws = w.block_stream(streams::ENGAGEMENT, b);
+    const auto threshold = static_cast<float>(e.threshold), inv_width = static_cast<float>(1.0 / e.width);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u = w.rng.uniform(static_cast<std::uint32_t>(i), streams::ENGAGEMENT, w.step);
+        const double u = draws.uniform(i);
         if (p.inpatient[i]) continue;
         if (p.engaged[i]) {
-            const double star = x.d.star_p[i];
+            const float star = x.d.star_p[i];
             double rr = 1.0;
             if (p.age[i] + years < 30.0) rr *= e.rel_young;
             if (p.male[i]) rr *= e.rel_male;
             if (static_cast<long long>(w.step) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
             rr *= 1.0 - e.family_protection * x.support(i);
-            const double p_week = std::min(1.0, e.p_week_max * logistic((e.threshold - star) / e.width) * rr);
+            const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
             if (u < over_weeks(p_week, x.k.weeks)) {
                 p.engaged[i] = 0;
                 ++p.n_disengagements[i];
@@ -60,16 +63,19 @@ double adherence_target(const Ctx& x, std::size_t i) {
     if (x.p.inpatient[i]) return a.inpatient_level;
     if (!x.p.engaged[i]) return a.disengaged_level;
     const double family = x.p.family[i] >= 0 ? a.family_effect * (x.support(i) - 0.5) : 0.0;
-    return a.floor + (a.ceiling - a.floor) * logistic(a.slope * (x.d.star_p[i] - a.threshold) + family + x.p.insight[i]);
+    const auto z = static_cast<float>(a.slope * (x.d.star_p[i] - a.threshold) + family + x.p.insight[i]);
+    return a.floor + (a.ceiling - a.floor) * logisticf(z);
 }
 
 void adherence_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
+    const sim::BlockStream draws = w.block_stream(streams::ADHERENCE, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::ADHERENCE, w.step);
+        auto g = draws.draws(i);
         const double noise = g.normal();
         const double target = adherence_target(x, i);
         p.adherence[i] = clampf(p.adherence[i] + x.k.r_adherence * (target - p.adherence[i]) + x.k.sd_adherence * noise, 0, 1);
+        update_clinician_view(x, i);
     }
 }
 

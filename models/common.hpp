@@ -13,6 +13,8 @@ inline constexpr double DAYS_PER_YEAR = 365.25;
 
 inline float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
 inline double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+/// Single-precision logistic for hot loops (results are deterministic; precision ~1e-7).
+inline float logisticf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline double logit(double p) { return std::log(p / (1.0 - p)); }
 
 /// Hazard (per day) of an event with probability @p p within @p days.

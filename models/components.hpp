@@ -45,6 +45,10 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b);
 void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial);
 /// Computes the STAR-P and STAR-C views of patient @p i's dyad from its latent state.
 void update_views(Ctx& x, std::size_t i);
+/// Computes the STAR-P view (latent state and the patient's offset).
+void update_patient_view(Ctx& x, std::size_t i);
+/// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence).
+void update_clinician_view(Ctx& x, std::size_t i);
 /// Patient: new dyads after turnover, relationship change at meetings, coercion scars, continuity.
 void relationship_step(Ctx& x, sim::World& w, const sim::Block& b);
 

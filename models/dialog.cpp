@@ -76,8 +76,12 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& di = x.cfg.dialog;
     auto& p = x.p;
     const auto step = static_cast<std::int32_t>(w.step);
+    const auto boost_decay = static_cast<float>(x.k.boost_decay);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        p.dialog_boost[i] *= static_cast<float>(x.k.boost_decay);
+        if (p.dialog_boost[i] > 0.0f) {
+            p.dialog_boost[i] *= boost_decay;
+            if (p.dialog_boost[i] < 1e-4f) p.dialog_boost[i] = 0.0f;
+        }
         const auto post = static_cast<std::size_t>(p.clinician[i]);
         if (!x.c.dialog_trained[post]) {
             p.ti_dialog_due[i] = -1;

@@ -47,8 +47,12 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& k = x.k;
     const double step_days = w.step_days;
     const double ref = x.cfg.mechanism.star_reference;
+    const sim::BlockStream relapse_draws = w.block_stream(streams::RELAPSE, b);
+    const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
+    const auto log_ratio = static_cast<float>(x.log_relapse_ratio);
+    const auto h_off_step = static_cast<float>(k.relapse_h_off * step_days);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u_relapse = w.rng.uniform(static_cast<std::uint32_t>(i), streams::RELAPSE, w.step);
+        const double u_relapse = relapse_draws.uniform(i);
         const double adh = p.adherence[i];
         // Remission is faster with better adherence (1 at the reference adherence of 0.58).
         const double remit_scale = (0.5 + adh) / (0.5 + x.cfg.adherence.initial_mean);
@@ -76,11 +80,11 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
             else if (u_relapse < std::min(1.0, k.p_remit * remit_scale))
                 p.relapsed[i] = 0;
         } else {
-            // Log-linear in adherence between the off- and on-treatment hazards.
-            double h = k.relapse_h_off * std::exp(x.log_relapse_ratio * adh);
+            // Hazard over the step, log-linear in adherence between the off- and on-treatment hazards.
+            float h = h_off_step * std::exp(log_ratio * p.adherence[i]);
             const std::int32_t fam = p.family[i];
-            if (fam >= 0) h *= x.f.high_ee[fam] ? x.rel_ee_high : x.rel_ee_low;
-            if (u_relapse < prob_in(h, step_days)) {
+            if (fam >= 0) h *= static_cast<float>(x.f.high_ee[fam] ? x.rel_ee_high : x.rel_ee_low);
+            if (u_relapse < -std::expm1(-h)) {
                 p.relapsed[i] = 1;
                 ++p.n_relapses[i];
                 p.events[i] |= event::RELAPSE;
@@ -88,7 +92,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
         }
         // Symptoms move towards a target: the stable level, raised in relapse and by missed
         // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
-        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::SYMPTOMS, w.step);
+        auto g = symptom_draws.draws(i);
         const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
                               k.w_direct * x.cfg.mechanism.symptom_effect * (x.d.star_p[i] - ref);
         p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normal(), 18, 126);

@@ -91,7 +91,8 @@ void observe_patients(Ctx& x, sim::World& w, const sim::Block& b) {
             t.add(g, WITH_FAMILY, 1);
             t.add(g, SHARE_HIGH_EE, x.f.high_ee[static_cast<std::size_t>(p.family[i])]);
         }
-        if (w.step == 0) continue;  // no events at baseline
+        // Most patients have no event in a week: skip the event series for them.
+        if (w.step == 0 || (ev == 0 && !p.contact[i] && !p.inpatient[i] && p.step_bed_days[i] == 0.0f)) continue;
         t.add(g, RELAPSES, (ev & event::RELAPSE) != 0);
         t.add(g, ADMISSIONS_VOLUNTARY, (ev & event::ADMIT_VOLUNTARY) != 0);
         t.add(g, ADMISSIONS_INVOLUNTARY, (ev & event::ADMIT_INVOLUNTARY) != 0);

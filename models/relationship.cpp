@@ -7,6 +7,8 @@
 
 #include "models/components.hpp"
 
+#include <algorithm>
+
 namespace models {
 
 namespace {
@@ -40,20 +42,32 @@ Targets targets(const Ctx& x, std::size_t i) {
 
 }  // namespace
 
-void update_views(Ctx& x, std::size_t i) {
+// STAR totals: 6 collaboration, 3 input and 3 negative items (reversed), mean item score 0-4.
+
+void update_patient_view(Ctx& x, std::size_t i) {
     auto& d = x.d;
-    const double bp = d.bias_patient[i], bc = d.bias_clinician[i];
-    const double adh_view = x.cfg.relationship.adherence_in_clinician_view * (x.p.adherence[i] - x.cfg.adherence.initial_mean);
-    d.star_p_collaboration[i] = clampf(d.collaboration[i] + bp, 0, 4);
-    d.star_p_input[i] = clampf(d.clinician_input[i] + 0.8 * bp, 0, 4);
-    d.star_p_non_support[i] = clampf(d.non_support[i] - 0.5 * bp, 0, 4);
+    const float bp = d.bias_patient[i];
+    d.star_p_collaboration[i] = std::clamp(d.collaboration[i] + bp, 0.0f, 4.0f);
+    d.star_p_input[i] = std::clamp(d.clinician_input[i] + 0.8f * bp, 0.0f, 4.0f);
+    d.star_p_non_support[i] = std::clamp(d.non_support[i] - 0.5f * bp, 0.0f, 4.0f);
+    d.star_p[i] = (6.0f * d.star_p_collaboration[i] + 3.0f * d.star_p_input[i] + 3.0f * (4.0f - d.star_p_non_support[i])) / 12.0f;
+}
+
+void update_clinician_view(Ctx& x, std::size_t i) {
+    auto& d = x.d;
+    const float bc = d.bias_clinician[i];
     // Clinicians see cooperation: adherence colours their rating of collaboration.
-    d.star_c_collaboration[i] = clampf(d.collaboration[i] + bc + adh_view, 0, 4);
-    d.star_c_input[i] = clampf(d.clinician_input[i] + bc, 0, 4);
-    d.star_c_difficulties[i] = clampf(d.difficulties[i] - 0.5 * bc, 0, 4);
-    // STAR totals: 6 collaboration, 3 input and 3 negative items (reversed), mean item score 0-4.
-    d.star_p[i] = static_cast<float>((6.0 * d.star_p_collaboration[i] + 3.0 * d.star_p_input[i] + 3.0 * (4.0 - d.star_p_non_support[i])) / 12.0);
-    d.star_c[i] = static_cast<float>((6.0 * d.star_c_collaboration[i] + 3.0 * d.star_c_input[i] + 3.0 * (4.0 - d.star_c_difficulties[i])) / 12.0);
+    const auto adh_view =
+        static_cast<float>(x.cfg.relationship.adherence_in_clinician_view * (x.p.adherence[i] - x.cfg.adherence.initial_mean));
+    d.star_c_collaboration[i] = std::clamp(d.collaboration[i] + bc + adh_view, 0.0f, 4.0f);
+    d.star_c_input[i] = std::clamp(d.clinician_input[i] + bc, 0.0f, 4.0f);
+    d.star_c_difficulties[i] = std::clamp(d.difficulties[i] - 0.5f * bc, 0.0f, 4.0f);
+    d.star_c[i] = (6.0f * d.star_c_collaboration[i] + 3.0f * d.star_c_input[i] + 3.0f * (4.0f - d.star_c_difficulties[i])) / 12.0f;
+}
+
+void update_views(Ctx& x, std::size_t i) {
+    update_patient_view(x, i);
+    update_clinician_view(x, i);
 }
 
 void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial) {
@@ -61,14 +75,13 @@ void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, 
     auto& d = x.d;
     const auto post = static_cast<std::size_t>(x.p.clinician[i]);
     auto g = rng.draws(static_cast<std::uint32_t>(i), streams::DYAD_PAIRING, step);
-    const auto n1 = g.normal2();
-    const auto n2 = g.normal2();
+    const double n_chemistry = g.normal(), n_bias_p = g.normal(), n_bias_c = g.normal(), n_collab = g.normal();
     const double u_age = g.uniform();
     d.clinician[i] = static_cast<std::int32_t>(post);
     d.clinician_hire[i] = x.c.hire[post];
-    d.chemistry[i] = static_cast<float>(r.chemistry_sd * n1[0]);
-    d.bias_patient[i] = static_cast<float>(r.bias_patient_sd * n1[1]);
-    d.bias_clinician[i] = static_cast<float>(r.bias_clinician_sd * n2[0]);
+    d.chemistry[i] = static_cast<float>(r.chemistry_sd * n_chemistry);
+    d.bias_patient[i] = static_cast<float>(r.bias_patient_sd * n_bias_p);
+    d.bias_clinician[i] = static_cast<float>(r.bias_clinician_sd * n_bias_c);
     d.coercion_scar[i] = 0.0f;
     // Dyads existing at the start have lasted an exponential time; new ones start afresh.
     const double weeks = initial ? -r.initial_weeks_mean * std::log(u_age) : 0.0;
@@ -76,7 +89,7 @@ void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, 
     d.ti_start[i] = initial ? -static_cast<std::int32_t>(std::lround(weeks / x.k.weeks)) : static_cast<std::int32_t>(step);
     if (!initial) ++x.p.n_dyads[i];
     const Targets t = targets(x, i);
-    d.collaboration[i] = clampf(t.collaboration + r.noise_sd * n2[1], 0, 4);
+    d.collaboration[i] = clampf(t.collaboration + r.noise_sd * n_collab, 0, 4);
     d.clinician_input[i] = clampf(t.input, 0, 4);
     d.non_support[i] = clampf(t.non_support, 0, 4);
     d.difficulties[i] = clampf(t.difficulties, 0, 4);
@@ -87,14 +100,21 @@ void relationship_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& r = x.cfg.relationship;
     auto& d = x.d;
     const double lr = r.learning_rate, weeks = x.k.weeks;
+    const auto scar_decay = static_cast<float>(x.k.scar_decay);
+    const sim::BlockStream noise = w.block_stream(streams::RELATIONSHIP, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const auto post = static_cast<std::size_t>(x.p.clinician[i]);
         if (d.clinician_hire[i] != x.c.hire[post]) start_dyad(x, w.rng, i, w.step, false);  // the post has a new holder
         d.weeks_together[i] += static_cast<float>(weeks);
-        d.coercion_scar[i] *= static_cast<float>(x.k.scar_decay);
+        bool changed = false;
+        if (d.coercion_scar[i] > 0.0f) {
+            d.coercion_scar[i] = d.coercion_scar[i] * scar_decay;
+            if (d.coercion_scar[i] < 1e-4f) d.coercion_scar[i] = 0.0f;
+        }
         if (x.p.contact[i]) {
+            changed = true;
             const Targets t = targets(x, i);
-            auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::RELATIONSHIP, w.step);
+            auto g = noise.draws(i);
             const double sd = r.noise_sd;
             d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normal(), 0, 4);
             d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normal(), 0, 4);
@@ -104,8 +124,11 @@ void relationship_step(Ctx& x, sim::World& w, const sim::Block& b) {
             // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
             const double floor = r.collaboration_base + d.chemistry[i];
             d.collaboration[i] = clampf(d.collaboration[i] + x.k.r_drift * (floor - d.collaboration[i]), 0, 4);
+            changed = true;
         }
-        update_views(x, i);
+        // The patient's view changes only with the latent state; the clinician's view also
+        // follows adherence and is refreshed in adherence_step.
+        if (changed) update_patient_view(x, i);
     }
 }
 

@@ -5,6 +5,8 @@
 
 #include "models/components.hpp"
 
+#include <algorithm>
+
 namespace models {
 
 namespace {
@@ -36,9 +38,14 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& k = x.k;
     const auto& di = x.cfg.dialog;
     const double ref = x.cfg.mechanism.star_reference;
+    const sim::BlockStream need_draws = w.block_stream(streams::NEEDS, b);
+    const sim::BlockStream shock_draws = w.block_stream(streams::QOL_SHOCK, b);
+    const sim::BlockStream domain_draws = w.block_stream(streams::QOL, b);
+    const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
+    const auto r_qol = static_cast<float>(k.r_qol);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
-        auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::NEEDS, w.step);
+        auto g = need_draws.draws(i);
         // Fixed positions in the stream for the routine draws; DIALOG actions draw after them.
         const double u_new = g.uniform();
         const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
@@ -64,22 +71,21 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
 
         // Life domains follow their set points, a shared shock (life events, mood), symptoms
         // above the stable level and, on the direct path, the relationship.
-        auto q = w.rng.draws(static_cast<std::uint32_t>(i), streams::QOL_SHOCK, w.step);
+        auto q = shock_draws.draws(i);
         p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * q.normal());
-        const double shift = p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
-                             k.w_direct * x.cfg.mechanism.qol_effect * (x.d.star_p[i] - ref);
-        // Domain-specific weekly noise: 8 uniform variates with SD sd_qol from one Philox block.
-        const auto words = w.rng.block(static_cast<std::uint32_t>(i), streams::QOL, w.step);
-        const double half_width = k.sd_qol * std::sqrt(3.0);
-        double sum = 0;
+        const auto shift = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
+                                              k.w_direct * x.cfg.mechanism.qol_effect * (x.d.star_p[i] - ref));
+        // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
+        const sim::Words& words = domain_draws.words(i);
+        float sum = 0;
         for (std::size_t d = 0; d < N_DOMAINS; ++d) {
             const std::uint32_t bits = (words[d / 2] >> (16 * (d % 2))) & 0xFFFFu;
-            const double noise = half_width * ((bits + 0.5) / 32768.0 - 1.0);
+            const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 32768.0f) - 1.0f);
             float& v = p.qol_domain[d][i];
-            v = clampf(v + k.r_qol * (p.qol_set[d][i] + shift - v) + noise, 1, 7);
+            v = std::clamp(v + r_qol * (p.qol_set[d][i] + shift - v) + noise, 1.0f, 7.0f);
             sum += v;
         }
-        p.qol[i] = static_cast<float>(sum / N_DOMAINS);
+        p.qol[i] = sum / static_cast<float>(N_DOMAINS);
 
         // Treatment satisfaction.
         const auto t = satisfaction_targets(x, i);

@@ -21,12 +21,14 @@ namespace sim {
 /// Agents per block of a sweep. Fixed, so block boundaries (and the order in which partial
 /// sums are combined) never depend on the number of threads.
 inline constexpr std::size_t BLOCK_SIZE = 2048;
+static_assert(BLOCK_SIZE <= BlockStream::CAPACITY, "a block's random words must fit a BlockStream");
 
 /// A contiguous range of agent rows processed by one task of a sweep.
 struct Block {
     std::size_t index;  ///< block number: rows [index*BLOCK_SIZE, ...)
     std::size_t begin;  ///< first row
     std::size_t end;    ///< one past the last row
+    [[nodiscard]] std::size_t size() const { return end - begin; }
 };
 
 /// The state a model acts on: parameters, random streams, agent tables, time and outputs.
@@ -53,6 +55,9 @@ public:
     [[nodiscard]] std::size_t n_groups() const;
 
     SeriesStore series;
+    /// @return block 0 of stream @p s at the current step for every row of @p b (vectorised).
+    [[nodiscard]] BlockStream block_stream(StreamId s, const Block& b) const { return BlockStream(rng, s, step, b.begin, b.size()); }
+
     /// @return the tally of block @p b for the current step.
     Tally tally(const Block& b) { return series.tally(b.index); }
     /// Sets a national-only series at the current step. @throws std::logic_error if unknown

@@ -9,7 +9,6 @@
 // philox.h first: it defines the feature macros the other Random123 headers need.
 #include <Random123/philox.h>
 
-#include <Random123/MicroURNG.hpp>
 #include <Random123/boxmuller.hpp>
 #include <Random123/uniform.hpp>
 
@@ -38,41 +37,57 @@ constexpr StreamId stream(std::string_view name) {
     return StreamId{h};
 }
 
-/// Draws of one (entity, stream, step). Uses Philox4x32-10; the first four 32-bit words come
-/// from one block, more are produced on demand by Random123's MicroURNG, which Boost.Random
-/// distributions take as their engine.
+/// The Philox generator and its counter and key types.
+using Philox = r123::Philox4x32;
+/// One Philox block: four 32-bit words.
+using Words = std::array<std::uint32_t, 4>;
+
+/// Draws of one (entity, stream, step): the words of Philox blocks n = 0, 1, 2, ... of the
+/// counter (entity, stream, step, n), last word of a block first (as Random123's MicroURNG
+/// orders them). It is a UniformRandomBitGenerator, so Boost.Random distributions take it as
+/// their engine. Block 0 may be handed in precomputed (see BlockStream).
 class Draws {
 public:
-    using Philox = r123::Philox4x32;
     using result_type = std::uint32_t;
 
-    Draws(Philox::ctr_type ctr, Philox::ukey_type key) : urng_(ctr, key) {}
+    Draws(Philox::ctr_type ctr, Philox::key_type key) : ctr_(ctr), key_(key) {}
+    /// Starts from an already computed block 0.
+    Draws(Philox::ctr_type ctr, Philox::key_type key, const Words& block0) : ctr_(ctr), key_(key), words_(block0), left_(4), next_(1) {}
 
     static constexpr result_type min() { return 0; }
     static constexpr result_type max() { return ~result_type{0}; }
     /// Next raw 32-bit word (the UniformRandomBitGenerator interface).
-    result_type operator()() { return urng_(); }
+    result_type operator()() {
+        if (left_ == 0) refill();
+        return words_[--left_];
+    }
 
     /// @return a uniform double in (0, 1].
-    double uniform() { return r123::u01<double>(urng_()); }
+    double uniform() { return r123::u01<double>((*this)()); }
     /// @return true with probability @p p (p outside [0,1] behaves as clamped).
     bool bernoulli(double p) { return uniform() <= p; }
-    /// @return a standard normal variate (Boost.Random's ziggurat).
+    /// @return a standard normal variate (Boost.Random's ziggurat; usually two words).
     double normal() { return boost::random::normal_distribution<double>()(*this); }
-    /// @return two standard normal floats from two words (Box-Muller, Random123).
-    std::array<float, 2> normal2() {
-        const auto f = r123::boxmuller(urng_(), urng_());
-        return {f.x, f.y};
-    }
     /// @return a gamma variate with the given @p shape and @p scale (both > 0).
     double gamma(double shape, double scale) { return boost::random::gamma_distribution<double>(shape, scale)(*this); }
     /// @return an index in [0, n) (n > 0), uniform up to 2^-32 bias.
     std::uint32_t below(std::uint32_t n) {
-        return static_cast<std::uint32_t>((static_cast<std::uint64_t>(urng_()) * n) >> 32);
+        return static_cast<std::uint32_t>((static_cast<std::uint64_t>((*this)()) * n) >> 32);
     }
 
 private:
-    r123::MicroURNG<Philox> urng_;
+    void refill() {
+        Philox::ctr_type c = ctr_;
+        c[3] = next_++;
+        const auto r = Philox()(c, key_);
+        words_ = {r[0], r[1], r[2], r[3]};
+        left_ = 4;
+    }
+    Philox::ctr_type ctr_;
+    Philox::key_type key_;
+    Words words_{};
+    unsigned left_ = 0;
+    std::uint32_t next_ = 0;
 };
 
 /// The run's random source: a Philox key made of the seed and the replicate number.
@@ -85,31 +100,59 @@ public:
     /// @return the draws for @p entity in stream @p s at @p step.
     /// @param entity a stable id (creation order, post number), never a memory slot or thread id
     [[nodiscard]] Draws draws(std::uint32_t entity, StreamId s, std::uint32_t step) const {
-        return Draws(Draws::Philox::ctr_type{{entity, s.value, step, 0}}, key_);
+        return Draws(counter(entity, s, step), key_);
     }
-    /// @return one uniform in (0, 1] for (@p entity, @p s, @p step): one Philox block, no state.
-    [[nodiscard]] double uniform(std::uint32_t entity, StreamId s, std::uint32_t step) const {
-        const Draws::Philox::ctr_type ctr{{entity, s.value, step, 0}};
-        return r123::u01<double>(Draws::Philox()(ctr, key_)[0]);
-    }
-    /// @return four uniforms in (0, 1] from one Philox block. A stream is read either with
-    /// uniform()/uniform4() or with draws(), never both: they start from the same block.
-    [[nodiscard]] std::array<float, 4> uniform4(std::uint32_t entity, StreamId s, std::uint32_t step) const {
-        const Draws::Philox::ctr_type ctr{{entity, s.value, step, 0}};
-        const auto r = Draws::Philox()(ctr, key_);
-        return {r123::u01<float>(r[0]), r123::u01<float>(r[1]), r123::u01<float>(r[2]), r123::u01<float>(r[3])};
-    }
-    /// @return the raw 32-bit words of one Philox block (for callers that split words themselves).
-    [[nodiscard]] std::array<std::uint32_t, 4> block(std::uint32_t entity, StreamId s, std::uint32_t step) const {
-        const Draws::Philox::ctr_type ctr{{entity, s.value, step, 0}};
-        const auto r = Draws::Philox()(ctr, key_);
+    /// @return block 0 of (@p entity, @p s, @p step): the words draws() starts with.
+    [[nodiscard]] Words block(std::uint32_t entity, StreamId s, std::uint32_t step) const {
+        const auto r = Philox()(counter(entity, s, step), key_);
         return {r[0], r[1], r[2], r[3]};
     }
+    /// @return one uniform in (0, 1] for (@p entity, @p s, @p step): the first word draws() gives.
+    [[nodiscard]] double uniform(std::uint32_t entity, StreamId s, std::uint32_t step) const {
+        return r123::u01<double>(block(entity, s, step)[3]);
+    }
+    /// Fills @p out[k] with block 0 of (@p first + k, @p s, @p step) for k in [0, @p n), in one
+    /// pass that the compiler vectorises (AVX2 where the processor has it; integer results are
+    /// the same either way).
+    void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, Words* out) const;
+
     [[nodiscard]] std::uint32_t seed() const { return key_[0]; }
     [[nodiscard]] std::uint32_t replicate() const { return key_[1]; }
+    [[nodiscard]] const Philox::key_type& key() const { return key_; }
+    [[nodiscard]] static Philox::ctr_type counter(std::uint32_t entity, StreamId s, std::uint32_t step) {
+        return Philox::ctr_type{{entity, s.value, step, 0}};
+    }
 
 private:
-    Draws::Philox::ukey_type key_;
+    Philox::key_type key_;
+};
+
+/// Block 0 of one stream and step for a contiguous range of entities, computed in one
+/// vectorised pass. Gives exactly the draws Rng::uniform() and Rng::draws() would.
+class BlockStream {
+public:
+    /// Entities [@p first, @p first + @p n) of stream @p s at @p step; n <= CAPACITY.
+    BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n)
+        : rng_(&rng), s_(s), step_(step), first_(first) {
+        rng.blocks(static_cast<std::uint32_t>(first), n, s, step, words_.data());
+    }
+    /// Uniform in (0, 1] for entity @p e (same as Rng::uniform).
+    [[nodiscard]] double uniform(std::size_t e) const { return r123::u01<double>(words_[e - first_][3]); }
+    /// Draws for entity @p e (same as Rng::draws).
+    [[nodiscard]] Draws draws(std::size_t e) const {
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), rng_->key(), words_[e - first_]);
+    }
+    /// The raw block 0 words of entity @p e.
+    [[nodiscard]] const Words& words(std::size_t e) const { return words_[e - first_]; }
+
+    static constexpr std::size_t CAPACITY = 2048;
+
+private:
+    const Rng* rng_;
+    StreamId s_;
+    std::uint32_t step_;
+    std::size_t first_;
+    std::array<Words, CAPACITY> words_;
 };
 
 }  // namespace sim

@@ -57,6 +57,7 @@ std::size_t invalid_utf8_at(const std::string& s) {
 
 /// Where a YAML node is: the file and its 1-based line.
 Location at(const std::string& file, const YAML::Node& n) {
+    if (file.rfind("--set ", 0) == 0) return Location{file, 0};  // an override's value has no line of its own
     const auto m = n.Mark();
     return Location{file, m.line >= 0 ? m.line + 1 : 0};
 }
