@@ -76,7 +76,7 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         const auto shift = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
                                               k.w_direct * x.cfg.mechanism.qol_effect * (x.d.star_p[i] - ref));
         // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
-        const sim::Words& words = domain_draws.words(i);
+        const sim::Words words = domain_draws.words(i);
         float sum = 0;
         for (std::size_t d = 0; d < N_DOMAINS; ++d) {
             const std::uint32_t bits = (words[d / 2] >> (16 * (d % 2))) & 0xFFFFu;

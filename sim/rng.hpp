@@ -111,10 +111,11 @@ public:
     [[nodiscard]] double uniform(std::uint32_t entity, StreamId s, std::uint32_t step) const {
         return r123::u01<double>(block(entity, s, step)[3]);
     }
-    /// Fills @p out[k] with block 0 of (@p first + k, @p s, @p step) for k in [0, @p n), in one
-    /// pass that the compiler vectorises (AVX2 where the processor has it; integer results are
-    /// the same either way).
-    void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, Words* out) const;
+    /// Fills @p w0..w3 [k] with the words of block 0 of (@p first + k, @p s, @p step) for k in
+    /// [0, @p n), in one pass that the compiler vectorises (AVX-512 or AVX2 where the processor
+    /// has them; the integer results are the same on every path).
+    void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
+                std::uint32_t* w2, std::uint32_t* w3) const;
 
     [[nodiscard]] std::uint32_t seed() const { return key_[0]; }
     [[nodiscard]] std::uint32_t replicate() const { return key_[1]; }
@@ -134,16 +135,19 @@ public:
     /// Entities [@p first, @p first + @p n) of stream @p s at @p step; n <= CAPACITY.
     BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n)
         : rng_(&rng), s_(s), step_(step), first_(first) {
-        rng.blocks(static_cast<std::uint32_t>(first), n, s, step, words_.data());
+        rng.blocks(static_cast<std::uint32_t>(first), n, s, step, w_[0].data(), w_[1].data(), w_[2].data(), w_[3].data());
     }
     /// Uniform in (0, 1] for entity @p e (same as Rng::uniform).
-    [[nodiscard]] double uniform(std::size_t e) const { return r123::u01<double>(words_[e - first_][3]); }
+    [[nodiscard]] double uniform(std::size_t e) const { return r123::u01<double>(w_[3][e - first_]); }
     /// Draws for entity @p e (same as Rng::draws).
     [[nodiscard]] Draws draws(std::size_t e) const {
-        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), rng_->key(), words_[e - first_]);
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), rng_->key(), words(e));
     }
     /// The raw block 0 words of entity @p e.
-    [[nodiscard]] const Words& words(std::size_t e) const { return words_[e - first_]; }
+    [[nodiscard]] Words words(std::size_t e) const {
+        const std::size_t k = e - first_;
+        return {w_[0][k], w_[1][k], w_[2][k], w_[3][k]};
+    }
 
     static constexpr std::size_t CAPACITY = 2048;
 
@@ -152,7 +156,7 @@ private:
     StreamId s_;
     std::uint32_t step_;
     std::size_t first_;
-    std::array<Words, CAPACITY> words_;
+    std::array<std::array<std::uint32_t, CAPACITY>, 4> w_;  // word j of every entity's block 0
 };
 
 }  // namespace sim

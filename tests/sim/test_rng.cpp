@@ -68,3 +68,26 @@ TEST_CASE("stream ids of distinct names differ", "[rng]") {
     CHECK(sim::stream("patient.relapse").value != sim::stream("patient.relapsE").value);
     CHECK(sim::stream("").value == 2166136261u);  // FNV-1a offset basis
 }
+
+TEST_CASE("vectorised blocks equal one-at-a-time Philox blocks, including a ragged tail", "[rng]") {
+    const sim::Rng rng(SEED, 2);
+    constexpr std::size_t N = 2000;  // not a multiple of any vector width
+    constexpr std::uint32_t FIRST = 77, STEP = 9;
+    const sim::BlockStream bs(rng, A, STEP, FIRST, N);
+    for (std::size_t e = FIRST; e < FIRST + N; ++e) {
+        REQUIRE(bs.words(e) == rng.block(static_cast<std::uint32_t>(e), A, STEP));
+        REQUIRE(bs.uniform(e) == rng.uniform(static_cast<std::uint32_t>(e), A, STEP));
+    }
+    // Draws from a prefilled block continue exactly like Draws computed from scratch.
+    auto a = bs.draws(FIRST + 5);
+    auto b = rng.draws(FIRST + 5, A, STEP);
+    for (int k = 0; k < 13; ++k) REQUIRE(a() == b());
+}
+
+TEST_CASE("blocks match Random123's Philox4x32-10", "[rng]") {
+    // The engine's words are Random123's for counter (entity, stream, step, 0) and key (seed, replicate).
+    const sim::Rng rng(SEED, 5);
+    const auto w = rng.block(11, B, 3);
+    const auto r = r123::Philox4x32()(r123::Philox4x32::ctr_type{{11, B.value, 3, 0}}, r123::Philox4x32::ukey_type{{SEED, 5}});
+    CHECK(w == sim::Words{r[0], r[1], r[2], r[3]});
+}
