@@ -18,7 +18,7 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
         p.arm[i] = x.c.dialog_trained[post];
         const double u = draws.uniform(i);
         if (p.inpatient[i] || !p.engaged[i]) continue;
-        if (u < x.p_meet[post]) {
+        if (u < x.p_meet[post]) {  // at most one meeting per step
             p.contact[i] = 1;
             ++p.n_contacts[i];
             p.cost[i] += static_cast<float>(x.cfg.costs.contact);
@@ -40,6 +40,7 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
             double rr = 1.0;
             if (p.age[i] + years < 30.0) rr *= e.rel_young;
             if (p.male[i]) rr *= e.rel_male;
+            if (p.illness_years[i] + years < e.early_years) rr *= e.rel_early;
             if (static_cast<long long>(w.step) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
             rr *= 1.0 - e.family_protection * x.support(i);
             const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
@@ -62,7 +63,7 @@ double adherence_target(const Ctx& x, std::size_t i) {
     const auto& a = x.cfg.adherence;
     if (x.p.inpatient[i]) return a.inpatient_level;
     if (!x.p.engaged[i]) return a.disengaged_level;
-    const double family = x.p.family[i] >= 0 ? a.family_effect * (x.support(i) - 0.5) : 0.0;
+    const double family = a.family_effect * x.support(i);  // 0 without a family
     const auto z = static_cast<float>(a.slope * (x.d.star_p[i] - a.threshold) + family + x.p.insight[i]);
     return a.floor + (a.ceiling - a.floor) * logisticf(z);
 }

@@ -92,7 +92,9 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
         if (step < p.ti_dialog_due[i]) continue;
         ++p.n_dialog_planned[i];
         p.events[i] |= event::DIALOG_PLANNED;
-        p.ti_dialog_due[i] = step + x.k.dialog_interval_steps;
+        // The schedule keeps its rhythm (due dates every interval), but a patient long out of
+        // contact is not owed the sessions missed meanwhile.
+        p.ti_dialog_due[i] = std::max(p.ti_dialog_due[i] + x.k.dialog_interval_steps, step + 1);
         if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::DIALOG_SESSION, w.step) >= x.c.fidelity[post]) continue;
         p.dialog_session[i] = 1;
         ++p.n_dialog_sessions[i];

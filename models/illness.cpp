@@ -84,6 +84,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
             float h = h_off_step * std::exp(log_ratio * p.adherence[i]);
             const std::int32_t fam = p.family[i];
             if (fam >= 0) h *= static_cast<float>(x.f.high_ee[fam] ? x.rel_ee_high : x.rel_ee_low);
+            h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
             if (u_relapse < -std::expm1(-h)) {
                 p.relapsed[i] = 1;
                 ++p.n_relapses[i];

@@ -144,6 +144,10 @@ template <class V> void visit(V& v, Config& c) {
     v.real(re.mean_duration_weeks, "relapse.mean_duration_weeks", 10).above(0, 520).with_unit("weeks").means("Mean duration of a relapse in the community at average adherence").cite(GUESS);
     v.real(re.prevalence_at_start, "relapse.prevalence_at_start", 0.06).range(0, 1).with_unit("share")
         .means("Share of patients in a relapse at the start (a third of them admitted)").cite(GUESS);
+    for (std::size_t k = 0; k < 5; ++k)
+        v.real(re.rel_diagnosis[k], std::string("relapse.rel_diagnosis.") + DIAGNOSES[k], 1.0).range(0, 100).with_unit("hazard ratio")
+            .means(std::string("Relapse hazard of the ") + DIAGNOSES[k] + " group relative to the literature figures (which are for schizophrenia)")
+            .cite(GUESS);
     v.real(re.rel_remission_inpatient, "relapse.rel_remission_inpatient", 2).range(0, 100).with_unit("rate ratio").means("Faster remission while admitted").cite(GUESS);
 
     auto& ad = c.admission;
@@ -204,6 +208,9 @@ template <class V> void visit(V& v, Config& c) {
         .cite("direction from Kreyenbuhl et al. (2009); size guess");
     v.real(en.after_discharge_weeks, "engagement.after_discharge_weeks", 13).range(0, 520).with_unit("weeks").means("How long the post-discharge risk lasts").cite(GUESS);
     v.real(en.family_protection, "engagement.family_protection", 0.3).range(0, 1).with_unit("share").means("Reduction of disengagement risk by full family support").cite(GUESS);
+    v.real(en.rel_early, "engagement.rel_early", 1.5).range(0, 100).with_unit("relative risk").means("Disengagement risk early in the illness")
+        .cite("direction from Kreyenbuhl et al. (2009); size guess");
+    v.real(en.early_years, "engagement.early_years", 2).range(0, 100).with_unit("years").means("Illness duration counted as early").cite(GUESS);
     v.real(en.p_disengaged_at_start, "engagement.p_disengaged_at_start", 0.08).range(0, 1).with_unit("share")
         .means("Share of patients disengaged at the start").cite(GUESS);
     v.real(en.p_reengage_week, "engagement.p_reengage_week", 0.04).range(0, 1).with_unit("probability/week")

@@ -41,6 +41,7 @@ struct Config {
     struct {
         double p_year_on_medication, p_year_off_medication, rel_high_ee, mean_duration_weeks, rel_remission_inpatient,
             prevalence_at_start;
+        std::array<double, 5> rel_diagnosis;
     } relapse;
     struct {
         double p_per_week_in_relapse, rel_disengaged, share_involuntary, or_involuntary_disengaged,
@@ -55,7 +56,8 @@ struct Config {
     } relationship;
     struct {
         double threshold, width, p_week_max, rel_young, rel_male, rel_after_discharge, after_discharge_weeks,
-            family_protection, p_reengage_week, p_disengaged_at_start;
+            family_protection, p_reengage_week, p_disengaged_at_start, rel_early,
+            early_years;
     } engagement;
     struct {
         double threshold, slope, floor, ceiling, family_effect, rate, noise_sd, disengaged_level, inpatient_level,

@@ -175,7 +175,7 @@ void create_population(sim::World& w, const Config& cfg) {
         const double u_history = g.uniform(), u_second = g.uniform();
         pv.n_involuntary[i] = u_history < po.p_coercion_history ? 1 + (u_second < 0.4) : 0;
         // Younger patients and those with negative experiences prefer partnership (Hamann et al. 2005).
-        const double pref = logistic(0.3 * (44.0 - age) / 10.0 + 0.8 * pv.negative_experiences[i] + 0.8 * g.normal());
+        const double pref = logistic(0.3 * (po.age_mean - age) / 10.0 + 0.8 * pv.negative_experiences[i] + 0.8 * g.normal());
         pv.pref_partnership[i] = static_cast<float>(pref);
         pv.symptoms_base[i] = clampf(sy.base_mean + sy.base_sd * g.normal(), 18, 126);
         const double u_relapse = g.uniform(), u_admit = g.uniform(), u_stay = g.uniform(), u_engaged = g.uniform();

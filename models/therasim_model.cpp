@@ -49,12 +49,13 @@ Ctx::Ctx(Config config, sim::World& w)
     : cfg(std::move(config)), k(make_rates(cfg, w.step_days)), p(w.agents("patient")), d(w.agents("dyad")),
       c(w.agents("clinician")), f(w.agents("family")), team(w.agents("team")), trust(w.agents("trust")),
       n_regions(cfg.structure.regions.size()) {
-    // Meetings follow the team's norm, thinned when a caseload is above the reference.
+    // Meetings follow the team's norm, thinned when a caseload is above the reference: the
+    // expected number per step is weeks / interval, with at most one meeting per step.
     p_meet.resize(c.n);
     for (std::size_t post = 0; post < c.n; ++post) {
         const double interval = team.contact_interval_weeks[static_cast<std::size_t>(c.team[post])];
         const double load = std::min(1.0, cfg.structure.caseload_mean / std::max(1, c.caseload[post]));
-        p_meet[post] = prob_in(load / interval, k.weeks);
+        p_meet[post] = std::min(1.0, k.weeks * load / interval);
     }
     log_keep_need.resize(team.n);
     for (std::size_t t = 0; t < team.n; ++t)
@@ -109,9 +110,14 @@ void TherasimModel::check(const sim::Scenario& sc) const {
     if (cfg.relapse.p_year_on_medication <= 0 || cfg.relapse.p_year_off_medication <= 0 ||
         cfg.relapse.p_year_on_medication >= 1 || cfg.relapse.p_year_off_medication >= 1)
         fail("relapse.p_year_on_medication", "relapse risks must lie strictly between 0 and 1 (a hazard is derived from them)");
-    if (P.is_set("mechanism.direct_weight") && cfg.mechanism.hypothesis != "mixture")
+    // A weight other than its default means the user wants a mixture; judged on the value, not
+    // on where it was set, so a resolved scenario (which lists every key) runs again as it is.
+    sim::Schema declared;
+    declare(declared);
+    const double default_weight = std::stod(declared.find_param("mechanism.direct_weight")->default_yaml);
+    if (cfg.mechanism.hypothesis != "mixture" && cfg.mechanism.direct_weight != default_weight)
         fail("mechanism.direct_weight", "direct_weight only applies when mechanism.hypothesis is 'mixture' (it is '" +
-                                            cfg.mechanism.hypothesis + "')");
+                                            cfg.mechanism.hypothesis + "'); remove it or set the hypothesis to mixture");
     const double years = P.real("time.years");
     if (cfg.dialog.enabled && cfg.dialog.start_year >= years)
         fail("dialog.rollout.start_year", "the rollout starts at year " + std::to_string(cfg.dialog.start_year) +

@@ -39,7 +39,7 @@ void workforce_step(Ctx& x, sim::World& w) {
     const auto& cl = x.cfg.clinicians;
     const int skills_step = std::max(1, steps_in_years(cl.skills_training_start_year, w.step_days));
     const bool skills_now = cl.skills_training_enabled && static_cast<int>(w.step) == skills_step;
-    const bool skills_running = cl.skills_training_enabled && static_cast<int>(w.step) > skills_step;
+    const bool skills_running = cl.skills_training_enabled && static_cast<int>(w.step) >= skills_step;
     double departures = 0;
     for (std::size_t post = 0; post < c.n; ++post) {
         const double u = w.rng.uniform(static_cast<std::uint32_t>(post), streams::CLINICIAN_TURNOVER, w.step);
@@ -49,7 +49,7 @@ void workforce_step(Ctx& x, sim::World& w) {
             ++c.hire[post];
             c.ti_hired[post] = static_cast<std::int32_t>(w.step);
             draw_clinician(x.cfg, w.rng, c, post, w.step);
-            // New hires join an existing skills programme; DIALOG training follows in dialog.cpp.
+            // New hires join a skills programme that has started; DIALOG training follows in dialog.cpp.
             if (skills_running && u_skills < cl.skills_training_coverage) skills_training(x, post);
             const auto trust = static_cast<std::size_t>(x.team.trust[static_cast<std::size_t>(c.team[post])]);
             const std::int32_t start = x.trust.ti_dialog_start[trust];

@@ -159,14 +159,14 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     write_results(a.output, schema, sc, *res, *model);
     if (!a.quiet) {
         const World& w = *res->world;
-        std::size_t agents = 0;
-        for (const auto& t : w.tables())
-            if (t.name() == model->traced_agent()) agents = t.size();
+        const auto traced = model->traced_agents();
+        const std::string kind = traced.empty() ? w.tables().front().name() : traced.front();
+        const std::size_t agents = w.agents(kind).size();
         const double agent_steps = static_cast<double>(agents) * w.n_steps;
         std::ostringstream m;
-        m << std::fixed << std::setprecision(2) << "therasim: " << w.n_steps << " steps of " << agents << " "
-          << model->traced_agent() << "s in " << res->step_seconds << " s (" << agent_steps / res->step_seconds / 1e6
-          << " M " << model->traced_agent() << "-steps/s; " << res->wall_seconds << " s with setup) on " << res->threads
+        m << std::fixed << std::setprecision(2) << "therasim: " << w.n_steps << " steps of " << agents << " " << kind
+          << "s in " << res->step_seconds << " s (" << agent_steps / res->step_seconds / 1e6 << " M " << kind
+          << "-steps/s; " << res->wall_seconds << " s with setup) on " << res->threads
           << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote " << a.output << "\n";
         std::cerr << m.str();
         print_comparison(std::cout, {a.output});

@@ -223,17 +223,23 @@ void write_all(hid_t f, const Schema& schema, const Scenario& sc, const Results&
         }
     }
     const Trajectories& tr = r.trajectories;
-    if (!tr.agent.empty() && !tr.rows.empty()) {
+    if (!tr.rows.empty() && !tr.columns.empty()) {
         Handle g(group(f, "trajectories"), H5Gclose);
-        attr_string(g, "agent", tr.agent);
-        dataset(g, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled agent row (id)");
-        const AgentTypeSpec& spec = schema.agent_spec(tr.agent);
+        std::string agents;
+        for (const auto& c : tr.columns) {
+            const std::string& a = w.tables()[c.table].name();
+            if (agents.find(a) == std::string::npos) agents += (agents.empty() ? "" : ",") + a;
+        }
+        attr_string(g, "agents", agents);
+        dataset(g, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
         const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
         for (std::size_t c = 0; c < nc; ++c) {
             std::vector<float> v(nt * k);
             for (std::size_t t = 0; t < nt; ++t)
                 for (std::size_t i = 0; i < k; ++i) v[t * k + i] = tr.values[(t * nc + c) * k + i];
-            const AttributeSpec& a = spec.attributes[tr.columns[c]];
+            const AttributeSpec& a = w.tables()[tr.columns[c].table].spec().attributes[tr.columns[c].attribute];
+            if (H5Lexists(g, a.name.c_str(), H5P_DEFAULT) > 0)
+                throw RunError("two traced attributes are both named " + a.name);
             dataset(g, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
         }
     }

@@ -106,8 +106,10 @@ public:
     virtual void init(World& world) = 0;
     /// @return the phases of a step, in the order the engine runs them.
     [[nodiscard]] virtual std::vector<Phase> phases() = 0;
-    /// @return the agent type whose sampled rows are recorded every step (empty: none).
-    [[nodiscard]] virtual std::string traced_agent() const { return ""; }
+    /// @return the agent types whose traced attributes are recorded every step for a sample of
+    /// rows (empty: none). The first is the main agent type (its count is reported as the
+    /// population); all must have one row per agent of the first, as the same rows are sampled.
+    [[nodiscard]] virtual std::vector<std::string> traced_agents() const { return {}; }
 };
 
 /// Creates a fresh model instance for a run.

@@ -7,6 +7,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -169,10 +170,10 @@ private:
 };
 
 void record_trajectories(const World& w, Trajectories& tr) {
-    if (tr.agent.empty()) return;
-    const AgentTable& t = w.agents(tr.agent);
-    for (std::size_t c : tr.columns)
-        for (std::uint32_t r : tr.rows) tr.values.push_back(static_cast<float>(t.as_double(c, r)));
+    for (const auto& c : tr.columns) {
+        const AgentTable& t = w.tables()[c.table];
+        for (std::uint32_t r : tr.rows) tr.values.push_back(static_cast<float>(t.as_double(c.attribute, r)));
+    }
 }
 
 }  // namespace
@@ -207,14 +208,19 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
     }
 
     Trajectories& tr = res->trajectories;
-    tr.agent = model.traced_agent();
-    if (!tr.agent.empty()) {
-        const AgentTable& t = w.agents(tr.agent);
-        const auto k = static_cast<std::size_t>(std::min<long long>(scenario.params.integer("output.trajectories"),
-                                                                     static_cast<long long>(t.size())));
-        for (std::size_t i = 0; i < k; ++i) tr.rows.push_back(static_cast<std::uint32_t>(i * t.size() / k));
-        for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
-            if (t.spec().attributes[c].traced) tr.columns.push_back(c);
+    const std::vector<std::string> traced = model.traced_agents();
+    if (!traced.empty()) {
+        const std::size_t n = w.agents(traced.front()).size();
+        const auto k = static_cast<std::size_t>(
+            std::min<long long>(scenario.params.integer("output.trajectories"), static_cast<long long>(n)));
+        for (std::size_t i = 0; i < k; ++i) tr.rows.push_back(static_cast<std::uint32_t>(i * n / k));
+        for (std::size_t ti = 0; ti < w.tables().size(); ++ti) {
+            const AgentTable& t = w.tables()[ti];
+            if (std::find(traced.begin(), traced.end(), t.name()) == traced.end()) continue;
+            if (t.size() != n) throw std::logic_error("traced agent type " + t.name() + " is not row-aligned with " + traced.front());
+            for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
+                if (t.spec().attributes[c].traced) tr.columns.push_back({ti, c});
+        }
         record_trajectories(w, tr);
     }
 

@@ -27,11 +27,14 @@ struct Snapshot {
     std::vector<Column> data;
 };
 
-/// Per-step values of a deterministic sample of agents of the traced type.
+/// Per-step values of a deterministic sample of rows of the traced agent types.
 struct Trajectories {
-    std::string agent;
-    std::vector<std::uint32_t> rows;      ///< sampled agent rows (evenly spaced, so the same in every arm)
-    std::vector<std::size_t> columns;     ///< traced attribute indices
+    struct Column {
+        std::size_t table;      ///< index of the agent table in World::tables()
+        std::size_t attribute;  ///< attribute index in that table
+    };
+    std::vector<std::uint32_t> rows;      ///< sampled rows (evenly spaced, so the same in every arm)
+    std::vector<Column> columns;          ///< traced attributes, in table then declaration order
     std::vector<float> values;            ///< [step][column][sample]
 };
 
