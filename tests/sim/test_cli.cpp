@@ -1,0 +1,328 @@
+// The therasim command line, driven through the built binary: help, usage errors and their
+// exit codes, runs that write (or refuse to overwrite) results, validate, params, compare,
+// and interruption by SIGINT/SIGTERM.
+#include "tests/support.hpp"
+
+#include "sim/h5.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int EXIT_OK = 0;
+constexpr int EXIT_RUN_FAILED = 1;
+constexpr int EXIT_INVALID = 2;
+constexpr int EXIT_SIGINT = 128 + 2;
+constexpr int EXIT_SIGTERM = 128 + 15;
+
+constexpr const char* SCENARIO = "small.yaml";
+constexpr const char* OUTPUT = "out.h5";
+constexpr const char* USAGE_LINE = "therasim run SCENARIO -o FILE";
+constexpr const char* ERROR_PREFIX = "therasim: error: ";
+constexpr const char* PARAM_KEY = "relapse.p_year_on_medication";
+constexpr const char* PARTIAL = ".partial-";
+constexpr const char* PRECIOUS = "precious bytes that must survive\n";
+
+// A run long enough to interrupt: seconds of work, and well under a GiB of memory.
+constexpr int BIG_PATIENTS = 200000;
+constexpr double BIG_YEARS = 5.0;
+constexpr int SIGNAL_AFTER_S = 1;
+
+std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+/// Runs `therasim ARGS`; returns the exit code, with stdout and stderr in @p out.
+int therasim(const std::string& args, std::string* out = nullptr) {
+    std::string dummy;
+    return test::shell(quote(test::therasim_binary()) + " " + args, out ? out : &dummy);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    REQUIRE(f.good());
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> leftovers(const std::string& dir) {
+    std::vector<std::string> v;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().find(PARTIAL) != std::string::npos) v.push_back(e.path().string());
+    return v;
+}
+
+/// A directory with a small scenario in it.
+struct Workspace {
+    test::TempDir dir;
+    std::string scenario = dir.path(SCENARIO);
+    std::string output = dir.path(OUTPUT);
+    Workspace() { write_file(scenario, test::small_yaml()); }
+};
+
+}  // namespace
+
+// ==== help and usage errors ==================================================================
+
+TEST_CASE("therasim --help prints the usage and exits 0", "[cli][help]") {
+    for (const char* arg : {"--help", "-h", "help"}) {
+        INFO(arg);
+        std::string out;
+        CHECK(therasim(arg, &out) == EXIT_OK);
+        CHECK_THAT(out, Catch::Contains("Usage:"));
+        CHECK_THAT(out, Catch::Contains(USAGE_LINE));
+        CHECK_THAT(out, Catch::Contains("Exit codes: 0 success, 1 run or output failure, 2 invalid input"));
+    }
+}
+
+TEST_CASE("each command's --help exits 0 and describes the command", "[cli][help]") {
+    std::string out;
+    CHECK(therasim("run --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("-o, --output FILE"));
+    CHECK_THAT(out, Catch::Contains("--overwrite"));
+    CHECK(therasim("validate --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim validate SCENARIO"));
+    CHECK(therasim("params --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim params"));
+    CHECK(therasim("compare --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim compare A.h5"));
+    CHECK(therasim("--version", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim "));
+}
+
+TEST_CASE("no command prints the usage and exits 2", "[cli][usage]") {
+    std::string out;
+    CHECK(therasim("", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains(USAGE_LINE));
+}
+
+TEST_CASE("an unknown command exits 2 and lists the commands", "[cli][usage]") {
+    std::string out;
+    CHECK(therasim("frobnicate", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains(std::string(ERROR_PREFIX) + "command line: unknown command 'frobnicate'"));
+    CHECK_THAT(out, Catch::Contains("commands are run, validate, params, compare"));
+}
+
+TEST_CASE("an unknown option exits 2", "[cli][usage]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --frobnicate", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("unknown option '--frobnicate'; see --help"));
+    CHECK(therasim("validate " + quote(w.scenario) + " --fast", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("unknown option '--fast'"));
+    CHECK_FALSE(fs::exists(w.output));
+}
+
+TEST_CASE("bad option values and missing arguments exit 2", "[cli][usage]") {
+    Workspace w;
+    const std::string run = "run " + quote(w.scenario) + " -o " + quote(w.output);
+    std::string out;
+    CHECK(therasim(run + " --threads 0", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--threads must be at least 1"));
+    CHECK(therasim(run + " --threads many", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--threads expects a whole number up to 1024, got 'many'"));
+    CHECK(therasim(run + " --seed -3", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--seed expects a whole number"));
+    CHECK(therasim("run " + quote(w.scenario) + " -o", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("-o needs a value"));
+    CHECK(therasim("run -o " + quote(w.output), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("expected one SCENARIO file"));
+    CHECK(therasim("run " + quote(w.scenario) + " " + quote(w.scenario) + " -o " + quote(w.output), &out) == EXIT_INVALID);
+    CHECK(therasim(run + " --set relapse.p_year_on_medication=2", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--set relapse.p_year_on_medication=2: key 'relapse.p_year_on_medication'"));
+    CHECK_FALSE(fs::exists(w.output));
+    CHECK(leftovers(w.dir.dir()).empty());
+}
+
+TEST_CASE("run without -o exits 2", "[cli][run]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " --quiet", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("no output file given (-o FILE)"));
+}
+
+TEST_CASE("run onto an existing file without --overwrite exits 2 and leaves it untouched", "[cli][run]") {
+    Workspace w;
+    write_file(w.output, PRECIOUS);
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --quiet", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("output file '" + w.output + "' exists; pass --overwrite to replace it"));
+    CHECK(read_file(w.output) == PRECIOUS);
+    CHECK(leftovers(w.dir.dir()).empty());
+}
+
+TEST_CASE("run into a missing directory or onto a directory exits 2", "[cli][run]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.path("nope/out.h5")) + " --quiet", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("does not exist"));
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.dir()) + " --quiet", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("is a directory; give a file name"));
+}
+
+TEST_CASE("a small run exits 0 and writes a complete results file and nothing else", "[cli][run]") {
+    Workspace w;
+    std::string out;
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --threads 1", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("wrote " + w.output));
+    CHECK_THAT(out, Catch::Contains("therasim: running small"));
+    REQUIRE(fs::is_regular_file(w.output));
+    CHECK(leftovers(w.dir.dir()).empty());
+    const sim::ResultsFile f(w.output);
+    CHECK(f.provenance("scenario_file") == w.scenario);
+    CHECK(f.national("patients").values.back() == 400);
+    // --seed is recorded in the stored scenario.
+    const std::string seeded = w.dir.path("seeded.h5");
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(seeded) + " --quiet --threads 1 --seed 11") == EXIT_OK);
+    CHECK(sim::ResultsFile(seeded).national("patients").values.back() == 400);
+    std::string printed;
+    REQUIRE(therasim("validate " + quote(w.scenario) + " --seed 11 --print", &printed) == EXIT_OK);
+    CHECK_THAT(printed, Catch::Contains("seed: 11"));
+}
+
+TEST_CASE("run --overwrite replaces an existing file", "[cli][run]") {
+    Workspace w;
+    write_file(w.output, PRECIOUS);
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --overwrite --quiet --threads 1") == EXIT_OK);
+    CHECK(read_file(w.output) != PRECIOUS);
+    CHECK_NOTHROW(sim::ResultsFile(w.output));
+    CHECK(leftovers(w.dir.dir()).empty());
+}
+
+TEST_CASE("run of an invalid scenario exits 2 and writes nothing", "[cli][run]") {
+    Workspace w;
+    write_file(w.scenario, "seed: 1\nrelapse: {p_year_on_medication: 1.5}\n");
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains(std::string(ERROR_PREFIX) + w.scenario + ":2: key 'relapse.p_year_on_medication'"));
+    CHECK_FALSE(fs::exists(w.output));
+}
+
+// ==== validate and params ====================================================================
+
+TEST_CASE("validate prints ok with the scenario's name", "[cli][validate]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("validate " + quote(w.scenario), &out) == EXIT_OK);
+    CHECK(out == "ok: " + w.scenario + " (small)\n");
+    CHECK(therasim("validate " + quote(test::source_path("scenarios/england_no_dialog.yaml")), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("(England without DIALOG)"));
+}
+
+TEST_CASE("validate --print writes the resolved scenario, which validates too", "[cli][validate]") {
+    Workspace w;
+    for (const char* hypothesis : {"mixture", "basis"}) {
+        INFO("hypothesis " << hypothesis);
+        std::string printed;
+        REQUIRE(therasim("validate " + quote(w.scenario) + " --set relapse.p_year_on_medication=0.2 --set mechanism.hypothesis=" +
+                             hypothesis + " --print",
+                         &printed) == EXIT_OK);
+        CHECK_THAT(printed, Catch::Contains("p_year_on_medication: 0.2"));
+        CHECK_THAT(printed, Catch::Contains(std::string("hypothesis: ") + hypothesis));
+        const std::string resolved = w.dir.path("resolved.yaml");
+        write_file(resolved, printed);
+        std::string out;
+        CHECK(therasim("validate " + quote(resolved), &out) == EXIT_OK);
+        CHECK_THAT(out, Catch::StartsWith("ok: "));
+    }
+}
+
+TEST_CASE("validate of a bad scenario or a bad --set exits 2 with file, line and key", "[cli][validate]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("validate " + quote(w.scenario) + " --set relapse=0.2", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("key 'relapse': is a section"));
+    const std::string bad = w.dir.path("bad.yaml");
+    write_file(bad, "seed: 1\ntime:\n  yeers: 3\n");
+    CHECK(therasim("validate " + quote(bad), &out) == EXIT_INVALID);
+    CHECK(out == std::string(ERROR_PREFIX) + bad + ":3: key 'time.yeers': unknown key; did you mean 'years'? Valid keys in 'time' are: years, step_days\n");
+    CHECK(therasim("validate " + quote(w.dir.path("missing.yaml")), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("does not exist"));
+    // Model-level checks run in validate too.
+    CHECK(therasim("validate " + quote(w.scenario) + " --set structure.n_clinicians=3", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("cannot be allocated"));
+}
+
+TEST_CASE("params prints the Markdown parameter reference", "[cli][params]") {
+    std::string out;
+    REQUIRE(therasim("params", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("# Parameter reference"));
+    CHECK_THAT(out, Catch::Contains("| Name | Default | Unit | Range | Meaning | Source |"));
+    CHECK_THAT(out, Catch::Contains(std::string("| `") + PARAM_KEY + "` | 0.27 | probability/year | [0, 1] |"));
+    CHECK_THAT(out, Catch::Contains("## relapse"));
+    // Every declared parameter is listed.
+    for (const auto& p : test::schema().params()) {
+        INFO(p.path);
+        CHECK_THAT(out, Catch::Contains("`" + p.path + "`"));
+    }
+}
+
+// ==== compare ================================================================================
+
+TEST_CASE("compare of two runs prints both and their difference A - B", "[cli][compare]") {
+    Workspace w;
+    const std::string a = w.dir.path("a.h5"), b = w.dir.path("b.h5");
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(a) +
+                     " --quiet --threads 1 --set dialog.enabled=true --set dialog.rollout.start_year=0.1") == EXIT_OK);
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(b) + " --quiet --threads 1") == EXIT_OK);
+    std::string out;
+    REQUIRE(therasim("compare " + quote(a) + " " + quote(b), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("A: small (" + a + ")"));
+    CHECK_THAT(out, Catch::Contains("B: small (" + b + ")"));
+    CHECK_THAT(out, Catch::Contains("A - B"));
+    CHECK_THAT(out, Catch::Contains("year 1"));
+    CHECK_THAT(out, Catch::Contains("Patients engaged with services"));
+
+    REQUIRE(therasim("compare " + quote(a), &out) == EXIT_OK);
+    CHECK_THAT(out, !Catch::Contains("A - B"));
+    CHECK_THAT(out, Catch::Contains("year 1"));
+
+    CHECK(therasim("compare", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("compare expects one or two result files"));
+    CHECK(therasim("compare " + quote(a) + " " + quote(b) + " " + quote(a), &out) == EXIT_INVALID);
+    CHECK(therasim("compare " + quote(w.scenario), &out) == EXIT_RUN_FAILED);
+    CHECK_THAT(out, Catch::Contains("is not an HDF5 file"));
+}
+
+// ==== signals ================================================================================
+
+namespace {
+/// Starts a long run, sends @p signal after SIGNAL_AFTER_S seconds; returns the exit code.
+int interrupted_run(const Workspace& w, const std::string& signal, std::string* out) {
+    const std::string big = w.dir.path("big.yaml");
+    write_file(big, test::small_yaml(BIG_PATIENTS, BIG_YEARS));
+    // --preserve-status: report therasim's own exit code, not timeout's 124.
+    return test::shell("timeout --preserve-status -s " + signal + " " + std::to_string(SIGNAL_AFTER_S) + " " +
+                           quote(test::therasim_binary()) + " run " + quote(big) + " -o " + quote(w.output) + " --threads 1",
+                       out);
+}
+}  // namespace
+
+TEST_CASE("SIGINT during a run exits 130 and leaves no output file", "[cli][signal]") {
+    Workspace w;
+    std::string out;
+    CHECK(interrupted_run(w, "INT", &out) == EXIT_SIGINT);
+    CHECK_THAT(out, Catch::Contains("interrupted by signal 2; stopped, no results file written"));
+    CHECK_FALSE(fs::exists(w.output));
+    CHECK(leftovers(w.dir.dir()).empty());
+}
+
+TEST_CASE("SIGTERM during a run exits 143 and leaves no output file", "[cli][signal]") {
+    Workspace w;
+    std::string out;
+    CHECK(interrupted_run(w, "TERM", &out) == EXIT_SIGTERM);
+    CHECK_THAT(out, Catch::Contains("interrupted by signal 15"));
+    CHECK_FALSE(fs::exists(w.output));
+    CHECK(leftovers(w.dir.dir()).empty());
+}
