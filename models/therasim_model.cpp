@@ -84,52 +84,58 @@ void TherasimModel::declare(sim::Schema& s) const {
 void TherasimModel::check(const sim::Scenario& sc) const {
     const sim::Params& P = sc.params;
     const Config cfg = load_config(P);
-    auto fail = [&](const std::string& key, const std::string& what) {
-        throw sim::InconsistentScenario(P.where(key), key, what);
+    // Names the first of @p keys (the key at fault) and points at the first of them the
+    // scenario sets (its file and line), or at the scenario file if it sets none of them.
+    auto fail = [&](std::initializer_list<const char*> keys, const std::string& what) {
+        for (const char* k : keys)
+            if (P.is_set(k)) throw sim::InconsistentScenario(P.where(k), *keys.begin(), what);
+        throw sim::InconsistentScenario(sim::Location{sc.path, 0}, *keys.begin(), what);
     };
     const auto& po = cfg.population;
     const double dx = std::accumulate(po.diagnosis_mix.begin(), po.diagnosis_mix.end(), 0.0);
     if (std::fabs(dx - 1.0) > 1e-6)
-        fail("population.diagnosis.schizophrenia_spectrum", "the five population.diagnosis shares sum to " + std::to_string(dx) + ", expected 1");
+        fail({"population.diagnosis.schizophrenia_spectrum", "population.diagnosis.bipolar", "population.diagnosis.severe_depression",
+              "population.diagnosis.personality_disorder", "population.diagnosis.other"}, "the five population.diagnosis shares sum to " + std::to_string(dx) + ", expected 1");
     const auto& mix = cfg.clinicians.approach_mix;
     if (std::fabs(mix[0] + mix[1] + mix[2] - 1.0) > 1e-6)
-        fail("clinicians.approach_mix.none", "the three clinicians.approach_mix shares sum to " + std::to_string(mix[0] + mix[1] + mix[2]) + ", expected 1");
+        fail({"clinicians.approach_mix.none", "clinicians.approach_mix.client_centred", "clinicians.approach_mix.cognitive_behavioural"}, "the three clinicians.approach_mix shares sum to " + std::to_string(mix[0] + mix[1] + mix[2]) + ", expected 1");
     double share = 0;
     for (const auto& r : cfg.structure.regions) share += r.share;
-    if (std::fabs(share - 1.0) > 1e-3) fail("structure.regions", "region shares sum to " + std::to_string(share) + ", expected 1");
+    if (std::fabs(share - 1.0) > 1e-3) fail({"structure.regions"}, "region shares sum to " + std::to_string(share) + ", expected 1");
     for (std::size_t a = 0; a < cfg.structure.regions.size(); ++a)
         for (std::size_t b = a + 1; b < cfg.structure.regions.size(); ++b)
             if (cfg.structure.regions[a].name == cfg.structure.regions[b].name)
-                fail("structure.regions", "region name '" + cfg.structure.regions[a].name + "' appears twice");
+                fail({"structure.regions"}, "region name '" + cfg.structure.regions[a].name + "' appears twice");
     if (cfg.structure.caseload_mean > cfg.structure.caseload_max)
-        fail("structure.caseload_mean", "mean caseload " + std::to_string(cfg.structure.caseload_mean) +
+        fail({"structure.caseload_mean", "structure.caseload_max"}, "mean caseload " + std::to_string(cfg.structure.caseload_mean) +
                                             " is above structure.caseload_max " + std::to_string(cfg.structure.caseload_max));
     if (cfg.symptoms.cut_moderate > cfg.symptoms.cut_high)
-        fail("symptoms.cut_moderate", "the moderate band starts above the high band (symptoms.cut_high)");
-    if (cfg.adherence.floor > cfg.adherence.ceiling) fail("adherence.floor", "adherence floor is above adherence.ceiling");
+        fail({"symptoms.cut_moderate", "symptoms.cut_high"}, "the moderate band starts above the high band (symptoms.cut_high)");
+    if (cfg.adherence.floor > cfg.adherence.ceiling) fail({"adherence.floor", "adherence.ceiling"}, "adherence floor is above adherence.ceiling");
     if (cfg.relapse.p_year_on_medication <= 0 || cfg.relapse.p_year_off_medication <= 0 ||
         cfg.relapse.p_year_on_medication >= 1 || cfg.relapse.p_year_off_medication >= 1)
-        fail("relapse.p_year_on_medication", "relapse risks must lie strictly between 0 and 1 (a hazard is derived from them)");
+        fail({"relapse.p_year_on_medication", "relapse.p_year_off_medication"}, "relapse risks must lie strictly between 0 and 1 (a hazard is derived from them)");
     // A weight other than its default means the user wants a mixture; judged on the value, not
     // on where it was set, so a resolved scenario (which lists every key) runs again as it is.
     sim::Schema declared;
     declare(declared);
     const double default_weight = std::stod(declared.find_param("mechanism.direct_weight")->default_yaml);
     if (cfg.mechanism.hypothesis != "mixture" && cfg.mechanism.direct_weight != default_weight)
-        fail("mechanism.direct_weight", "direct_weight only applies when mechanism.hypothesis is 'mixture' (it is '" +
+        fail({"mechanism.direct_weight", "mechanism.hypothesis"}, "direct_weight only applies when mechanism.hypothesis is 'mixture' (it is '" +
                                             cfg.mechanism.hypothesis + "'); remove it or set the hypothesis to mixture");
     const double years = P.real("time.years");
     if (cfg.dialog.enabled && cfg.dialog.start_year >= years)
-        fail("dialog.rollout.start_year", "the rollout starts at year " + std::to_string(cfg.dialog.start_year) +
+        fail({"dialog.rollout.start_year", "time.years", "dialog.enabled"}, "the rollout starts at year " + std::to_string(cfg.dialog.start_year) +
                                               ", at or after the end of the horizon (time.years = " + std::to_string(years) + ")");
     if (cfg.family.intervention_enabled && cfg.family.intervention_start_year >= years)
-        fail("family.intervention.start_year", "the family intervention starts after the end of the horizon");
+        fail({"family.intervention.start_year", "time.years", "family.intervention.enabled"}, "the family intervention starts after the end of the horizon");
     if (cfg.clinicians.skills_training_enabled && cfg.clinicians.skills_training_start_year >= years)
-        fail("clinicians.skills_training.start_year", "skills training starts after the end of the horizon");
+        fail({"clinicians.skills_training.start_year", "time.years", "clinicians.skills_training.enabled"}, "skills training starts after the end of the horizon");
     try {
         (void)plan_structure(cfg);
     } catch (const PlanError& e) {
-        fail(e.key, e.what());
+        if (P.is_set(e.key)) throw sim::InconsistentScenario(P.where(e.key), e.key, e.what());
+        fail({"population.n_patients", "structure.n_clinicians", "structure.caseload_mean", "structure.regions"}, e.what());
     }
 }
 

@@ -25,9 +25,11 @@ public:
     /// @param key   dotted key path, may be empty
     /// @param what  what is wrong and what was expected
     InputError(Location where, std::string key, const std::string& what)
-        : std::runtime_error(format(where, key, what)), where_(std::move(where)), key_(std::move(key)) {}
+        : std::runtime_error(format(where, key, what)), where_(std::move(where)), key_(std::move(key)), detail_(what) {}
     [[nodiscard]] const Location& where() const noexcept { return where_; }
     [[nodiscard]] const std::string& key() const noexcept { return key_; }
+    /// What is wrong, without the location and key.
+    [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
 
 private:
     static std::string format(const Location& w, const std::string& key, const std::string& what) {
@@ -37,6 +39,7 @@ private:
     }
     Location where_;
     std::string key_;
+    std::string detail_;
 };
 
 /// The scenario file cannot be read or is not valid YAML.

@@ -139,7 +139,7 @@ void write_all(hid_t f, const Schema& schema, const Scenario& sc, const Results&
         attr_string(g, "scenario_description", sc.description);
         attr_string(g, "scenario_file", sc.path);
         std::string chain;
-        for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " <- ") + c;
+        for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
         attr_string(g, "scenario_chain", chain);
         attr_int(g, "seed", sc.params.integer("seed"));
         attr_int(g, "replicate", w.rng.replicate());

@@ -41,15 +41,32 @@ std::string number_text(double v) {
     return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
-/// @return the offset of the first byte that is not valid UTF-8, or npos.
+/// @return the offset of the first byte that is not valid UTF-8 (RFC 3629: no overlong forms,
+/// no surrogates, nothing above U+10FFFF), or npos.
 std::size_t invalid_utf8_at(const std::string& s) {
     std::size_t i = 0;
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (len == 0 || i + len > s.size()) return i;
-        for (std::size_t k = 1; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+        const unsigned c = byte(i);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c == 0xE0) len = 3, lo = 0xA0;
+        else if (c >= 0xE1 && c <= 0xEC) len = 3;
+        else if (c == 0xED) len = 3, hi = 0x9F;  // no UTF-16 surrogates
+        else if (c >= 0xEE && c <= 0xEF) len = 3;
+        else if (c == 0xF0) len = 4, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3) len = 4;
+        else if (c == 0xF4) len = 4, hi = 0x8F;  // nothing above U+10FFFF
+        else return i;
+        if (i + len > s.size()) return i;
+        if (byte(i + 1) < lo || byte(i + 1) > hi) return i;
+        for (std::size_t k = 2; k < len; ++k)
+            if ((byte(i + k) & 0xC0) != 0x80) return i;
         i += len;
     }
     return std::string::npos;
@@ -157,6 +174,7 @@ Value parse_value(const ParamSpec& spec, const YAML::Node& n, const std::string&
                 Row out;
                 for (const auto& kv : row) {
                     const std::string k = kv.first.Scalar();
+                    if (out.count(k)) throw InconsistentScenario(at(file, kv.first), rkey + "." + k, "field given twice in the same record");
                     auto f = std::find_if(spec.fields.begin(), spec.fields.end(), [&](const ParamSpec& s) { return s.path == k; });
                     if (f == spec.fields.end()) {
                         auto near = nearest_keys(k, names);
@@ -207,11 +225,27 @@ struct Loader {
     std::vector<std::string> stack;  // canonical paths being loaded, for cycle detection
 
     void walk(const YAML::Node& map, const std::string& prefix, const std::string& file) {
+        std::set<std::string> seen;
         for (const auto& kv : map) {
             if (!kv.first.IsScalar())
                 throw WrongType(at(file, kv.first), prefix, "a key must be a plain name, got " + describe(kv.first));
             const std::string k = kv.first.Scalar();
             const std::string path = prefix.empty() ? k : prefix + "." + k;
+            if (!seen.insert(k).second)
+                throw InconsistentScenario(at(file, kv.first), path, "key given twice in the same mapping");
+            // A missing value's YAML mark is the next token; report it at its key's line.
+            if (kv.second.IsNull() && !(prefix.empty() && META_KEYS.count(k))) {
+                if (const ParamSpec* spec = schema.find_param(path)) {
+                    try {
+                        (void)parse_value(*spec, kv.second, file, path);
+                    } catch (const InputError& e) {
+                        throw WrongType(at(file, kv.first), path, e.detail());
+                    }
+                } else if (schema.is_section(path)) {
+                    throw WrongType(at(file, kv.first), path,
+                                    "expected a section with keys [" + join(schema.children(path)) + "], got nothing (null)");
+                }
+            }
             if (prefix.empty() && META_KEYS.count(k)) continue;
             if (const ParamSpec* spec = schema.find_param(path)) {
                 sc.params.put(path, parse_value(*spec, kv.second, file, path));
@@ -240,7 +274,11 @@ struct Loader {
         }
         YAML::Node root;
         try {
-            root = YAML::Load(text);
+            std::vector<YAML::Node> docs = YAML::LoadAll(text);
+            if (docs.size() > 1)
+                throw UnreadableScenario(at(file, docs[1]), "",
+                                         "more than one YAML document ('---'); a scenario is one document");
+            if (!docs.empty()) root = docs.front();
         } catch (const YAML::Exception& e) {
             throw UnreadableScenario(Location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0}, "",
                                      "YAML syntax error: " + e.msg);
@@ -256,7 +294,8 @@ struct Loader {
         if (const auto ext = root["extends"]) {
             if (!ext.IsScalar() || ext.Scalar().empty())
                 throw WrongType(at(file, ext), "extends", "expected the path of a base scenario file, got " + describe(ext));
-            if (depth >= MAX_EXTENDS)
+            // This file is number depth + 1 of the chain; its base would be depth + 2.
+            if (depth + 2 > MAX_EXTENDS)
                 throw InconsistentScenario(at(file, ext), "extends", "chain of more than " + std::to_string(MAX_EXTENDS) + " files");
             const fs::path base = dir / ext.Scalar();
             load_file(base.string(), at(file, ext), depth + 1);
@@ -277,10 +316,16 @@ struct Loader {
             throw InconsistentScenario(from, "extends", "cycle: '" + file + "' extends itself through " + join(stack));
         std::ifstream in(file, std::ios::binary);
         if (!in) throw UnreadableScenario(from, "", "cannot read scenario file '" + file + "'");
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // Read at most one byte past the limit, so that an endless stream (/dev/zero, a FIFO)
+        // is refused rather than read until memory runs out.
+        std::string text(MAX_SCENARIO_BYTES + 1, '\0');
+        in.read(text.data(), static_cast<std::streamsize>(text.size()));
+        text.resize(static_cast<std::size_t>(in.gcount()));
+        if (text.size() > MAX_SCENARIO_BYTES)
+            throw UnreadableScenario(Location{file, 0}, "", "file is larger than 1 MiB; a scenario is never this large");
         stack.push_back(canon);
-        sc.chain.push_back(file);
         load_node(parse_text(text, file), file, fs::path(file).parent_path(), depth);
+        sc.chain.push_back(file);  // after its bases: the chain lists the base first
         stack.pop_back();
     }
 

@@ -16,7 +16,7 @@ struct Scenario {
     std::string name;         ///< `name:` of the scenario, or the file stem
     std::string description;  ///< `description:`
     std::string path;         ///< the file given by the user
-    std::vector<std::string> chain;  ///< files read, base first
+    std::vector<std::string> chain;  ///< files read, base first (the given file last)
     Params params;            ///< every declared parameter, validated
 
     /// @return the whole resolved scenario as YAML: running it gives the same results.

@@ -446,7 +446,7 @@ TEST_CASE("extends: too long a chain is refused", "[scenario][extends]") {
     CHECK_NOTHROW(sim::load_scenario(test::schema(), dir.path(chain_file(N_FILES - 16))));
 }
 
-TEST_CASE("extends: a chain of 17 files is refused, as the message says", "[scenario][extends][.bug]") {
+TEST_CASE("extends: a chain of 17 files is refused, as the message says", "[scenario][extends]") {
     // "chain of more than 16 files" is refused, yet 17 files load: the check is
     // depth >= MAX_EXTENDS before loading the base, so depth 16 (the 17th file) is accepted.
     test::TempDir dir;
@@ -455,7 +455,7 @@ TEST_CASE("extends: a chain of 17 files is refused, as the message says", "[scen
     CHECK_THROWS_AS(sim::load_scenario(test::schema(), dir.path("f0.yaml")), sim::InconsistentScenario);
 }
 
-TEST_CASE("extends: the chain lists the base first, as documented", "[scenario][extends][.bug]") {
+TEST_CASE("extends: the chain lists the base first, as documented", "[scenario][extends]") {
     // scenario.hpp: `chain` is "files read, base first"; the loader appends the child before
     // its base, so chain is {child, base}.
     test::TempDir dir;
@@ -573,7 +573,7 @@ TEST_CASE("bytes that are not UTF-8 are refused with their line", "[scenario][un
     CHECK(load("name: \"Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\nseed: 1\n").name == "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
-TEST_CASE("overlong encodings, surrogates and code points above U+10FFFF are not UTF-8", "[scenario][unreadable][.bug]") {
+TEST_CASE("overlong encodings, surrogates and code points above U+10FFFF are not UTF-8", "[scenario][unreadable]") {
     // The UTF-8 check only looks at lead and continuation bits, so these invalid sequences pass.
     for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf5\x80\x80\x80"}) {
         INFO("bytes " << bad);
@@ -635,7 +635,7 @@ TEST_CASE("a file larger than 1 MiB is refused before parsing", "[scenario][unre
     CHECK_THAT(e.what(), Catch::Contains("larger than 1 MiB"));
 }
 
-TEST_CASE("an empty value is reported at the line of its key", "[scenario][types][.bug]") {
+TEST_CASE("an empty value is reported at the line of its key", "[scenario][types]") {
     // A null value's YAML mark is the next token, so the error points at a later line
     // (here line 6, the next key, instead of line 3).
     const auto e = load_error<sim::WrongType>("seed: 1\ntime:\n  years:\n\n\npopulation: {n_patients: 5}\n");
@@ -643,13 +643,13 @@ TEST_CASE("an empty value is reported at the line of its key", "[scenario][types
     CHECK(e.where().line == 3);
 }
 
-TEST_CASE("a second YAML document is refused rather than silently ignored", "[scenario][unreadable][.bug]") {
+TEST_CASE("a second YAML document is refused rather than silently ignored", "[scenario][unreadable]") {
     // YAML::Load reads the first document only: everything after "---" is dropped unseen.
     const std::string yaml = "seed: 1\n---\nrelapse: {p_year_on_medication: 7}\n";
     CHECK_THROWS_AS(load(yaml), sim::InputError);
 }
 
-TEST_CASE("a duplicated key is refused rather than silently overriding the first", "[scenario][keys][.bug]") {
+TEST_CASE("a duplicated key is refused rather than silently overriding the first", "[scenario][keys]") {
     // YAML requires unique keys; the loader walks both and the second silently wins.
     const auto e = load_error<sim::InputError>("seed: 1\ntime: {years: 2}\nseed: 2\n");
     CHECK(e.where().line == 3);
@@ -730,7 +730,7 @@ TEST_CASE("preflight: diagnosis shares that do not sum to 1 are refused", "[scen
     CHECK_THAT(e.what(), Catch::Contains("the five population.diagnosis shares sum to 1.4"));
 }
 
-TEST_CASE("preflight: an inconsistency names the file even when the blamed key was defaulted", "[scenario][preflight][.bug]") {
+TEST_CASE("preflight: an inconsistency names the file even when the blamed key was defaulted", "[scenario][preflight]") {
     // Only population.diagnosis.bipolar is set in the file, but the check blames
     // schizophrenia_spectrum, which was defaulted: the message then says "(default)" and names
     // neither the file nor the line of the value that broke the sum.
