@@ -162,9 +162,12 @@ template <class V> void visit(V& v, Config& c) {
     v.real(ad.or_involuntary_per_star, "admission.or_involuntary_per_star", 0.7).above(0, 100).with_unit("odds ratio per STAR point")
         .means("Odds of involuntary admission per point of STAR-P above mechanism.star_reference").cite(GUESS);
     v.real(ad.los_mean_days, "admission.los_mean_days", 33).above(0, 3650).with_unit("days").means("Mean length of stay of acute admissions").cite(NHS_BENCH);
+    v.real(ad.los_split_share, "admission.los_split_share", 0.40).range(0, 1).with_unit("share")
+        .means("Share of involuntary admissions used to split admission.los_mean_days between voluntary and involuntary stays (the realised share of the default model)")
+        .cite(NHS_BENCH);
     v.real(ad.los_shape, "admission.los_shape", 1.5).above(0, 100).means("Gamma shape of the length of stay (1: exponential)").cite(GUESS);
     v.real(ad.rel_los_involuntary, "admission.rel_los_involuntary", 1.5).above(0, 20).with_unit("ratio")
-        .means("Length of stay of involuntary relative to voluntary admissions (the overall mean stays admission.los_mean_days)").cite(GUESS);
+        .means("Length of stay of involuntary relative to voluntary admissions (the overall mean is admission.los_mean_days when the involuntary share is admission.los_split_share)").cite(GUESS);
     v.real(ad.coercion_damage, "admission.coercion_damage", 0.5).range(0, 4).with_unit("STAR points").means("Damage to the relationship from an involuntary admission").cite(GUESS);
     v.real(ad.scar_half_life_weeks, "admission.scar_half_life_weeks", 26).above(0, 5200).with_unit("weeks").means("Half-life of coercion damage").cite(GUESS);
 

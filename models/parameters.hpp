@@ -44,7 +44,7 @@ struct Config {
         std::array<double, 5> rel_diagnosis;
     } relapse;
     struct {
-        double p_per_week_in_relapse, rel_disengaged, share_involuntary, or_involuntary_disengaged,
+        double p_per_week_in_relapse, rel_disengaged, share_involuntary, los_split_share, or_involuntary_disengaged,
             or_involuntary_history, or_involuntary_per_star, los_mean_days, los_shape, rel_los_involuntary,
             coercion_damage, scar_half_life_weeks;
     } admission;

@@ -36,8 +36,10 @@ StepRates make_rates(const Config& cfg, double step_days) {
     k.boost_decay = decay(step_days, 7.0 * cfg.dialog.boost_half_life_weeks);
     const double share = std::clamp(cfg.admission.share_involuntary, 1e-9, 1.0 - 1e-9);
     k.odds_involuntary = share / (1.0 - share);
-    // Voluntary mean chosen so that the mean over both kinds is admission.los_mean_days.
-    k.los_scale_voluntary = cfg.admission.los_mean_days / (1.0 + share * (cfg.admission.rel_los_involuntary - 1.0));
+    // Voluntary mean chosen so that the mean over both kinds is admission.los_mean_days when the
+    // involuntary share is los_split_share (the overall share, not the reference patient's).
+    k.los_scale_voluntary =
+        cfg.admission.los_mean_days / (1.0 + cfg.admission.los_split_share * (cfg.admission.rel_los_involuntary - 1.0));
     k.after_discharge_steps = static_cast<int>(std::lround(cfg.engagement.after_discharge_weeks / k.weeks));
     k.dialog_interval_steps = std::max(1, static_cast<int>(std::lround(cfg.dialog_interval_weeks() / k.weeks)));
     k.new_staff_delay_steps = static_cast<int>(std::lround(cfg.dialog.new_staff_delay_weeks / k.weeks));
