@@ -148,6 +148,8 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // Past a file-size limit (ulimit -f) a write should fail with an error we report, not kill us.
+    std::signal(SIGXFSZ, SIG_IGN);
     RunOptions opt;
     opt.threads = a.threads;
     opt.progress = !a.quiet;
