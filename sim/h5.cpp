@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace sim {
@@ -259,19 +262,55 @@ void check_output_path(const std::string& path, bool overwrite) {
     if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
 }
 
+namespace {
+
+/// Writes @p bytes to a new file @p path (which must not exist) and syncs it to disk.
+/// @throws RunError with the system's reason (no space, file too large, ...); nothing is left behind
+void write_file_image(const std::string& path, const std::vector<unsigned char>& bytes) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throw RunError("cannot create '" + path + "': " + std::strerror(errno));
+    std::size_t done = 0;
+    int err = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
+    if (::close(fd) != 0 && err == 0) err = errno;
+    if (err != 0) {
+        ::unlink(path.c_str());
+        throw RunError("cannot write '" + path + "': " + std::strerror(err));
+    }
+}
+
+}  // namespace
+
 void write_results(const std::string& path, const Schema& schema, const Scenario& sc, const Results& r, const Model&) {
     silence_hdf5();
-    const std::string tmp = path + ".partial-" + std::to_string(getpid());
-    try {
-        Handle f(ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp + "'"), H5Fclose);
+    // The file is built in memory (HDF5's core driver, no backing store) and then written with
+    // ordinary checked writes, so that a full disk or a size limit is a clean error and HDF5
+    // never holds a half-written file.
+    std::vector<unsigned char> image;
+    {
+        Handle fapl(ok(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
+        ok(H5Pset_fapl_core(fapl, 16u << 20, 0), "select the in-memory driver");
+        Handle f(ok(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create the results in memory"), H5Fclose);
         write_all(f, schema, sc, r, static_cast<int>(sc.params.integer("output.compression")));
         // Written last: a reader that finds complete == 1 knows every dataset is there.
         attr_int(f, "complete", 1);
-        ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + tmp + "'");
-    } catch (...) {
-        std::remove(tmp.c_str());
-        throw;
+        ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush the results");
+        const ssize_t size = H5Fget_file_image(f, nullptr, 0);
+        if (size <= 0) throw RunError("HDF5: cannot get the file image");
+        image.resize(static_cast<std::size_t>(size));
+        if (H5Fget_file_image(f, image.data(), image.size()) != size) throw RunError("HDF5: cannot copy the file image");
     }
+    const std::string tmp = path + ".partial-" + std::to_string(getpid());
+    write_file_image(tmp, image);
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) {
