@@ -1,5 +1,6 @@
 #include "sim/cli.hpp"
 
+#include "sim/ensemble.hpp"
 #include "sim/errors.hpp"
 #include "sim/h5.hpp"
 #include "sim/simulation.hpp"
@@ -43,6 +44,8 @@ Options:
   -o, --output FILE     results file (required)
   --threads N           worker threads (default: all cores); results do not depend on N
   --seed N              random seed (same as --set seed=N)
+  --replicates N        run N replicates (same as --set replicates=N); the file keeps every
+                        replicate and their mean and 2.5/50/97.5% quantiles
   --set KEY=VALUE       override a scenario parameter, validated like the file (repeatable)
   --overwrite           replace FILE if it exists
   --check-invariants    check every attribute's range and NaN after every step (slow)
@@ -67,8 +70,11 @@ docs/model.md embeds such tables.
 const char* const COMPARE_HELP = R"(therasim compare A.h5 [B.h5]
 
 Prints the headline outcomes of each year of the run(s): levels at the end of the year, events
-summed over the year. With two files (for example a rollout and its comparison run with the same
-seed), also prints A minus B: the effect of what differs between the scenarios.
+summed over the year, averaged over replicates. With two files (for example a rollout and its
+comparison run with the same seed), also prints A minus B, the effect of what differs between
+the scenarios; when both have the same replicates, replicate r of A is paired with replicate r
+of B (common random numbers) and the 2.5% and 97.5% quantiles of the paired differences are
+printed below the mean difference.
 )";
 
 struct Args {
@@ -107,6 +113,7 @@ Args parse(int argc, char** argv, int first) {
             a.threads = parse_unsigned(s, value(s), 1024);
             if (a.threads == 0) throw UsageError("--threads must be at least 1");
         } else if (s == "--seed") a.sets.push_back("seed=" + std::to_string(parse_unsigned(s, value(s), 4294967295ul)));
+        else if (s == "--replicates") a.sets.push_back("replicates=" + std::to_string(parse_unsigned(s, value(s), 100000)));
         else if (s == "--set") a.sets.push_back(value(s));
         else if (s.rfind("--set=", 0) == 0) a.sets.push_back(s.substr(6));
         else if (s == "--overwrite") a.overwrite = true;
@@ -150,26 +157,24 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     std::signal(SIGTERM, on_signal);
     // Past a file-size limit (ulimit -f) a write should fail with an error we report, not kill us.
     std::signal(SIGXFSZ, SIG_IGN);
-    RunOptions opt;
+    EnsembleOptions opt;
     opt.threads = a.threads;
     opt.progress = !a.quiet;
     opt.stop = &g_stop;
     opt.check_invariants = a.check;
-    if (!a.quiet) std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")\n";
-    auto res = run(*model, schema, sc, opt);
-    if (g_stop) throw Interrupted(static_cast<int>(g_stop));
-    write_results(a.output, schema, sc, *res, *model);
+    const auto replicates = sc.params.integer("replicates");
+    if (!a.quiet)
+        std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")"
+                  << (replicates > 1 ? ", " + std::to_string(replicates) + " replicates" : "") << "\n";
+    const EnsembleInfo info = run_ensemble(factory, schema, sc, a.output, opt);
     if (!a.quiet) {
-        const World& w = *res->world;
-        const auto traced = model->traced_agents();
-        const std::string kind = traced.empty() ? w.tables().front().name() : traced.front();
-        const std::size_t agents = w.agents(kind).size();
-        const double agent_steps = static_cast<double>(agents) * w.n_steps;
+        const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.replicates);
         std::ostringstream m;
-        m << std::fixed << std::setprecision(2) << "therasim: " << w.n_steps << " steps of " << agents << " " << kind
-          << "s in " << res->step_seconds << " s (" << agent_steps / res->step_seconds / 1e6 << " M " << kind
-          << "-steps/s; " << res->wall_seconds << " s with setup) on " << res->threads
-          << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote " << a.output << "\n";
+        m << std::fixed << std::setprecision(2) << "therasim: " << info.replicates << " x " << info.n_steps << " steps of "
+          << info.agents << " " << info.agent_type << "s, stepping " << info.step_seconds << " s ("
+          << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type << "-steps/s; " << info.wall_seconds
+          << " s in all) on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote "
+          << a.output << "\n";
         std::cerr << m.str();
         print_comparison(std::cout, {a.output});
     }
@@ -337,39 +342,77 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& files) 
     out << "\n";
     for (const auto& n : names) {
         std::vector<SeriesData> d;
-        for (auto& fi : f) d.push_back(fi->national(n));
-        auto yearly = [&](const SeriesData& s) {
+        std::vector<std::vector<std::vector<double>>> reps;  // [file][replicate][step]
+        for (auto& fi : f) {
+            d.push_back(fi->national(n));
+            reps.push_back(fi->national_replicates(n));
+        }
+        const bool flow = d[0].flow;
+        auto yearly = [&](const std::vector<double>& values) {
             std::vector<double> v;
             std::size_t prev = 0;
             for (std::size_t e : year_end) {
-                if (s.flow) {
+                if (flow) {
                     double t = 0.0;
-                    for (std::size_t k = prev + 1; k <= e; ++k) t += s.values[k];
+                    for (std::size_t k = prev + 1; k <= e; ++k) t += values[k];
                     v.push_back(t);
                 } else {
-                    v.push_back(s.values[e]);
+                    v.push_back(values[e]);
                 }
                 prev = e;
             }
             return v;
         };
-        std::vector<std::vector<double>> yv;
-        for (const auto& s : d) yv.push_back(yearly(s));
-        std::string title = d[0].label + " (" + d[0].unit + (d[0].flow ? ", per year" : "") + ")";
+        // Yearly values per file and replicate, and their mean over replicates.
+        std::vector<std::vector<std::vector<double>>> yr(f.size());
+        std::vector<std::vector<double>> mean(f.size(), std::vector<double>(year_end.size(), 0.0));
+        for (std::size_t i = 0; i < f.size(); ++i) {
+            for (const auto& rv : reps[i]) yr[i].push_back(yearly(rv));
+            for (std::size_t y = 0; y < year_end.size(); ++y) {
+                for (const auto& v : yr[i]) mean[i][y] += v[y];
+                mean[i][y] /= static_cast<double>(yr[i].size());
+            }
+        }
+        std::string title = d[0].label + " (" + d[0].unit + (flow ? ", per year" : "") + ")";
         for (std::size_t i = 0; i < d.size(); ++i) {
             out << std::left << std::setw(53) << (i == 0 ? title.substr(0, 52) : "") << std::setw(12)
                 << (f.size() > 1 ? (i == 0 ? "A" : "B") : "") << std::right;
-            for (double v : yv[i]) out << std::setw(12) << fmt(v);
+            for (double v : mean[i]) out << std::setw(12) << fmt(v);
             out << "\n";
         }
         if (d.size() == 2) {
             out << std::left << std::setw(53) << "" << std::setw(12) << "A - B" << std::right;
-            for (std::size_t y = 0; y < yv[0].size(); ++y) {
-                const double diff = yv[0][y] - yv[1][y];
+            for (std::size_t y = 0; y < year_end.size(); ++y) {
+                const double diff = mean[0][y] - mean[1][y];
                 out << std::setw(12) << ((diff > 0 ? "+" : "") + fmt(diff));
             }
             out << "\n";
+            const std::size_t nr = yr[0].size();
+            if (nr > 1 && yr[1].size() == nr) {
+                // The 2.5% and 97.5% quantiles of the paired per-replicate differences.
+                for (const double p : {0.025, 0.975}) {
+                    out << std::left << std::setw(53) << "" << std::setw(12) << (p < 0.5 ? "  2.5%" : "  97.5%") << std::right;
+                    for (std::size_t y = 0; y < year_end.size(); ++y) {
+                        std::vector<double> diffs;
+                        for (std::size_t r = 0; r < nr; ++r) diffs.push_back(yr[0][r][y] - yr[1][r][y]);
+                        std::sort(diffs.begin(), diffs.end());
+                        const double h = (static_cast<double>(nr) - 1.0) * p;
+                        const auto lo = static_cast<std::size_t>(h);
+                        const std::size_t hi = std::min(lo + 1, nr - 1);
+                        const double q = diffs[lo] + (h - static_cast<double>(lo)) * (diffs[hi] - diffs[lo]);
+                        out << std::setw(12) << ((q > 0 ? "+" : "") + fmt(q));
+                    }
+                    out << "\n";
+                }
+            }
         }
+    }
+    if (f.size() == 2) {
+        const std::size_t ra = f[0]->replicates(), rb = f[1]->replicates();
+        out << "\n"
+            << (ra == rb && ra > 1 ? "Paired over " + std::to_string(ra) + " replicates (same seed: common random numbers)."
+                                   : "Means over " + std::to_string(ra) + " and " + std::to_string(rb) + " replicate(s).")
+            << "\n";
     }
 }
 

@@ -5,7 +5,9 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <cerrno>
@@ -129,31 +131,135 @@ void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::si
     }
 }
 
-void write_all(hid_t f, const Schema& schema, const Scenario& sc, const Results& r, int compression) {
+/// Creates an empty dataset of shape @p dims with one chunk per first-axis row (one replicate).
+hid_t row_dataset(hid_t parent, const std::string& name, hid_t type, const std::vector<hsize_t>& dims, int compression,
+                  const SeriesSpec& spec) {
+    Handle space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create dataspace"), H5Sclose);
+    Handle dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    if (compression > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, static_cast<unsigned>(compression));
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    H5Pset_fill_value(dcpl, type, &nan);
+    const hid_t ds = ok(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create dataset " + name);
+    attr_string(ds, "unit", spec.unit);
+    attr_string(ds, "label", spec.label);
+    attr_string(ds, "stat", spec.stat == Stat::sum ? "sum" : "mean over " + spec.denominator);
+    attr_string(ds, "kind", spec.kind == Kind::flow ? "flow" : "level");
+    attr_int(ds, "headline", spec.headline ? 1 : 0);
+    return ds;
+}
+
+/// Writes @p data as row @p row (first axis) of dataset @p ds.
+void write_row(hid_t ds, hsize_t row, const double* data, const std::string& what) {
+    Handle file_space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(file_space);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), start(dims.size(), 0), count;
+    H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+    count = dims;
+    count[0] = 1;
+    start[0] = row;
+    ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + what);
+    Handle mem_space(ok(H5Screate_simple(rank, count.data(), nullptr), "create dataspace"), H5Sclose);
+    ok(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, data), "write " + what);
+}
+
+/// Quantile of sorted values (linear interpolation between order statistics, numpy's default).
+double quantile(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const double h = (static_cast<double>(sorted.size()) - 1.0) * p;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+void write_agents(hid_t f, const Results& r, int compression) {
     const World& w = *r.world;
+    Handle g(group(f, "agents"), H5Gclose);
+    attr_int(g, "replicate", w.rng.replicate());
+    for (const auto& t : w.tables()) {
+        Handle ag(group(g, t.name()), H5Gclose);
+        attr_string(ag, "label", t.spec().label);
+        attr_int(ag, "count", static_cast<long long>(t.size()));
+        Snapshot fin;
+        for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
+            if (t.spec().attributes[c].output != Output::none) {
+                fin.columns.push_back(c);
+                fin.data.push_back(t.column_at(c));
+            }
+        Handle fg(group(ag, "final"), H5Gclose);
+        write_columns(fg, t.spec(), fin.columns, fin.data, compression);
+        for (const auto& b : r.baseline) {
+            if (b.agent != t.name()) continue;
+            Handle bg(group(ag, "baseline"), H5Gclose);
+            write_columns(bg, t.spec(), b.columns, b.data, compression);
+        }
+    }
+    const Trajectories& tr = r.trajectories;
+    if (tr.rows.empty() || tr.columns.empty()) return;
+    Handle tg(group(f, "trajectories"), H5Gclose);
+    std::string agents;
+    for (const auto& c : tr.columns) {
+        const std::string& a = w.tables()[c.table].name();
+        if (agents.find(a) == std::string::npos) agents += (agents.empty() ? "" : ",") + a;
+    }
+    attr_string(tg, "agents", agents);
+    attr_int(tg, "replicate", w.rng.replicate());
+    dataset(tg, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
+    const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
+    for (std::size_t c = 0; c < nc; ++c) {
+        std::vector<float> v(nt * k);
+        for (std::size_t t = 0; t < nt; ++t)
+            for (std::size_t i = 0; i < k; ++i) v[t * k + i] = tr.values[(t * nc + c) * k + i];
+        const AttributeSpec& a = w.tables()[tr.columns[c].table].spec().attributes[tr.columns[c].attribute];
+        if (H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0) throw RunError("two traced attributes are both named " + a.name);
+        dataset(tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
+    }
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, bool overwrite) {
+    std::error_code ec;
+    if (path.empty()) throw UsageError("no output file given (-o FILE)");
+    if (fs::is_directory(path, ec)) throw UsageError("output '" + path + "' is a directory; give a file name");
+    if (fs::exists(path, ec) && !overwrite)
+        throw UsageError("output file '" + path + "' exists; pass --overwrite to replace it");
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::is_directory(dir, ec)) throw UsageError("output directory '" + dir.string() + "' does not exist");
+    if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
+}
+
+ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario)
+    : path_(std::move(path)), tmp_(path_ + ".partial-" + std::to_string(getpid())), schema_(schema), scenario_(scenario),
+      replicates_(static_cast<std::size_t>(scenario.params.integer("replicates"))),
+      compression_(static_cast<int>(scenario.params.integer("output.compression"))) {
+    silence_hdf5();
+    // HDF5 closes open files at exit; after a failed write (full disk) that close crashes inside
+    // the library. This writer closes its own files, so HDF5's exit handler is not needed.
+    H5dont_atexit();
+    file_ = ok(H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp_ + "'");
+}
+
+ResultsWriter::~ResultsWriter() {
+    if (file_ >= 0) {
+        H5Fclose(file_);  // errors are moot: the partial file is removed
+        std::remove(tmp_.c_str());
+    }
+}
+
+void ResultsWriter::header(const World& w) {
+    const hid_t f = file_;
     attr_string(f, "format", "therasim results");
     attr_int(f, "schema_version", OUTPUT_SCHEMA_VERSION);
     attr_string(f, "therasim_version", VERSION);
     attr_string(f, "git_commit", GIT_COMMIT);
-
-    {
-        Handle g(group(f, "provenance"), H5Gclose);
-        attr_string(g, "scenario_name", sc.name);
-        attr_string(g, "scenario_description", sc.description);
-        attr_string(g, "scenario_file", sc.path);
-        std::string chain;
-        for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
-        attr_string(g, "scenario_chain", chain);
-        attr_int(g, "seed", sc.params.integer("seed"));
-        attr_int(g, "replicate", w.rng.replicate());
-        attr_int(g, "threads", r.threads);
-        attr_string(g, "start_time", r.start_time);
-        attr_number(g, "wall_time_s", r.wall_seconds);
-        attr_number(g, "step_time_s", r.step_seconds);
-        attr_string(g, "therasim_version", VERSION);
-        attr_string(g, "git_commit", GIT_COMMIT);
-        strings(g, "scenario_yaml", {sc.resolved_yaml(schema)});
-    }
+    attr_int(f, "replicates", static_cast<long long>(replicates_));
     {
         Handle g(group(f, "time"), H5Gclose);
         std::vector<std::int32_t> step(w.n_steps + 1);
@@ -176,147 +282,143 @@ void write_all(hid_t f, const Schema& schema, const Scenario& sc, const Results&
         }
         attr_string(g, "order", order);
     }
-    {
-        Handle g(group(f, "series"), H5Gclose);
-        Handle grouped(group(g, "grouped"), H5Gclose);
-        Handle national(group(g, "national"), H5Gclose);
-        const SeriesStore& st = w.series;
-        std::vector<hsize_t> dims{st.n_steps() + 1};
-        for (const auto& d : w.dims) dims.push_back(std::max<std::size_t>(1, d.levels.size()));
-        for (std::size_t s = 0; s < schema.series().size(); ++s) {
-            const SeriesSpec& spec = schema.series()[s];
-            std::vector<double> nat(st.n_steps() + 1);
-            for (std::size_t t = 0; t <= st.n_steps(); ++t) nat[t] = st.value(schema, t, s, SeriesStore::ALL);
-            dataset(national, spec.name, H5T_NATIVE_DOUBLE, nat.data(), {nat.size()}, compression, spec.unit, spec.label);
-            {
-                Handle ds(ok(H5Dopen2(national, spec.name.c_str(), H5P_DEFAULT), "open series"), H5Dclose);
-                attr_string(ds, "stat", spec.stat == Stat::sum ? "sum" : "mean over " + spec.denominator);
-                attr_string(ds, "kind", spec.kind == Kind::flow ? "flow" : "level");
-                attr_int(ds, "headline", spec.headline ? 1 : 0);
-            }
-            if (!spec.grouped) continue;
-            std::vector<double> v((st.n_steps() + 1) * st.n_groups());
-            for (std::size_t t = 0; t <= st.n_steps(); ++t)
-                for (std::size_t gi = 0; gi < st.n_groups(); ++gi) v[t * st.n_groups() + gi] = st.value(schema, t, s, gi);
-            dataset(grouped, spec.name, H5T_NATIVE_DOUBLE, v.data(), dims, compression, spec.unit, spec.label);
-            Handle ds(ok(H5Dopen2(grouped, spec.name.c_str(), H5P_DEFAULT), "open series"), H5Dclose);
-            attr_string(ds, "stat", spec.stat == Stat::sum ? "sum" : "mean over " + spec.denominator);
-            attr_string(ds, "kind", spec.kind == Kind::flow ? "flow" : "level");
-        }
+    n_steps_ = w.n_steps;
+    n_groups_ = w.n_groups();
+    group_dims_.clear();
+    for (const auto& d : w.dims) group_dims_.push_back(std::max<std::size_t>(1, d.levels.size()));
+    Handle g(group(f, "series"), H5Gclose);
+    Handle grouped(group(g, "grouped"), H5Gclose);
+    Handle national(group(g, "national"), H5Gclose);
+    for (const auto& spec : schema_.series()) {
+        Handle nd(row_dataset(national, spec.name, H5T_NATIVE_DOUBLE, {replicates_, n_steps_ + 1}, compression_, spec), H5Dclose);
+        if (!spec.grouped) continue;
+        std::vector<hsize_t> dims{replicates_, n_steps_ + 1};
+        dims.insert(dims.end(), group_dims_.begin(), group_dims_.end());
+        Handle gd(row_dataset(grouped, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
     }
-    {
-        Handle g(group(f, "agents"), H5Gclose);
-        for (const auto& t : w.tables()) {
-            Handle ag(group(g, t.name()), H5Gclose);
-            attr_string(ag, "label", t.spec().label);
-            attr_int(ag, "count", static_cast<long long>(t.size()));
-            Snapshot fin;
-            for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
-                if (t.spec().attributes[c].output != Output::none) {
-                    fin.columns.push_back(c);
-                    fin.data.push_back(t.column_at(c));
-                }
-            Handle fg(group(ag, "final"), H5Gclose);
-            write_columns(fg, t.spec(), fin.columns, fin.data, compression);
-            for (const auto& b : r.baseline) {
-                if (b.agent != t.name()) continue;
-                Handle bg(group(ag, "baseline"), H5Gclose);
-                write_columns(bg, t.spec(), b.columns, b.data, compression);
-            }
-        }
-    }
-    const Trajectories& tr = r.trajectories;
-    if (!tr.rows.empty() && !tr.columns.empty()) {
-        Handle g(group(f, "trajectories"), H5Gclose);
-        std::string agents;
-        for (const auto& c : tr.columns) {
-            const std::string& a = w.tables()[c.table].name();
-            if (agents.find(a) == std::string::npos) agents += (agents.empty() ? "" : ",") + a;
-        }
-        attr_string(g, "agents", agents);
-        dataset(g, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
-        const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
-        for (std::size_t c = 0; c < nc; ++c) {
-            std::vector<float> v(nt * k);
-            for (std::size_t t = 0; t < nt; ++t)
-                for (std::size_t i = 0; i < k; ++i) v[t * k + i] = tr.values[(t * nc + c) * k + i];
-            const AttributeSpec& a = w.tables()[tr.columns[c].table].spec().attributes[tr.columns[c].attribute];
-            if (H5Lexists(g, a.name.c_str(), H5P_DEFAULT) > 0)
-                throw RunError("two traced attributes are both named " + a.name);
-            dataset(g, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
-        }
-    }
+    Handle rg(group(f, "replicates"), H5Gclose);
+    const std::vector<std::uint8_t> zeros(replicates_, 0);
+    dataset(rg, "done", H5T_NATIVE_UINT8, zeros.data(), {replicates_}, 0, "", "1 once the replicate's results are written");
+    std::vector<double> nan(replicates_, std::numeric_limits<double>::quiet_NaN());
+    dataset(rg, "wall_time_s", H5T_NATIVE_DOUBLE, nan.data(), {replicates_}, 0, "s", "Wall time of the replicate (setup and stepping)");
+    has_header_ = true;
 }
 
-}  // namespace
+void ResultsWriter::write(const Results& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const World& w = *r.world;
+    const std::size_t rep = w.rng.replicate();
+    if (rep >= replicates_) throw std::logic_error("replicate out of range");
+    if (!has_header_) header(w);
+    const SeriesStore& st = w.series;
+    std::vector<double> row;
+    for (std::size_t s = 0; s < schema_.series().size(); ++s) {
+        const SeriesSpec& spec = schema_.series()[s];
+        row.assign(n_steps_ + 1, 0.0);
+        for (std::size_t t = 0; t <= n_steps_; ++t) row[t] = st.value(schema_, t, s, SeriesStore::ALL);
+        Handle nd(ok(H5Dopen2(file_, ("/series/national/" + spec.name).c_str(), H5P_DEFAULT), "open series"), H5Dclose);
+        write_row(nd, rep, row.data(), "series " + spec.name);
+        if (!spec.grouped) continue;
+        row.assign((n_steps_ + 1) * n_groups_, 0.0);
+        for (std::size_t t = 0; t <= n_steps_; ++t)
+            for (std::size_t g = 0; g < n_groups_; ++g) row[t * n_groups_ + g] = st.value(schema_, t, s, g);
+        Handle gd(ok(H5Dopen2(file_, ("/series/grouped/" + spec.name).c_str(), H5P_DEFAULT), "open series"), H5Dclose);
+        write_row(gd, rep, row.data(), "series " + spec.name);
+    }
+    if (rep == 0) {
+        write_agents(file_, r, compression_);
+        threads_ = r.threads;
+        start_time_ = r.start_time;
+    }
+    // Marked done last, so a replicate is either complete in the file or marked not done.
+    const std::uint8_t one = 1;
+    const double wall = r.wall_seconds;
+    Handle done(ok(H5Dopen2(file_, "/replicates/done", H5P_DEFAULT), "open /replicates/done"), H5Dclose);
+    Handle times(ok(H5Dopen2(file_, "/replicates/wall_time_s", H5P_DEFAULT), "open /replicates/wall_time_s"), H5Dclose);
+    const hsize_t at = rep, one_count = 1;
+    Handle fs_done(ok(H5Dget_space(done), "get dataspace"), H5Sclose), fs_time(ok(H5Dget_space(times), "get dataspace"), H5Sclose);
+    Handle mem(ok(H5Screate_simple(1, &one_count, nullptr), "create dataspace"), H5Sclose);
+    H5Sselect_hyperslab(fs_time, H5S_SELECT_SET, &at, nullptr, &one_count, nullptr);
+    ok(H5Dwrite(times, H5T_NATIVE_DOUBLE, mem, fs_time, H5P_DEFAULT, &wall), "write replicate time");
+    H5Sselect_hyperslab(fs_done, H5S_SELECT_SET, &at, nullptr, &one_count, nullptr);
+    ok(H5Dwrite(done, H5T_NATIVE_UINT8, mem, fs_done, H5P_DEFAULT, &one), "write replicate flag");
+    ok(H5Fflush(file_, H5F_SCOPE_LOCAL), "flush '" + tmp_ + "'");
+}
 
-void check_output_path(const std::string& path, bool overwrite) {
+void ResultsWriter::finish(double wall_seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!has_header_) throw std::logic_error("finish() before any replicate was written");
+    const hid_t f = file_;
+    {
+        Handle g(group(f, "provenance"), H5Gclose);
+        const Scenario& sc = scenario_;
+        attr_string(g, "scenario_name", sc.name);
+        attr_string(g, "scenario_description", sc.description);
+        attr_string(g, "scenario_file", sc.path);
+        std::string chain;
+        for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
+        attr_string(g, "scenario_chain", chain);
+        attr_int(g, "seed", sc.params.integer("seed"));
+        attr_int(g, "replicates", static_cast<long long>(replicates_));
+        attr_int(g, "threads", threads_);
+        attr_string(g, "start_time", start_time_);
+        attr_number(g, "wall_time_s", wall_seconds);
+        attr_string(g, "therasim_version", VERSION);
+        attr_string(g, "git_commit", GIT_COMMIT);
+        strings(g, "scenario_yaml", {sc.resolved_yaml(schema_)});
+    }
+    // Summaries across replicates: mean and the 2.5%, 50% and 97.5% quantiles, per step (and group).
+    Handle sg(group(f, "summary"), H5Gclose);
+    attr_string(sg, "statistics", "mean,q025,q50,q975");
+    for (const char* kind : {"national", "grouped"}) {
+        Handle out(group(sg, kind), H5Gclose);
+        for (const auto& spec : schema_.series()) {
+            const bool grouped = std::string(kind) == "grouped";
+            if (grouped && !spec.grouped) continue;
+            const std::string src = std::string("/series/") + kind + "/" + spec.name;
+            Handle ds(ok(H5Dopen2(f, src.c_str(), H5P_DEFAULT), "open " + src), H5Dclose);
+            const std::size_t cells = (n_steps_ + 1) * (grouped ? n_groups_ : 1);
+            std::vector<double> all(replicates_ * cells);
+            ok(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), "read " + src);
+            std::vector<double> stats(4 * cells), x;
+            for (std::size_t c = 0; c < cells; ++c) {
+                x.clear();
+                for (std::size_t rep = 0; rep < replicates_; ++rep)
+                    if (!std::isnan(all[rep * cells + c])) x.push_back(all[rep * cells + c]);
+                std::sort(x.begin(), x.end());
+                double sum = 0;
+                for (double v : x) sum += v;
+                stats[c] = x.empty() ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(x.size());
+                stats[cells + c] = quantile(x, 0.025);
+                stats[2 * cells + c] = quantile(x, 0.5);
+                stats[3 * cells + c] = quantile(x, 0.975);
+            }
+            std::vector<hsize_t> dims{4, n_steps_ + 1};
+            if (grouped) dims.insert(dims.end(), group_dims_.begin(), group_dims_.end());
+            dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, compression_, spec.unit, spec.label);
+        }
+    }
+    // Written last: a reader that finds complete == 1 knows every dataset is there.
+    attr_int(f, "complete", 1);
+    ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + tmp_ + "'");
+    const herr_t closed = H5Fclose(file_);
+    file_ = -1;
+    if (closed < 0) {
+        std::remove(tmp_.c_str());
+        throw RunError("HDF5: cannot close '" + tmp_ + "'");
+    }
     std::error_code ec;
-    if (path.empty()) throw UsageError("no output file given (-o FILE)");
-    if (fs::is_directory(path, ec)) throw UsageError("output '" + path + "' is a directory; give a file name");
-    if (fs::exists(path, ec) && !overwrite)
-        throw UsageError("output file '" + path + "' exists; pass --overwrite to replace it");
-    fs::path dir = fs::path(path).parent_path();
-    if (dir.empty()) dir = ".";
-    if (!fs::is_directory(dir, ec)) throw UsageError("output directory '" + dir.string() + "' does not exist");
-    if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
-}
-
-namespace {
-
-/// Writes @p bytes to a new file @p path (which must not exist) and syncs it to disk.
-/// @throws RunError with the system's reason (no space, file too large, ...); nothing is left behind
-void write_file_image(const std::string& path, const std::vector<unsigned char>& bytes) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) throw RunError("cannot create '" + path + "': " + std::strerror(errno));
-    std::size_t done = 0;
-    int err = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (err == 0 && ::fsync(fd) != 0) err = errno;
-    if (::close(fd) != 0 && err == 0) err = errno;
-    if (err != 0) {
-        ::unlink(path.c_str());
-        throw RunError("cannot write '" + path + "': " + std::strerror(err));
+    fs::rename(tmp_, path_, ec);
+    if (ec) {
+        std::remove(tmp_.c_str());
+        throw RunError("cannot rename '" + tmp_ + "' to '" + path_ + "': " + ec.message());
     }
 }
-
-}  // namespace
 
 void write_results(const std::string& path, const Schema& schema, const Scenario& sc, const Results& r, const Model&) {
-    silence_hdf5();
-    // The file is built in memory (HDF5's core driver, no backing store) and then written with
-    // ordinary checked writes, so that a full disk or a size limit is a clean error and HDF5
-    // never holds a half-written file.
-    std::vector<unsigned char> image;
-    {
-        Handle fapl(ok(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
-        ok(H5Pset_fapl_core(fapl, 16u << 20, 0), "select the in-memory driver");
-        Handle f(ok(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create the results in memory"), H5Fclose);
-        write_all(f, schema, sc, r, static_cast<int>(sc.params.integer("output.compression")));
-        // Written last: a reader that finds complete == 1 knows every dataset is there.
-        attr_int(f, "complete", 1);
-        ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush the results");
-        const ssize_t size = H5Fget_file_image(f, nullptr, 0);
-        if (size <= 0) throw RunError("HDF5: cannot get the file image");
-        image.resize(static_cast<std::size_t>(size));
-        if (H5Fget_file_image(f, image.data(), image.size()) != size) throw RunError("HDF5: cannot copy the file image");
-    }
-    const std::string tmp = path + ".partial-" + std::to_string(getpid());
-    write_file_image(tmp, image);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw RunError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-    }
+    ResultsWriter w(path, schema, sc);
+    w.write(r);
+    w.finish(r.wall_seconds);
 }
 
 // ---- reading -----------------------------------------------------------------------------
@@ -394,7 +496,7 @@ SeriesData ResultsFile::national(const std::string& name) const {
     const std::string path = "/series/national/" + name;
     SeriesData d;
     d.name = name;
-    d.values = read_numbers(path);
+    d.values = national_replicates(name).front();
     Handle ds(ok(H5Dopen2(file_, path.c_str(), H5P_DEFAULT), "open " + path), H5Dclose);
     d.unit = H5Aexists(ds, "unit") > 0 ? read_string_attr(ds, "unit") : "";
     d.label = H5Aexists(ds, "label") > 0 ? read_string_attr(ds, "label") : "";
@@ -402,6 +504,17 @@ SeriesData ResultsFile::national(const std::string& name) const {
     d.headline = H5Aexists(ds, "headline") > 0 && read_int_attr(ds, "headline") == 1;
     return d;
 }
+
+std::vector<std::vector<double>> ResultsFile::national_replicates(const std::string& name) const {
+    const std::vector<double> all = read_numbers("/series/national/" + name);
+    const std::size_t reps = replicates(), steps = all.size() / std::max<std::size_t>(1, reps);
+    std::vector<std::vector<double>> out(reps);
+    for (std::size_t r = 0; r < reps; ++r) out[r].assign(all.begin() + static_cast<std::ptrdiff_t>(r * steps),
+                                                         all.begin() + static_cast<std::ptrdiff_t>((r + 1) * steps));
+    return out;
+}
+
+std::size_t ResultsFile::replicates() const { return static_cast<std::size_t>(read_int_attr(file_, "replicates")); }
 
 std::vector<double> ResultsFile::days() const { return read_numbers("/time/day"); }
 

@@ -7,20 +7,56 @@
 #include "sim/simulation.hpp"
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace sim {
 
 /// Version of the file layout; readers refuse files of another version.
-inline constexpr int OUTPUT_SCHEMA_VERSION = 1;
+inline constexpr int OUTPUT_SCHEMA_VERSION = 2;
 
 /// Refuses to start a run whose output cannot be written: an existing file without
 /// @p overwrite, a missing or unwritable directory.
 /// @throws UsageError
 void check_output_path(const std::string& path, bool overwrite);
 
-/// Writes @p results to @p path via a temporary file in the same directory, renamed on success.
+/// Writes the replicates of a run as they finish, into a temporary file in the same directory
+/// (FILE.partial-PID) that finish() completes and renames to FILE. Memory does not grow with the
+/// number of replicates: each replicate's series go to disk when it is written. Thread-safe.
+class ResultsWriter {
+public:
+    /// Creates the temporary file. @throws RunError if it cannot be created
+    ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario);
+    /// Removes the temporary file unless finish() succeeded.
+    ~ResultsWriter();
+    ResultsWriter(const ResultsWriter&) = delete;
+    ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+    /// Writes one replicate's series (and, for replicate 0, agent states and trajectories).
+    /// @throws RunError on any HDF5 failure
+    void write(const Results& results);
+    /// Writes provenance and the summaries across replicates, marks the file complete and
+    /// renames it to its final name. @throws RunError on any failure (the temporary file is removed)
+    void finish(double wall_seconds);
+
+private:
+    void header(const World& w);
+    std::string path_, tmp_;
+    const Schema& schema_;
+    const Scenario& scenario_;
+    std::size_t replicates_;
+    int compression_;
+    long long file_ = -1;  // hid_t
+    bool has_header_ = false;
+    std::size_t n_steps_ = 0, n_groups_ = 0;
+    std::vector<unsigned long long> group_dims_;
+    unsigned threads_ = 0;
+    std::string start_time_;
+    std::mutex mutex_;
+};
+
+/// Writes a single run's @p results to @p path (a one-replicate ResultsWriter).
 /// @throws RunError on any HDF5 or file-system failure (the temporary file is removed)
 void write_results(const std::string& path, const Schema& schema, const Scenario& scenario, const Results& results,
                    const Model& model);
@@ -43,8 +79,12 @@ public:
     ResultsFile& operator=(const ResultsFile&) = delete;
 
     [[nodiscard]] std::vector<std::string> national_series() const;
-    /// @throws RunError if absent
+    /// The series of replicate 0. @throws RunError if absent
     [[nodiscard]] SeriesData national(const std::string& name) const;
+    /// The series of every replicate: [replicate][step]. @throws RunError if absent
+    [[nodiscard]] std::vector<std::vector<double>> national_replicates(const std::string& name) const;
+    /// Number of replicates in the file.
+    [[nodiscard]] std::size_t replicates() const;
     [[nodiscard]] std::vector<double> days() const;
     /// A string attribute of /provenance. @throws RunError if absent
     [[nodiscard]] std::string provenance(const std::string& attr) const;

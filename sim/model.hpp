@@ -34,7 +34,8 @@ struct Block {
 /// The state a model acts on: parameters, random streams, agent tables, time and outputs.
 class World {
 public:
-    World(const Schema& schema, const Scenario& scenario);
+    /// @param replicate the replicate number: it is part of every random key
+    World(const Schema& schema, const Scenario& scenario, std::uint32_t replicate = 0);
 
     const Schema& schema;
     const Params& params;

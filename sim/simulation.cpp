@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -18,9 +19,9 @@
 
 namespace sim {
 
-World::World(const Schema& s, const Scenario& scenario)
+World::World(const Schema& s, const Scenario& scenario, std::uint32_t replicate)
     : schema(s), params(scenario.params),
-      rng(static_cast<std::uint32_t>(scenario.params.integer("seed"))), dims(s.dimensions()) {
+      rng(static_cast<std::uint32_t>(scenario.params.integer("seed")), replicate), dims(s.dimensions()) {
     const double years = params.real("time.years");
     step_days = params.real("time.step_days");
     n_steps = static_cast<std::uint32_t>(std::lround(years * 365.25 / step_days));
@@ -51,6 +52,8 @@ void World::add_national(const std::string& name, double value) { series.add_nat
 Schema make_schema(const Model& model) {
     Schema s;
     s.param("seed").integer(1).range(0, 4294967295.0).means("Random seed: with the scenario, it fixes every draw");
+    s.param("replicates").integer(1).range(1, 100000).with_unit("runs")
+        .means("Replicates of the scenario: replicate r draws from its own keyed streams (seed, r); results hold every replicate and their quantiles");
     s.param("time.years").real(5.0).above(0, 100).with_unit("years").means("Simulated horizon");
     s.param("time.step_days").real(7.0).above(0, 365).with_unit("days").means("Length of one step");
     s.param("output.trajectories").integer(200).range(0, 100000).with_unit("agents")
@@ -181,14 +184,15 @@ void record_trajectories(const World& w, Trajectories& tr) {
 std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& opt) {
     const unsigned threads =
         opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    std::optional<tbb::global_control> limit;
+    if (!opt.nested) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
 
     auto res = std::make_unique<Results>();
     res->threads = threads;
     res->start_time = now_iso();
     const auto t0 = std::chrono::steady_clock::now();
 
-    res->world = std::make_unique<World>(schema, scenario);
+    res->world = std::make_unique<World>(schema, scenario, opt.replicate);
     World& w = *res->world;
     model.init(w);
 

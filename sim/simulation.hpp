@@ -52,9 +52,11 @@ struct Results {
 /// How to run.
 struct RunOptions {
     unsigned threads = 0;                          ///< 0: all hardware threads
+    std::uint32_t replicate = 0;                   ///< which replicate to run (part of every random key)
     bool progress = false;                         ///< progress bar with ETA on stderr
     const volatile std::sig_atomic_t* stop = nullptr;  ///< nonzero: stop at the next step (signal number)
     bool check_invariants = false;                 ///< check declared attribute ranges and NaN every step
+    bool nested = false;                           ///< called inside an ensemble that set the thread limit
 };
 
 /// Runs the model's checks and the memory estimate against the machine's available memory.

@@ -1,0 +1,74 @@
+#include "sim/ensemble.hpp"
+
+#include "sim/errors.hpp"
+#include "sim/h5.hpp"
+#include "sim/simulation.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <unistd.h>
+
+namespace sim {
+
+EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, const Scenario& sc, const std::string& path,
+                          const EnsembleOptions& opt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const unsigned threads = opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    const auto replicates = static_cast<std::size_t>(sc.params.integer("replicates"));
+
+    ResultsWriter writer(path, schema, sc);
+    EnsembleInfo info;
+    info.threads = threads;
+    info.replicates = replicates;
+    std::mutex info_mutex;
+    std::atomic<std::size_t> finished{0};
+    const bool bar = opt.progress && replicates > 1 && isatty(STDERR_FILENO);
+
+    auto one = [&](std::size_t r) {
+        auto model = factory();
+        RunOptions ro;
+        ro.threads = threads;
+        ro.replicate = static_cast<std::uint32_t>(r);
+        ro.stop = opt.stop;
+        ro.check_invariants = opt.check_invariants;
+        ro.progress = opt.progress && replicates == 1;
+        ro.nested = true;
+        auto res = run(*model, schema, sc, ro);
+        writer.write(*res);
+        {
+            std::lock_guard<std::mutex> lock(info_mutex);
+            info.step_seconds += res->step_seconds;
+            info.n_steps = res->world->n_steps;
+            const auto traced = model->traced_agents();
+            info.agent_type = traced.empty() ? res->world->tables().front().name() : traced.front();
+            info.agents = res->world->agents(info.agent_type).size();
+        }
+        const std::size_t n = ++finished;
+        if (bar) {
+            const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::fprintf(stderr, "\r%zu/%zu replicates  ETA %6.1fs ", n, replicates,
+                         el * static_cast<double>(replicates - n) / static_cast<double>(n));
+            if (n == replicates) std::fprintf(stderr, "\n");
+        }
+    };
+    if (replicates == 1) {
+        one(0);
+    } else {
+        // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate never
+        // starts another: at most `threads` replicates are in memory at once.
+        tbb::parallel_for(std::size_t{0}, replicates, [&](std::size_t r) { tbb::this_task_arena::isolate([&] { one(r); }); });
+    }
+    if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    writer.finish(info.wall_seconds);
+    return info;
+}
+
+}  // namespace sim

@@ -1,0 +1,42 @@
+#pragma once
+/// @file ensemble.hpp
+/// Running every replicate of a scenario and streaming them to one results file.
+///
+/// Replicate r draws only from the streams keyed by (seed, r), so its results do not depend on
+/// which other replicates run, in which order, on how many threads, or on which machine: a
+/// distributed run (for example MPI ranks each running a subset of replicates) reproduces the
+/// same replicate exactly, and its rows can be combined into the same layout.
+
+#include "sim/model.hpp"
+#include "sim/scenario.hpp"
+
+#include <csignal>
+#include <string>
+
+namespace sim {
+
+struct EnsembleOptions {
+    unsigned threads = 0;                              ///< 0: all hardware threads
+    bool progress = false;                             ///< progress bar with ETA on stderr (a terminal only)
+    const volatile std::sig_atomic_t* stop = nullptr;  ///< nonzero: stop (signal number)
+    bool check_invariants = false;
+};
+
+/// What a finished ensemble reports.
+struct EnsembleInfo {
+    unsigned threads = 1;
+    std::size_t replicates = 1;
+    std::size_t agents = 0;          ///< agents of the model's main (first traced) type per replicate
+    std::string agent_type;
+    std::uint32_t n_steps = 0;
+    double wall_seconds = 0;         ///< whole ensemble, setup, stepping and writing
+    double step_seconds = 0;         ///< stepping only, summed over replicates
+};
+
+/// Runs all `replicates` of @p scenario (in parallel when there are several, each replicate's
+/// sweeps in parallel too) and writes them to @p path as they finish.
+/// @throws Interrupted, RunError (the partial file is removed)
+EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, const Scenario& scenario,
+                          const std::string& path, const EnsembleOptions& options);
+
+}  // namespace sim
