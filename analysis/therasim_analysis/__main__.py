@@ -1,0 +1,116 @@
+"""Command line: ``python3 -m therasim_analysis compare A.h5 B.h5`` and ``... plots FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import compare, io, plots
+
+ROLLOUT_OUTCOMES = ("mean_qol", "mean_unmet_needs", "admissions_involuntary", "bed_days", "engaged")
+
+
+def _compare(args):
+    a, b = args.a, args.b
+    os.makedirs(args.outdir, exist_ok=True)
+    effects = compare.paired_effects(a, b, outcomes=args.outcomes, population=args.population)
+    costs = compare.cost_effects(a, b, population=args.population)
+    ce = compare.cost_effectiveness(a, b)
+    written = []
+    for name, table in (("effects", effects), ("costs", costs), ("cost_effectiveness", ce)):
+        path = os.path.join(args.outdir, f"{name}.csv")
+        table.to_csv(path, index=False)
+        written.append(path)
+    names = (io.provenance(a)["scenario_name"], io.provenance(b)["scenario_name"])
+    for name in ROLLOUT_OUTCOMES:
+        if name in set(effects["outcome"]) or args.outcomes is None:
+            written += plots.rollout_curve(a, b, name, os.path.join(args.outdir, f"rollout_{name}"), names)
+    written += plots.forest(effects, os.path.join(args.outdir, "forest"))
+    written += plots.cascade(a, os.path.join(args.outdir, "cascade_A"))
+
+    horizon = effects["period"].iloc[-1]
+    pair = effects.attrs
+    print(f"A: {names[0]} ({a})\nB: {names[1]} ({b})")
+    print(f"{pair['replicates']} paired replicates, seed {pair['seed']}, {pair['n_patients']:,} patients; "
+          f"national totals scaled to {pair['population']:,} patients\n")
+    nat = effects[(effects["dimension"] == "national") & (effects["period"] == horizon)]
+    print(f"Effects A - B, {horizon} (mean [95% interval over replicates]):")
+    for r in nat.itertuples():
+        line = f"  {r.label} ({r.unit}): {r.effect_mean:.4g} [{r.effect_q025:.4g}, {r.effect_q975:.4g}]"
+        if r.per_1000_mean == r.per_1000_mean:  # not NaN: a count
+            line += f"; per 1,000 patients {r.per_1000_mean:.4g}; national {r.national_mean:,.0f}"
+        print(line)
+    net = costs[(costs["item"] == "net_cost") & (costs["period"] == horizon)].iloc[0]
+    print(f"\nNet cost ({net.unit}, {horizon}): {net.national_mean:,.0f} "
+          f"[{net.national_q025:,.0f}, {net.national_q975:,.0f}] nationally; "
+          f"{net.per_1000_mean:,.0f} per 1,000 patients")
+    for r in ce.itertuples():
+        print(f"  {r.ratio:,.0f} {r.ratio_unit}" + (f"  ({r.note})" if r.note else ""))
+    print(f"\nwrote {len(written)} files to {args.outdir}")
+    return 0
+
+
+def _plots(args):
+    paths = plots.file_plots(args.file, args.outdir)
+    print(f"wrote {len(paths)} files to {args.outdir}")
+    return 0
+
+
+def _info(args):
+    with io.open_results(args.file) as f:
+        p = io.provenance(f)
+        print(f"{p['scenario_name']}: seed {p['seed']}, {p['replicates']} replicates, "
+              f"{io.n_patients(f):,} patients, {len(io.time_axis(f)) - 1} steps, "
+              f"therasim {p['therasim_version']} ({p['git_commit']})")
+        for name in io.series_names(f):
+            i = io.series_info(f, name)
+            print(f"  {name:28s} {i['kind']:5s} {i['unit']:14s} {i['label']}")
+    return 0
+
+
+def main(argv=None):
+    """Run the command line.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        exit code: 0 on success, 2 for unreadable or unpairable input.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python3 -m therasim_analysis",
+        description="Analyse therasim results files (HDF5, schema version 2).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compare", help="paired effects A - B: tables (CSV) and figures",
+                       description="Pair replicate r of A with replicate r of B (same seed and number of "
+                                   "replicates) and write effects.csv, costs.csv, cost_effectiveness.csv "
+                                   "and figures (PNG and SVG) to --outdir.")
+    c.add_argument("a", help="results file of run A (e.g. the DIALOG rollout)")
+    c.add_argument("b", help="results file of run B (e.g. no DIALOG), same seed")
+    c.add_argument("--outdir", default="compare_out", help="output directory (default: compare_out)")
+    c.add_argument("--outcomes", nargs="+", metavar="SERIES",
+                   help="series to compare (default: the file's headline series)")
+    c.add_argument("--population", type=int, metavar="PATIENTS",
+                   help="scale national totals to this many patients (default: the run's population)")
+    c.set_defaults(func=_compare)
+    p = sub.add_parser("plots", help="figures of one results file",
+                       description="Write the cascade by arm, outcomes over time and (if traced) "
+                                   "patients' trajectories as PNG and SVG to --outdir.")
+    p.add_argument("file", help="results file")
+    p.add_argument("--outdir", default="plots_out", help="output directory (default: plots_out)")
+    p.set_defaults(func=_plots)
+    i = sub.add_parser("info", help="what a results file holds: provenance and series with units")
+    i.add_argument("file", help="results file")
+    i.set_defaults(func=_info)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (io.ResultsError, compare.PairingError, FileNotFoundError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

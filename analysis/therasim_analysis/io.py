@@ -1,0 +1,410 @@
+"""Reading therasim results files (HDF5, schema version 2) into pandas.
+
+Every function takes either a path or a file opened with :func:`open_results`. Units and labels
+come from the file's own attributes and are kept in ``DataFrame.attrs``; nothing here
+hard-codes a series' unit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import contextmanager
+
+import h5py
+import numpy as np
+import pandas as pd
+
+FORMAT = "therasim results"
+SCHEMA_VERSION = 2
+DAYS_PER_YEAR = 365.25
+SERIES_ATTRS = ("unit", "label", "stat", "kind", "headline")
+
+
+class ResultsError(ValueError):
+    """A file that is not a complete therasim results file of the layout this package reads."""
+
+
+def _text(value):
+    """An HDF5 string attribute as ``str`` (h5py returns ``str`` or ``bytes``)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _text(value[()])
+    return value
+
+
+def _attr(obj, name, default=None):
+    if name not in obj.attrs:
+        return default
+    value = _text(obj.attrs[name])
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value
+
+
+def open_results(path):
+    """Open a results file read-only after checking that it is one this package can read.
+
+    Args:
+        path: path of an HDF5 file written by ``therasim run``.
+
+    Returns:
+        An open ``h5py.File`` (use it in a ``with`` block or close it).
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        ResultsError: the file is not HDF5, not a therasim results file, of another
+            ``schema_version`` than 2, or incomplete (``complete`` is not 1).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise ResultsError(f"{path}: not an HDF5 file ({err})") from None
+    try:
+        fmt = _attr(f, "format")
+        if fmt != FORMAT:
+            raise ResultsError(f"{path}: not a therasim results file (format attribute is {fmt!r}, "
+                               f"expected {FORMAT!r})")
+        version = _attr(f, "schema_version")
+        if version != SCHEMA_VERSION:
+            raise ResultsError(f"{path}: results layout schema_version {version}, but this package "
+                               f"reads schema_version {SCHEMA_VERSION}; use the therasim_analysis "
+                               f"that matches the program that wrote the file, or re-run the "
+                               f"scenario with this version")
+        if _attr(f, "complete") != 1:
+            raise ResultsError(f"{path}: incomplete results file (no complete = 1): the run was "
+                               f"interrupted or failed while writing; re-run it")
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+@contextmanager
+def _opened(f):
+    """Yield an open results file: ``f`` itself if already open, else open (and close) a path."""
+    if isinstance(f, h5py.File):
+        yield f
+    else:
+        handle = open_results(f)
+        try:
+            yield handle
+        finally:
+            handle.close()
+
+
+def time_axis(f):
+    """The time axis of a results file.
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        DataFrame with one row per step (row 0 is the baseline): ``step`` (steps), ``day``
+        (days since the start) and ``year`` (the year 1..n the step falls in; 0 for step 0).
+        A step belongs to the year its end day falls in; a last step that ends just past the
+        horizon (a partial step) counts in the final year. ``attrs["n_years"]`` is the number
+        of years of the horizon.
+    """
+    with _opened(f) as h:
+        step = h["time/step"][:].astype(np.int64)
+        day = h["time/day"][:].astype(float)
+    step_days = float(day[1] - day[0]) if len(day) > 1 else DAYS_PER_YEAR
+    # The horizon is n_steps = round(years * 365.25 / step_days) steps, so the true horizon lies
+    # within half a step of the last day: the final year is the one that half-step back falls in.
+    n_years = max(1, math.ceil((day[-1] - step_days / 2) / DAYS_PER_YEAR - 1e-9))
+    year = np.minimum(np.ceil(day / DAYS_PER_YEAR - 1e-9), n_years).astype(np.int64)
+    year[0] = 0
+    year[1:] = np.maximum(year[1:], 1)
+    out = pd.DataFrame({"step": step, "day": day, "year": year})
+    out.attrs.update(n_years=n_years, step_days=step_days, units={"step": "steps", "day": "days",
+                                                                   "year": "years"})
+    return out
+
+
+def dimensions(f):
+    """The grouping dimensions of grouped series.
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        dict from dimension name (in axis order: arm, region, severity) to its list of levels.
+    """
+    with _opened(f) as h:
+        order = _attr(h["dimensions"], "order").split(",")
+        return {name: list(h[f"dimensions/{name}"].asstr()[:]) for name in order}
+
+
+def series_names(f, grouped=False):
+    """Names of the series in a file.
+
+    Args:
+        f: path or open results file.
+        grouped: True for the series that have a grouped (arm, region, severity) dataset.
+
+    Returns:
+        sorted list of series names.
+    """
+    with _opened(f) as h:
+        return sorted(h["series/grouped" if grouped else "series/national"].keys())
+
+
+def series_info(f, name):
+    """Attributes of a series: unit, label, stat, kind, headline, and denominator.
+
+    Args:
+        f: path or open results file.
+        name: series name, e.g. ``"mean_qol"``.
+
+    Returns:
+        dict with the file's attributes plus ``denominator`` (the series a mean is taken over,
+        ``None`` for a sum) and ``grouped`` (whether a grouped dataset exists).
+    """
+    with _opened(f) as h:
+        if name not in h["series/national"]:
+            raise KeyError(f"no series {name!r} in {h.filename}; series are: "
+                           f"{', '.join(sorted(h['series/national'].keys()))}")
+        ds = h[f"series/national/{name}"]
+        info = {key: _attr(ds, key) for key in SERIES_ATTRS}
+        info["name"] = name
+        stat = info.get("stat") or "sum"
+        info["denominator"] = stat[len("mean over "):].strip() if stat.startswith("mean over ") else None
+        info["grouped"] = name in h["series/grouped"]
+        return info
+
+
+def series(f, name, grouped=False):
+    """One output series, every replicate, as a tidy DataFrame.
+
+    Args:
+        f: path or open results file.
+        name: series name (see ``series_names``), e.g. ``"engaged"`` (patients) or
+            ``"mean_qol"`` (rating 1-7).
+        grouped: False for the national series (all patients); True for the series by
+            ``arm`` (DIALOG exposure in that step), ``region`` and baseline ``severity``.
+
+    Returns:
+        DataFrame with columns ``replicate``, ``step`` (steps), ``day`` (days), ``year``
+        (year of the horizon, 0 for the baseline step), then ``arm``, ``region``, ``severity``
+        if grouped, and ``value`` in the series' unit. ``df.attrs`` holds ``name``, ``unit``,
+        ``label``, ``stat``, ``kind``, ``headline``, ``denominator``, ``grouped`` and ``n_years``.
+        Empty groups of a mean series have the value NaN.
+    """
+    with _opened(f) as h:
+        info = series_info(h, name)
+        if grouped and not info["grouped"]:
+            raise KeyError(f"series {name!r} is national only (no grouped dataset)")
+        data = h[f"series/{'grouped' if grouped else 'national'}/{name}"][...]
+        t = time_axis(h)
+        dims = dimensions(h) if grouped else {}
+    return _long(data, t, dims, ["replicate"], info)
+
+
+def _long(data, t, dims, lead_names, info, value_name="value"):
+    """Flatten [lead..., step, dims...] to a long DataFrame (C order: last axis fastest)."""
+    shape = data.shape
+    n_lead = len(lead_names)
+    axes = [np.arange(n) for n in shape]
+    grids = np.meshgrid(*axes, indexing="ij", copy=False)
+    cols = {}
+    for i, lead in enumerate(lead_names):
+        cols[lead] = grids[i].ravel()
+    step_idx = grids[n_lead].ravel()
+    cols["step"] = t["step"].to_numpy()[step_idx]
+    cols["day"] = t["day"].to_numpy()[step_idx]
+    cols["year"] = t["year"].to_numpy()[step_idx]
+    for k, (dim, levels) in enumerate(dims.items()):
+        codes = grids[n_lead + 1 + k].ravel()
+        cols[dim] = pd.Categorical.from_codes(codes, categories=levels)
+    if isinstance(value_name, str):
+        cols[value_name] = data.ravel().astype(float)
+    df = pd.DataFrame(cols)
+    df.attrs.update(info)
+    df.attrs["n_years"] = t.attrs["n_years"]
+    return df
+
+
+def summary(f, name, grouped=False):
+    """The file's summary of a series over replicates: mean and 2.5/50/97.5% quantiles.
+
+    Args:
+        f: path or open results file.
+        name: series name, e.g. ``"mean_qol"``.
+        grouped: False for national, True by arm, region and severity.
+
+    Returns:
+        DataFrame with ``step``, ``day``, ``year``, [``arm``, ``region``, ``severity``] and one
+        column per statistic of ``/summary@statistics`` (``mean``, ``q025``, ``q50``,
+        ``q975``), in the series' unit; ``df.attrs`` as for :func:`series`.
+    """
+    with _opened(f) as h:
+        info = series_info(h, name)
+        stats = _attr(h["summary"], "statistics").split(",")
+        data = h[f"summary/{'grouped' if grouped else 'national'}/{name}"][...]
+        t = time_axis(h)
+        dims = dimensions(h) if grouped else {}
+    base = _long(data[0], t, dims, [], info, value_name=None)
+    for i, stat in enumerate(stats):
+        base[stat] = data[i].ravel().astype(float)
+    base.attrs["statistics"] = stats
+    return base
+
+
+def agents(f, agent_type="patient", when="final"):
+    """Per-agent state of replicate 0, one row per agent.
+
+    Args:
+        f: path or open results file.
+        agent_type: ``patient``, ``dyad``, ``clinician``, ``family``, ``team`` or ``trust``.
+        when: ``"final"`` (end of the run) or ``"baseline"`` (step 0; patient, dyad and family).
+
+    Returns:
+        DataFrame indexed by agent row (``id``), one column per attribute in its own type.
+        ``df.attrs["units"]`` and ``df.attrs["labels"]`` map attribute to unit and label
+        (from the file; absent when the file gives none); ``df.attrs["replicate"]`` is the
+        replicate the states belong to.
+    """
+    if when not in ("final", "baseline"):
+        raise ValueError(f"when must be 'final' or 'baseline', not {when!r}")
+    with _opened(f) as h:
+        if agent_type not in h["agents"]:
+            raise KeyError(f"no agent type {agent_type!r}; types are: {', '.join(h['agents'].keys())}")
+        group = h[f"agents/{agent_type}"]
+        if when not in group:
+            raise KeyError(f"agent type {agent_type!r} has no {when} state in {h.filename}")
+        cols, units, labels = {}, {}, {}
+        for attr, ds in group[when].items():
+            cols[attr] = ds[:]
+            if "unit" in ds.attrs:
+                units[attr] = _attr(ds, "unit")
+            if "label" in ds.attrs:
+                labels[attr] = _attr(ds, "label")
+        df = pd.DataFrame(cols)
+        df.index.name = "id"
+        df.attrs.update(agent_type=agent_type, when=when, label=_attr(group, "label"),
+                        units=units, labels=labels, replicate=_attr(h["agents"], "replicate", 0))
+    return df
+
+
+def trajectories(f):
+    """Every step of the sampled patients (replicate 0), when the run traced any.
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        Long DataFrame with ``step``, ``day``, ``year``, ``patient`` (patient row) and one column
+        per traced attribute (``symptoms`` in BPRS, ``star_p`` in STAR 0-4, ``adherence`` as a
+        fraction, ``engaged`` 0/1, ...). ``df.attrs["units"]``/``["labels"]`` come from the
+        trajectory datasets or, when they carry none, from the same attribute in ``/agents``.
+        Empty (no rows) if the file has no ``/trajectories``.
+    """
+    with _opened(f) as h:
+        t = time_axis(h)
+        if "trajectories" not in h:
+            return pd.DataFrame(columns=["step", "day", "year", "patient"])
+        g = h["trajectories"]
+        rows = g["row"][:].astype(np.int64)
+        n_t, k = len(t), len(rows)
+        cols = {"step": np.repeat(t["step"].to_numpy(), k), "day": np.repeat(t["day"].to_numpy(), k),
+                "year": np.repeat(t["year"].to_numpy(), k), "patient": np.tile(rows, n_t)}
+        units, labels = {}, {}
+        for attr, ds in g.items():
+            if attr == "row":
+                continue
+            cols[attr] = ds[...].astype(float).ravel()
+            unit, label = _attr(ds, "unit"), _attr(ds, "label")
+            for agent_type in ("patient", "dyad"):
+                src = f"agents/{agent_type}/final/{attr}"
+                if src in h:
+                    unit = unit if unit is not None else _attr(h[src], "unit")
+                    label = label if label is not None else _attr(h[src], "label")
+            if unit is not None:
+                units[attr] = unit
+            if label is not None:
+                labels[attr] = label
+        df = pd.DataFrame(cols)
+        df.attrs.update(units=units, labels=labels, replicate=_attr(g, "replicate", 0),
+                        n_years=t.attrs["n_years"])
+    return df
+
+
+def scenario(f):
+    """The fully resolved scenario the run used (every parameter's value), as YAML text.
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        str: the YAML of ``/provenance/scenario_yaml``.
+    """
+    with _opened(f) as h:
+        return h["provenance/scenario_yaml"].asstr()[0]
+
+
+def provenance(f):
+    """Provenance attributes (scenario name, seed, replicates, versions, ...).
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        dict of ``/provenance`` and root attributes (``seed`` is an int, ``wall_time_s`` in s).
+    """
+    with _opened(f) as h:
+        out = {key: _attr(h, key) for key in h.attrs}
+        out.update({key: _attr(h["provenance"], key) for key in h["provenance"].attrs})
+        out["path"] = h.filename
+        out["done"] = h["replicates/done"][:].astype(int).tolist()
+    return out
+
+
+def n_patients(f):
+    """Patients in the run (national ``patients`` series at step 0 of replicate 0).
+
+    Args:
+        f: path or open results file.
+
+    Returns:
+        int: number of patients.
+    """
+    with _opened(f) as h:
+        return int(round(float(h["series/national/patients"][0, 0])))
+
+
+def yearly(df, value_columns=None):
+    """Aggregate a tidy series table to years: flows summed, levels read at the year's end.
+
+    The series' ``kind`` attribute (kept in ``df.attrs`` by :func:`series`) decides: a flow
+    (events or amounts during a step) is summed over the steps of the year; a level (a state at
+    the end of a step) is its value at the year's last step. Step 0 (the baseline, year 0) is
+    left out; a last partial step counts in the final year (see :func:`time_axis`).
+
+    Args:
+        df: a table from :func:`series` (or one with the same columns and attrs).
+        value_columns: columns to aggregate (default ``["value"]``).
+
+    Returns:
+        DataFrame with one row per year (1..n) and per replicate/group column present, in the
+        series' unit; attrs are kept.
+    """
+    kind = df.attrs.get("kind")
+    if kind not in ("flow", "level"):
+        raise ValueError(f"yearly needs the series' kind ('flow' or 'level') in df.attrs, got {kind!r}")
+    value_columns = value_columns or ["value"]
+    keys = [c for c in ("replicate", "arm", "region", "severity", "dimension", "group") if c in df.columns]
+    d = df[df["year"] > 0]
+    if kind == "flow":
+        out = d.groupby(keys + ["year"], observed=True, sort=True)[value_columns].sum(min_count=1)
+        out = out.reset_index()
+    else:
+        last = d.groupby("year")["step"].transform("max")
+        out = d[d["step"] == last].drop(columns=["step", "day"])
+        out = out[keys + ["year"] + value_columns].sort_values(keys + ["year"]).reset_index(drop=True)
+    out.attrs.update(df.attrs)
+    return out

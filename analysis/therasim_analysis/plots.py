@@ -1,0 +1,307 @@
+"""Figures of therasim results (matplotlib, Agg canvas, saved as PNG and SVG).
+
+Every function writes ``<stem>.png`` and ``<stem>.svg`` and returns the two paths. Axis labels
+carry the unit the file gives for the series; nothing here hard-codes a unit.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import compare, io
+
+DAYS_PER_YEAR = io.DAYS_PER_YEAR
+COLOURS = {"a": "#1b6ca8", "b": "#c0504d", "diff": "#333333", "usual_care": "#c0504d", "dialog": "#1b6ca8"}
+FORMATS = ("png", "svg")
+
+
+def _figure(width, height):
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _wrap(text, width=48):
+    return "\n".join(textwrap.wrap(str(text), width)) if text else ""
+
+
+def _axis_label(label, unit, width=40):
+    return _wrap(f"{label} ({unit})" if unit else label, width)
+
+
+def save(fig, stem):
+    """Save a figure as ``<stem>.png`` and ``<stem>.svg``.
+
+    Args:
+        fig: a matplotlib Figure.
+        stem: output path without extension; its directory is created if missing.
+
+    Returns:
+        list of the written paths.
+    """
+    stem = os.fspath(stem)
+    os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
+    paths = []
+    for fmt in FORMATS:
+        path = f"{stem}.{fmt}"
+        fig.savefig(path, format=fmt)
+        paths.append(path)
+    return paths
+
+
+def _band(ax, x, mean, lo, hi, colour, label):
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0, label=f"{label}: 95% interval")
+    ax.plot(x, mean, color=colour, linewidth=1.6, label=f"{label}: mean")
+
+
+def rollout_curve(a, b, name, stem, names=("A", "B"), cumulative=None):
+    """An outcome over time in runs A and B and their paired difference, with 95% bands.
+
+    Args:
+        a: path or open results file of run A (e.g. the DIALOG rollout).
+        b: path or open results file of run B (same seed and replicates).
+        name: series name, e.g. ``"mean_qol"``.
+        stem: output path without extension.
+        names: legend names of A and B.
+        cumulative: draw a flow summed from the start (default: True for flows, which vary
+            much from week to week; levels are always drawn as they are).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+    """
+    with io._opened(a) as h:
+        kind = io.series_info(h, name)["kind"]
+    cumulative = (kind == "flow") if cumulative is None else cumulative and kind == "flow"
+    d = compare.paired_series(a, b, name, cumulative=cumulative)
+    info = dict(d.attrs)
+    if cumulative:
+        info["label"] = f"{info['label']}, cumulative since the start"
+    x = d["day"].to_numpy() / DAYS_PER_YEAR
+    fig = _figure(7.5, 6.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    _band(top, x, d["a_mean"], d["a_q025"], d["a_q975"], COLOURS["a"], f"A: {names[0]}")
+    _band(top, x, d["b_mean"], d["b_q025"], d["b_q975"], COLOURS["b"], f"B: {names[1]}")
+    top.set_ylabel(_axis_label(info["label"], info["unit"], 34))
+    top.set_title(_wrap(f"{info['label']}: A and B (mean and 95% interval over "
+                        f"replicates)", 70), fontsize=10)
+    top.legend(fontsize=8, loc="best")
+    top.grid(alpha=0.3)
+    _band(bottom, x, d["diff_mean"], d["diff_q025"], d["diff_q975"], COLOURS["diff"], "A - B")
+    bottom.axhline(0, color="grey", linewidth=0.8)
+    bottom.set_ylabel(_wrap(f"A - B ({info['unit']})", 30))
+    bottom.set_xlabel("Time since the start (years)")
+    bottom.set_title("Paired difference A - B (same random numbers, replicate by replicate)", fontsize=10)
+    bottom.legend(fontsize=8, loc="best")
+    bottom.grid(alpha=0.3)
+    return save(fig, stem)
+
+
+def _by_arm(h, name):
+    """[R, T, arm] of a series, regions and severities combined."""
+    return compare.collapse(h, name, "arm")
+
+
+def cascade(f, stem, min_patients=20):
+    """The cascade by arm over time: shares engaged, adherent and with quality of life improved.
+
+    ``arm`` is DIALOG exposure in each step, so arm sizes change as the rollout proceeds; a
+    point is drawn only when the arm holds at least ``min_patients`` patients.
+
+    Args:
+        f: path or open results file.
+        stem: output path without extension.
+        min_patients: smallest arm (patients, mean over replicates) for which a share is drawn.
+
+    Returns:
+        list of the written paths (PNG, SVG).
+    """
+    with io._opened(f) as h:
+        t = io.time_axis(h)
+        n, arms = _by_arm(h, "patients")
+        panels = []
+        for name in ("engaged", "adherent", "share_qol_improved"):
+            info = io.series_info(h, name)
+            v, _ = _by_arm(h, name)
+            if info["denominator"] is None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    v = np.where(n > 0, v / np.where(n > 0, n, 1), np.nan)
+                unit = f"share of the arm's {io.series_info(h, 'patients')['unit']}"
+            else:
+                unit = info["unit"]
+            panels.append((info["label"], unit, v))
+        title = io.provenance(h)["scenario_name"]
+        arm_label = io._attr(h["dimensions/arm"], "label", "arm")
+    x = t["day"].to_numpy() / DAYS_PER_YEAR
+    small = n.mean(axis=0) < min_patients
+    fig = _figure(11, 4.2)
+    axes = fig.subplots(1, 3, sharex=True)
+    for ax, (label, unit, v) in zip(axes, panels):
+        for k, arm in enumerate(arms):
+            m, lo, hi = compare.interval(v[:, :, k])
+            m, lo, hi = (np.where(small[:, k], np.nan, s) for s in (m, lo, hi))
+            if np.all(np.isnan(m)):
+                continue
+            _band(ax, x, m, lo, hi, COLOURS.get(arm, None), arm.replace("_", " "))
+        ax.set_title(_wrap(label, 32), fontsize=10)
+        ax.set_ylabel(_wrap(unit, 34))
+        ax.set_xlabel("Time since the start (years)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
+    fig.suptitle(_wrap(f"{title}: engagement, adherence and change by arm ({arm_label})", 100), fontsize=11)
+    return save(fig, stem)
+
+
+def forest(effects, stem, outcomes=None, period=None):
+    """Forest plot of paired effects A - B by region and baseline-severity subgroup.
+
+    Args:
+        effects: table from :func:`compare.paired_effects` with dimensions national, region
+            and severity.
+        stem: output path without extension.
+        outcomes: up to four series names (default: mean_qol, admissions_involuntary and
+            bed_days when present). Counts are shown per 1,000 patients of the group.
+        period: period name (default: the whole horizon, e.g. ``"years 1-5"``).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+    """
+    if period is None:
+        period = effects["period"].iloc[-1]
+    if outcomes is None:
+        wanted = ("mean_qol", "admissions_involuntary", "bed_days", "mean_unmet_needs")
+        outcomes = [o for o in wanted if o in set(effects["outcome"])][:3] or list(effects["outcome"].unique()[:3])
+    outcomes = list(outcomes)[:4]
+    d0 = effects[(effects["outcome"] == outcomes[0]) & (effects["period"] == period)]
+    order = list(d0[["dimension", "group"]].itertuples(index=False, name=None))
+    y = np.arange(len(order))[::-1].astype(float)
+    fig = _figure(3.4 * len(outcomes) + 2.6, 0.32 * len(order) + 1.8)
+    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)[0]
+    for ax, name in zip(axes, outcomes):
+        d = effects[(effects["outcome"] == name) & (effects["period"] == period)].set_index(["dimension", "group"])
+        d = d.loc[order]
+        col = "per_1000" if d["per_1000_mean"].notna().any() else "effect"
+        m, lo, hi = (d[f"{col}_{s}"].to_numpy() for s in ("mean", "q025", "q975"))
+        colours = ["black" if dim == "national" else COLOURS["a"] if dim == "region" else COLOURS["b"]
+                   for dim, _ in order]
+        ax.hlines(y, lo, hi, colors=colours, linewidth=1.6)
+        ax.scatter(m, y, c=colours, s=18, zorder=3)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        unit = d["unit"].iloc[0] + (" per 1,000 patients" if col == "per_1000" else "")
+        ax.set_xlabel(_wrap(f"A - B ({unit})", 30))
+        ax.set_title(_wrap(d["label"].iloc[0], 30), fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels([("All patients" if dim == "national" else
+                              f"{'Region' if dim == 'region' else 'Severity'}: {g}") for dim, g in order],
+                            fontsize=8)
+    fig.suptitle(_wrap(f"Paired effects A - B, {period}: mean and 95% interval over replicates", 90),
+                 fontsize=11)
+    return save(fig, stem)
+
+
+TEACHING_ATTRIBUTES = ("star_p", "engaged", "adherence", "symptoms")
+
+
+def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None):
+    """A few sampled patients' trajectories for teaching, one column per patient.
+
+    Rows show STAR-P (patient's view of the relationship), engagement, adherence and symptoms;
+    weeks with a DIALOG-trained care coordinator are shaded blue and admissions grey.
+
+    Args:
+        f: path or open results file with ``/trajectories``.
+        stem: output path without extension.
+        n: number of patients (evenly spread over the sample) when ``patients`` is not given.
+        attributes: traced attributes, one row each (units and labels from the file).
+        patients: patient rows to show (must be in the sample).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+
+    Raises:
+        ValueError: the file has no trajectories.
+    """
+    tr = io.trajectories(f)
+    if tr.empty:
+        raise ValueError("the file has no /trajectories (run with output.trajectories > 0)")
+    sample = np.unique(tr["patient"].to_numpy())
+    if patients is None:
+        patients = sample[np.linspace(0, len(sample) - 1, min(n, len(sample))).round().astype(int)]
+    attributes = [a for a in attributes if a in tr.columns]
+    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.2)
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.7 * len(attributes) + 0.8, 0.4))
+    axes = top.subplots(len(attributes), len(patients), sharex=True, sharey="row", squeeze=False)
+    units, labels = tr.attrs["units"], tr.attrs["labels"]
+    for j, pid in enumerate(patients):
+        p = tr[tr["patient"] == pid]
+        x = p["day"].to_numpy() / DAYS_PER_YEAR
+        for i, attr in enumerate(attributes):
+            ax = axes[i, j]
+            for flag, colour in (("arm", COLOURS["dialog"]), ("inpatient", "grey")):
+                if flag in p.columns:
+                    ax.fill_between(x, 0, 1, where=p[flag].to_numpy() > 0.5, step="mid", color=colour,
+                                    alpha=0.15, linewidth=0, transform=ax.get_xaxis_transform())
+            ax.plot(x, p[attr].to_numpy(), color="black", linewidth=1.2,
+                    drawstyle="steps-mid" if attr in ("engaged",) else "default")
+            ax.grid(alpha=0.3)
+            if j == 0:
+                name = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
+                unit = units.get(attr, "0 = no, 1 = yes")
+                ax.set_ylabel(_wrap(f"{name} ({unit})", 18), fontsize=9)
+            if i == len(attributes) - 1:
+                ax.set_xlabel("Time (years)")
+        axes[0, j].set_title(f"Patient {pid}", fontsize=10)
+    from matplotlib.patches import Patch
+    handles = [Patch(color=COLOURS["dialog"], alpha=0.3, label="care coordinator uses DIALOG"),
+               Patch(color="grey", alpha=0.3, label="admitted")]
+    bottom.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    with io._opened(f) as h:
+        title = io.provenance(h)["scenario_name"]
+    fig.suptitle(_wrap(f"{title}: relationship, engagement, adherence and symptoms of "
+                       f"{len(patients)} patients", 100), fontsize=11)
+    return save(fig, stem)
+
+
+def file_plots(f, outdir, outcomes=("mean_qol", "engaged", "admissions_involuntary", "bed_days")):
+    """Every figure of one results file: cascade by arm, outcomes over time, trajectories.
+
+    Args:
+        f: path of a results file.
+        outdir: directory for the figures (created if missing).
+        outcomes: series drawn over time (mean and 95% band over replicates).
+
+    Returns:
+        list of the written paths.
+    """
+    paths = cascade(f, os.path.join(outdir, "cascade"))
+    with io._opened(f) as h:
+        names = io.series_names(h)
+        has_traj = "trajectories" in h
+        for name in outcomes:
+            if name not in names:
+                continue
+            info = dict(io.series_info(h, name))
+            v = h[f"series/national/{name}"][...].astype(float)      # [replicate, step]
+            if info["kind"] == "flow":
+                v = np.cumsum(v, axis=1)
+                info["label"] = f"{info['label']}, cumulative since the start"
+            m, lo, hi = compare.interval(v)
+            x = h["time/day"][:] / DAYS_PER_YEAR
+            fig = _figure(7, 4)
+            ax = fig.subplots()
+            _band(ax, x, m, lo, hi, COLOURS["a"], io.provenance(h)["scenario_name"])
+            ax.set_xlabel("Time since the start (years)")
+            ax.set_ylabel(_axis_label(info["label"], info["unit"], 34))
+            ax.set_title(_wrap(f"{info['label']} (mean and 95% interval over {h.attrs['replicates']} "
+                               f"replicates)", 70), fontsize=10)
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
+            paths += save(fig, os.path.join(outdir, f"series_{name}"))
+    if has_traj:
+        paths += patient_trajectories(f, os.path.join(outdir, "trajectories"))
+    return paths
