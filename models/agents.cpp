@@ -71,6 +71,9 @@ void declare_agents(sim::Schema& s) {
     }
     ranged(traced(p.add("qol",         F32, 4,   "rating (1-7)",   "Subjective quality of life: mean of the 8 life domains (MANSA-like)", BASE)), 1, 7);
     p.add("qol_shock",                 F32, 0,   "rating points",  "Current shared deviation of all life domains (life events, mood)", NONE);
+    ranged(p.add("symptoms_start",     F32, 40,  "BPRS (18-126)",  "Symptoms at step 0",                                         NONE), 18, 126);
+    ranged(p.add("satisfaction_start", F32, 4,   "rating (1-7)",   "Treatment satisfaction at step 0",                           NONE), 1, 7);
+    ranged(p.add("unmet_needs_start",  I32, 0,   "needs",          "Unmet needs at step 0",                                      NONE), 0, 22);
     ranged(p.add("qol_start",          F32, 4,   "rating (1-7)",   "Quality of life at step 0",                                  NONE), 1, 7);
     ranged(p.add("sat_medication",     F32, 4,   "rating (1-7)",   "Satisfaction with medication",                               BASE), 1, 7);
     ranged(p.add("sat_practical_help", F32, 4,   "rating (1-7)",   "Satisfaction with practical help",                           BASE), 1, 7);
@@ -118,6 +121,8 @@ void declare_agents(sim::Schema& s) {
     c.add("ti_trained",                I32, -1,  "step",           "Step of DIALOG training (-1: never)",                        FINAL);
     c.add("ti_train_due",              I32, -1,  "step",           "Step at which a new hire in a rolled-out trust is trained (-1: none)", NONE);
     ranged(c.add("fidelity",           F32, 0,   "probability",    "Probability that a planned DIALOG session is delivered",     FINAL), 0, 1);
+    c.add("trial_arm",                 I32, -1,  "",               "Randomised arm of the post: 1 DIALOG, 0 control, -1 not randomised", FINAL);
+    ranged(c.add("dialog_ratings_only",U8,  0,   "",               "1 if the post's patients only rate the DIALOG scale (active control)", FINAL), 0, 1);
     ranged(c.add("supervised",         U8,  0,   "",               "1 if the clinician receives regular supervision",            FINAL), 0, 1);
     ranged(c.add("skills_trained",     U8,  0,   "",               "1 if the clinician had communication-skills training",       FINAL), 0, 1);
 
@@ -190,6 +195,9 @@ PatientView::PatientView(sim::AgentTable& t) : n(t.size()) {
     }
     qol = t.column<float>("qol");
     qol_start = t.column<float>("qol_start");
+    symptoms_start = t.column<float>("symptoms_start");
+    satisfaction_start = t.column<float>("satisfaction_start");
+    unmet_needs_start = t.column<std::int32_t>("unmet_needs_start");
     qol_shock = t.column<float>("qol_shock");
     sat_medication = t.column<float>("sat_medication");
     sat_practical_help = t.column<float>("sat_practical_help");
@@ -241,6 +249,8 @@ ClinicianView::ClinicianView(sim::AgentTable& t) : n(t.size()) {
     dialog_trained = t.column<std::uint8_t>("dialog_trained");
     supervised = t.column<std::uint8_t>("supervised");
     skills_trained = t.column<std::uint8_t>("skills_trained");
+    trial_arm = t.column<std::int32_t>("trial_arm");
+    dialog_ratings_only = t.column<std::uint8_t>("dialog_ratings_only");
 }
 
 FamilyView::FamilyView(sim::AgentTable& t) : n(t.size()) {

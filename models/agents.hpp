@@ -38,6 +38,8 @@ struct PatientView {
     std::int32_t *ti_discharged, *ti_dialog_due, *n_contacts, *n_dialog_sessions, *n_dialog_planned, *n_relapses,
         *n_admissions_voluntary, *n_admissions_involuntary, *n_disengagements, *n_dyads, *unmet_needs, *needs_met;
     std::array<float*, N_DOMAINS> qol_domain, qol_set;
+    float *symptoms_start, *satisfaction_start;
+    std::int32_t* unmet_needs_start;
     float *qol, *qol_start, *qol_shock, *sat_medication, *sat_practical_help, *sat_meetings, *satisfaction, *dialog_boost, *bed_days,
         *cost, *step_bed_days;
     std::uint8_t* events;
@@ -57,7 +59,8 @@ struct ClinicianView {
     std::size_t n = 0;
     std::int32_t *team, *hire, *ti_hired, *caseload, *ti_trained, *ti_train_due;
     float *skill, *responsiveness, *style_partnership, *flexibility, *fidelity;
-    std::uint8_t *approach, *dialog_trained, *supervised, *skills_trained;
+    std::uint8_t *approach, *dialog_trained, *supervised, *skills_trained, *dialog_ratings_only;
+    std::int32_t* trial_arm;
     explicit ClinicianView(sim::AgentTable& t);
 };
 

@@ -15,7 +15,7 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
         p.contact[i] = 0;
         p.dialog_session[i] = 0;
         p.step_bed_days[i] = 0;
-        p.arm[i] = x.c.dialog_trained[post];
+        p.arm[i] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
         const double u = draws.uniform(i);
         if (p.inpatient[i] || !p.engaged[i]) continue;
         if (u < x.p_meet[post]) {  // at most one meeting per step

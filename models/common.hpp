@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace models {
 
@@ -63,6 +65,8 @@ inline constexpr sim::StreamId DIALOG_WAVES = sim::stream("dialog.wave_order");
 inline constexpr sim::StreamId DIALOG_UPTAKE = sim::stream("dialog.uptake");
 inline constexpr sim::StreamId DIALOG_SESSION = sim::stream("dialog.session");
 inline constexpr sim::StreamId DIALOG_ACTIONS = sim::stream("dialog.actions");
+inline constexpr sim::StreamId DIALOG_RANDOMISATION = sim::stream("dialog.randomisation");
+inline constexpr sim::StreamId TRIAL_ATTRITION = sim::stream("trial.attrition");
 }  // namespace streams
 
 }  // namespace models

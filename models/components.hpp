@@ -76,6 +76,25 @@ std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i);
 /// Family: burden follows the patient's illness and feeds expressed emotion; family intervention.
 void family_step(Ctx& x, sim::World& w, const sim::Block& b);
 
+// ---- trial.cpp ----
+/// The arm coefficient of an ANCOVA and its cluster-robust standard error.
+struct Fit {
+    double effect = NAN;  ///< coefficient of arm (outcome units)
+    double se = NAN;      ///< CR1 cluster-robust standard error
+    double df = NAN;      ///< degrees of freedom for intervals: clusters - 1
+};
+/// OLS of @p y on (1, @p arm, @p base) with the cluster-robust (CR1) variance of the arm
+/// coefficient: (X'X)^-1 [sum over clusters of (X_g'e_g)(X_g'e_g)'] (X'X)^-1 x G/(G-1) x (N-1)/(N-3).
+/// Returns NaNs when there are fewer than 8 rows or 3 clusters or X'X is singular.
+Fit ancova(const std::vector<double>& y, const std::vector<double>& arm, const std::vector<double>& base,
+           const std::vector<std::int32_t>& cluster);
+/// Declares the end-of-replicate metrics of a simulated trial.
+void declare_trial_metrics(sim::Schema& s);
+/// Analyses the replicate as its trial was: per outcome, the baseline-adjusted difference between
+/// arms (ANCOVA) standardised by the baseline SD, with a confidence interval and p-value from
+/// clinician-clustered (CR1) standard errors, overall and in the problematic-baseline subgroup.
+void analyse_trial(Ctx& x, sim::World& w);
+
 // ---- outputs.cpp ----
 /// Declares the time series and grouping dimensions.
 void declare_outputs(sim::Schema& s);

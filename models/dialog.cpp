@@ -14,6 +14,17 @@ namespace models {
 void schedule_rollout(Ctx& x, const sim::World& w) {
     const auto& di = x.cfg.dialog;
     if (!di.enabled) return;
+    if (di.design == "cluster_randomised") {
+        // A trial: every trust starts at once, and each care coordinator post is randomised.
+        for (std::size_t t = 0; t < x.trust.n; ++t) {
+            x.trust.wave[t] = 0;
+            x.trust.ti_dialog_start[t] = std::max(1, steps_in_years(di.start_year, w.step_days));
+        }
+        for (std::size_t post = 0; post < x.c.n; ++post)
+            x.c.trial_arm[post] =
+                w.rng.uniform(static_cast<std::uint32_t>(post), streams::DIALOG_RANDOMISATION, 0) < di.share_randomised ? 1 : 0;
+        return;
+    }
     const std::size_t n = x.trust.n;
     std::vector<double> key(n);
     for (std::size_t t = 0; t < n; ++t) key[t] = w.rng.uniform(static_cast<std::uint32_t>(t), streams::DIALOG_WAVES, 0);
@@ -40,6 +51,11 @@ double train(Ctx& x, const sim::World& w, std::size_t post) {
     const double n = g.normal();
     x.c.ti_train_due[post] = -1;
     if (u >= di.uptake) return 0.0;
+    if (x.c.trial_arm[post] == 0) {
+        // The control arm of a trial: nothing, or (active control) ratings on a tablet only.
+        if (di.control != "active") return 0.0;
+        x.c.dialog_ratings_only[post] = 1;
+    }
     x.c.dialog_trained[post] = 1;
     x.c.ti_trained[post] = static_cast<std::int32_t>(w.step);
     x.c.fidelity[post] = clampf(di.fidelity_initial + di.fidelity_sd * n, di.fidelity_floor, 1);
@@ -77,6 +93,7 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
     auto& p = x.p;
     const auto step = static_cast<std::int32_t>(w.step);
     const auto boost_decay = static_cast<float>(x.k.boost_decay);
+    const bool sessions_over = static_cast<int>(w.step) > steps_in_years(di.end_year, w.step_days);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         if (p.dialog_boost[i] > 0.0f) {
             p.dialog_boost[i] *= boost_decay;
@@ -87,7 +104,7 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
             p.ti_dialog_due[i] = -1;
             continue;
         }
-        if (!p.contact[i]) continue;
+        if (!p.contact[i] || sessions_over) continue;
         if (p.ti_dialog_due[i] < 0) p.ti_dialog_due[i] = step;  // first meeting with a trained clinician
         if (step < p.ti_dialog_due[i]) continue;
         ++p.n_dialog_planned[i];
@@ -98,9 +115,10 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
         if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::DIALOG_SESSION, w.step) >= x.c.fidelity[post]) continue;
         p.dialog_session[i] = 1;
         ++p.n_dialog_sessions[i];
+        p.cost[i] += static_cast<float>(di.extra_minutes * di.cost_per_clinician_minute);
+        if (x.c.dialog_ratings_only[post]) continue;  // ratings without a structured response
         const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
         p.dialog_boost[i] += static_cast<float>(di.approach_effect[approach]);
-        p.cost[i] += static_cast<float>(di.extra_minutes * di.cost_per_clinician_minute);
     }
 }
 

@@ -101,6 +101,9 @@ template <class V> void visit(V& v, Config& c) {
         .means("Share with negative past treatment experiences").cite(GUESS);
     v.real(po.p_coercion_history, "population.p_coercion_history", 0.35).range(0, 1).with_unit("probability")
         .means("Share with a past involuntary admission").cite(GUESS);
+    v.real(po.eligibility_max_qol, "population.eligibility.max_qol", 7).above(1, 7).with_unit("rating (1-7)")
+        .means("Only patients whose starting quality of life is below this are included (7: everyone); e.g. 5 for DIALOG+'s mean MANSA < 5")
+        .cite(DIALOG_PLUS);
     v.real(po.p_family, "population.p_family", 0.6).range(0, 1).with_unit("probability").means("Share with an involved family or carer").cite(GUESS);
 
     auto& st = c.structure;
@@ -309,6 +312,14 @@ template <class V> void visit(V& v, Config& c) {
     v.boolean(di.enabled, "dialog.enabled", false).means("Roll DIALOG out to care coordinators");
     v.choice(di.variant, "dialog.variant", "dialog", {"dialog", "dialog_plus"})
         .means("dialog: ratings and review every 2 months, clinicians respond their own way; dialog_plus: monthly, with the 4-step solution-focused approach");
+    v.choice(di.design, "dialog.rollout.design", "waves", {"waves", "cluster_randomised"})
+        .means("waves: trusts trained in random waves (stepped wedge); cluster_randomised: at the start, each care coordinator is randomised to DIALOG or control, as in the trials");
+    v.real(di.share_randomised, "dialog.rollout.share_randomised", 0.5).range(0, 1).with_unit("share")
+        .means("With cluster_randomised: chance a care coordinator is allocated to DIALOG").cite(DIALOG_2007 + std::string(" (cluster randomised by key worker)"));
+    v.choice(di.control, "dialog.control", "usual_care", {"usual_care", "active"})
+        .means("With cluster_randomised: the control arm's care; active: patients rate the DIALOG scale on a tablet with no structured response (as in DIALOG+'s control)");
+    v.real(di.end_year, "dialog.end_year", 100).above(0, 1000).with_unit("years")
+        .means("No DIALOG sessions after this time (e.g. 0.5 for DIALOG+'s 6 months of sessions)").cite(DIALOG_PLUS);
     v.real(di.interval_weeks_dialog, "dialog.interval_weeks", 8.7).range(1, 104).with_unit("weeks").means("Interval between DIALOG sessions (about every 2 months)").cite(DIALOG_2007);
     v.real(di.interval_weeks_plus, "dialog.interval_weeks_plus", 4.35).range(1, 104).with_unit("weeks").means("Interval between DIALOG+ sessions (monthly)").cite(DIALOG_PLUS);
     v.real(di.start_year, "dialog.rollout.start_year", 0.5).range(0, 100).with_unit("years").means("When the first training wave starts").cite(GUESS);
@@ -343,6 +354,10 @@ template <class V> void visit(V& v, Config& c) {
     v.real(me.symptom_effect, "mechanism.symptom_effect", 3.0).range(0, 100).with_unit("BPRS per STAR point").means("Direct effect on symptoms at full weight").cite(GUESS);
     v.real(me.qol_effect, "mechanism.qol_effect", 0.3).range(0, 6).with_unit("rating points per STAR point").means("Direct effect on life-domain ratings at full weight").cite(GUESS);
 
+    v.boolean(c.trial.analyse, "trial.analyse", false)
+        .means("Analyse each replicate as its trial was: baseline-adjusted standardised effects with clinician-clustered intervals (needs dialog.rollout.design: cluster_randomised)");
+    v.real(c.trial.attrition, "trial.attrition", 0).range(0, 0.99).with_unit("share")
+        .means("Share of patients lost to follow-up (left out of the analysis)").cite(DIALOG_2007 + std::string(": 451 of 507 analysed"));
     v.real(c.costs.bed_day, "costs.bed_day", 450).range(0, 1e6).with_unit("GBP").means("Cost of an inpatient bed-day").cite(GUESS);
     v.real(c.costs.contact, "costs.contact", 60).range(0, 1e6).with_unit("GBP").means("Cost of a care coordinator meeting").cite(GUESS);
 

@@ -26,6 +26,7 @@ struct Config {
         long long n_patients;
         double age_mean, age_sd, p_male, illness_years_mean, p_negative_experiences, p_coercion_history, p_family;
         std::array<double, 5> diagnosis_mix;
+        double eligibility_max_qol;
     } population;
     struct {
         std::vector<Region> regions;
@@ -85,6 +86,9 @@ struct Config {
     struct {
         bool enabled;
         std::string variant;  // dialog | dialog_plus
+        std::string design;   // waves | cluster_randomised
+        std::string control;  // usual_care | active
+        double share_randomised, end_year;
         double interval_weeks_dialog, interval_weeks_plus;
         double start_year, duration_years;
         long long n_waves;
@@ -100,6 +104,10 @@ struct Config {
     struct {
         double bed_day, contact;
     } costs;
+    struct {
+        bool analyse;
+        double attrition;
+    } trial;
 
     /// The weight of the direct (therapy-in-itself) path implied by the mechanism settings.
     [[nodiscard]] double direct_weight() const;

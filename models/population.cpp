@@ -3,17 +3,22 @@
 // the population is the same in every scenario that shares the seed and these parameters.
 
 #include "models/components.hpp"
+#include "sim/errors.hpp"
 
 #include <boost/random/poisson_distribution.hpp>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 
 namespace models {
 
 namespace {
+
+/// Draws tried per patient before an inclusion criterion is judged impossible to meet.
+constexpr std::uint32_t MAX_ELIGIBILITY_ATTEMPTS = 1000;
 
 /// Splits @p total into parts proportional to @p weights (largest remainder, deterministic).
 std::vector<long long> apportion(long long total, const std::vector<double>& weights) {
@@ -160,8 +165,17 @@ void create_population(sim::World& w, const Config& cfg) {
     const auto& sy = cfg.symptoms;
     const auto& wb = cfg.wellbeing;
     std::vector<std::uint8_t> has_family(n_pat);
+    std::atomic<bool> ineligible{false};
     tbb::parallel_for(std::size_t{0}, n_pat, [&](std::size_t i) {
-        auto g = rng.draws(static_cast<std::uint32_t>(i), streams::PATIENT_TRAITS, 0);
+      // Eligibility: a patient whose draw fails the inclusion criteria is drawn again from the
+      // next substream (attempt k uses step k of the trait stream), as recruitment screens
+      // patients until one qualifies.
+      for (std::uint32_t attempt = 0;; ++attempt) {
+        if (attempt == MAX_ELIGIBILITY_ATTEMPTS) {
+            ineligible = true;
+            return;
+        }
+        auto g = rng.draws(static_cast<std::uint32_t>(i), streams::PATIENT_TRAITS, attempt);
         const double age = std::clamp(po.age_mean + po.age_sd * g.normal(), 18.0, 90.0);
         pv.age[i] = static_cast<float>(age);
         pv.male[i] = g.uniform() < po.p_male;
@@ -203,7 +217,12 @@ void create_population(sim::World& w, const Config& cfg) {
         has_family[i] = g.uniform() < po.p_family;
         pv.adherence[i] = static_cast<float>(std::clamp(cfg.adherence.initial_mean + 0.2 * g.normal(), 0.0, 1.0));
         pv.insight[i] = static_cast<float>(cfg.adherence.insight_sd * g.normal());
+        if (po.eligibility_max_qol >= 7.0 || pv.qol[i] < po.eligibility_max_qol) break;
+      }
     });
+    if (ineligible)
+        throw sim::RunError("no eligible patient found in " + std::to_string(MAX_ELIGIBILITY_ATTEMPTS) +
+                            " draws: population.eligibility.max_qol is too strict for the quality-of-life distribution");
 
     // Allocation of patients to the posts of their team: by style match, or in turn.
     for (std::size_t t = 0; t < tm.n; ++t) {

@@ -81,6 +81,11 @@ void TherasimModel::declare(sim::Schema& s) const {
     declare_parameters(s);
     declare_agents(s);
     declare_outputs(s);
+    declare_trial_metrics(s);
+}
+
+void TherasimModel::finalize(sim::World& w) {
+    if (ctx_->cfg.trial.analyse) analyse_trial(*ctx_, w);
 }
 
 void TherasimModel::check(const sim::Scenario& sc) const {
@@ -133,6 +138,9 @@ void TherasimModel::check(const sim::Scenario& sc) const {
         fail({"family.intervention.start_year", "time.years", "family.intervention.enabled"}, "the family intervention starts after the end of the horizon");
     if (cfg.clinicians.skills_training_enabled && cfg.clinicians.skills_training_start_year >= years)
         fail({"clinicians.skills_training.start_year", "time.years", "clinicians.skills_training.enabled"}, "skills training starts after the end of the horizon");
+    if (cfg.trial.analyse && (!cfg.dialog.enabled || cfg.dialog.design != "cluster_randomised"))
+        fail({"trial.analyse", "dialog.rollout.design", "dialog.enabled"},
+             "a trial analysis needs a randomised design: dialog.enabled: true and dialog.rollout.design: cluster_randomised");
     try {
         (void)plan_structure(cfg);
     } catch (const PlanError& e) {
@@ -164,6 +172,9 @@ void TherasimModel::init(sim::World& w) {
         x.p.sat_practical_help[i] = clampf(t[1], 1, 7);
         x.p.sat_meetings[i] = clampf(t[2], 1, 7);
         x.p.satisfaction[i] = (x.p.sat_medication[i] + x.p.sat_practical_help[i] + x.p.sat_meetings[i]) / 3.0f;
+        x.p.symptoms_start[i] = x.p.symptoms[i];
+        x.p.satisfaction_start[i] = x.p.satisfaction[i];
+        x.p.unmet_needs_start[i] = x.p.unmet_needs[i];
     }
     schedule_rollout(x, w);
 }

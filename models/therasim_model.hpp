@@ -19,6 +19,7 @@ public:
     [[nodiscard]] std::size_t estimate_bytes(const sim::Params& params) const override;
     void init(sim::World& world) override;
     [[nodiscard]] std::vector<sim::Phase> phases() override;
+    void finalize(sim::World& world) override;
     [[nodiscard]] std::vector<std::string> traced_agents() const override { return {"patient", "dyad"}; }
     /// The run's context (valid after init), for tests.
     [[nodiscard]] Ctx& context() { return *ctx_; }

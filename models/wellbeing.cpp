@@ -59,7 +59,7 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
             const double p_one = -std::expm1(x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i]);
             if (u_routine < p_one) meet_need(x, i);
         }
-        if (p.dialog_session[i]) {
+        if (p.dialog_session[i] && !x.c.dialog_ratings_only[static_cast<std::size_t>(p.clinician[i])]) {
             // Each unmet need the patient names is acted on with a probability set by the
             // clinician's response approach and the team's capacity.
             const auto post = static_cast<std::size_t>(p.clinician[i]);

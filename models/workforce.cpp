@@ -20,6 +20,7 @@ void draw_clinician(const Config& cfg, const sim::Rng& rng, ClinicianView& c, st
     c.ti_trained[post] = -1;
     c.ti_train_due[post] = -1;
     c.fidelity[post] = 0;
+    c.dialog_ratings_only[post] = 0;
     c.skills_trained[post] = 0;
 }
 

@@ -177,6 +177,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
           << a.output << "\n";
         std::cerr << m.str();
         print_comparison(std::cout, {a.output});
+        print_metrics(std::cout, a.output);
     }
     return EXIT_OK;
 }
@@ -319,10 +320,11 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& files) 
     const std::vector<double> days = f[0]->days();
     for (std::size_t i = 1; i < f.size(); ++i)
         if (f[i]->days() != days) throw RunError("'" + files[i] + "' has a different time axis from '" + files[0] + "'");
-    // Years of the run: a step belongs to the year its day falls in; a last partial step
-    // (261 weeks end a day after 5 years) is counted in the final year.
+    // Years of the run: a step belongs to the year its day falls in; the number of years is the
+    // year holding the middle of the last step (261 weeks end a day after 5 years: 5 years).
     const double year = 365.25;
-    const auto n_years = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(days.back() / year)));
+    const double step_days = days.size() > 1 ? days[1] - days[0] : year;
+    const auto n_years = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil((days.back() - step_days / 2) / year)));
     std::vector<std::size_t> year_end(n_years, 0);
     for (std::size_t t = 1; t < days.size(); ++t) {
         const auto y = std::min(n_years, static_cast<std::size_t>(std::max(1.0, std::ceil(days[t] / year - 1e-9))));
@@ -413,6 +415,26 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& files) 
             << (ra == rb && ra > 1 ? "Paired over " + std::to_string(ra) + " replicates (same seed: common random numbers)."
                                    : "Means over " + std::to_string(ra) + " and " + std::to_string(rb) + " replicate(s).")
             << "\n";
+    }
+}
+
+void print_metrics(std::ostream& out, const std::string& path) {
+    const ResultsFile f(path);
+    const auto names = f.names("/summary/metrics");
+    if (names.empty()) return;
+    // Metrics a run did not compute (NaN in every replicate) are not printed.
+    std::vector<std::string> ordered;
+    for (const auto& n : names)
+        if (!std::isnan(f.read_numbers("/summary/metrics/" + n)[0])) ordered.push_back(n);
+    if (ordered.empty()) return;
+    out << "\nPer replicate (" << f.replicates() << " replicates): mean, and 2.5% and 97.5% quantiles across replicates\n";
+    out << std::left << std::setw(34) << "metric" << std::setw(70) << "meaning" << std::right << std::setw(10) << "mean"
+        << std::setw(10) << "2.5%" << std::setw(10) << "97.5%" << "\n";
+    for (const auto& n : ordered) {
+        const auto s = f.read_numbers("/summary/metrics/" + n);
+        const std::string label = f.text_attribute("/summary/metrics/" + n, "label");
+        out << std::left << std::setw(34) << n << std::setw(70) << label.substr(0, 68) << std::right << std::setw(10)
+            << fmt(s[0]) << std::setw(10) << fmt(s[1]) << std::setw(10) << fmt(s[3]) << "\n";
     }
 }
 

@@ -15,6 +15,10 @@ inline constexpr int EXIT_INVALID_INPUT = 2;  ///< bad scenario or command line
 /// Runs the command line. Never throws; returns the process exit code.
 int cli_main(int argc, char** argv, const ModelFactory& factory);
 
+/// Prints the end-of-replicate metrics of a results file (if it has any) with their mean and
+/// 2.5% and 97.5% quantiles across replicates. @throws RunError if the file cannot be read
+void print_metrics(std::ostream& out, const std::string& path);
+
 /// @return the parameter reference as a Markdown document (name, default, unit, range, meaning, source).
 std::string parameter_reference(const Schema& schema);
 

@@ -42,7 +42,13 @@ private:
     herr_t (*close_)(hid_t);
 };
 
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5() {
+    // HDF5 closes files still open at exit; after a failed write (full disk, size limit) that
+    // close crashes inside the library. Every file here is closed explicitly, so the exit
+    // handler is not registered (this only works before HDF5's first use in the process).
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 hid_t string_type() {
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -240,9 +246,6 @@ ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scena
       replicates_(static_cast<std::size_t>(scenario.params.integer("replicates"))),
       compression_(static_cast<int>(scenario.params.integer("output.compression"))) {
     silence_hdf5();
-    // HDF5 closes open files at exit; after a failed write (full disk) that close crashes inside
-    // the library. This writer closes its own files, so HDF5's exit handler is not needed.
-    H5dont_atexit();
     file_ = ok(H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp_ + "'");
 }
 
@@ -270,6 +273,9 @@ void ResultsWriter::header(const World& w) {
         }
         dataset(g, "step", H5T_NATIVE_INT32, step.data(), {step.size()}, 0, "steps", "Step number (0: baseline)");
         dataset(g, "day", H5T_NATIVE_DOUBLE, day.data(), {day.size()}, 0, "days", "Days since the start of the run");
+        attr_number(g, "years", scenario_.params.real("time.years"));
+        attr_number(g, "step_days", w.step_days);
+        attr_int(g, "n_steps", w.n_steps);
     }
     {
         Handle g(group(f, "dimensions"), H5Gclose);
@@ -296,6 +302,13 @@ void ResultsWriter::header(const World& w) {
         dims.insert(dims.end(), group_dims_.begin(), group_dims_.end());
         Handle gd(row_dataset(grouped, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
     }
+    if (!schema_.metrics().empty()) {
+        Handle mg(group(f, "metrics"), H5Gclose);
+        for (const auto& m : schema_.metrics()) {
+            const std::vector<double> nan(replicates_, std::numeric_limits<double>::quiet_NaN());
+            dataset(mg, m.name, H5T_NATIVE_DOUBLE, nan.data(), {replicates_}, 0, m.unit, m.label);
+        }
+    }
     Handle rg(group(f, "replicates"), H5Gclose);
     const std::vector<std::uint8_t> zeros(replicates_, 0);
     dataset(rg, "done", H5T_NATIVE_UINT8, zeros.data(), {replicates_}, 0, "", "1 once the replicate's results are written");
@@ -304,8 +317,28 @@ void ResultsWriter::header(const World& w) {
     has_header_ = true;
 }
 
+namespace {
+/// Runs @p body; an HDF5 failure caused by the file system (full disk, size limit, I/O error)
+/// is reported as such, naming the file.
+template <class F> void file_system_errors(const std::string& file, F&& body) {
+    errno = 0;
+    try {
+        body();
+    } catch (const RunError& e) {
+        const int err = errno;
+        if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS)
+            throw RunError("cannot write '" + file + "': " + std::strerror(err) + " (" + e.what() + ")");
+        throw;
+    }
+}
+}  // namespace
+
 void ResultsWriter::write(const Results& r) {
     std::lock_guard<std::mutex> lock(mutex_);
+    file_system_errors(tmp_, [&] { write_locked(r); });
+}
+
+void ResultsWriter::write_locked(const Results& r) {
     const World& w = *r.world;
     const std::size_t rep = w.rng.replicate();
     if (rep >= replicates_) throw std::logic_error("replicate out of range");
@@ -324,6 +357,15 @@ void ResultsWriter::write(const Results& r) {
             for (std::size_t g = 0; g < n_groups_; ++g) row[t * n_groups_ + g] = st.value(schema_, t, s, g);
         Handle gd(ok(H5Dopen2(file_, ("/series/grouped/" + spec.name).c_str(), H5P_DEFAULT), "open series"), H5Dclose);
         write_row(gd, rep, row.data(), "series " + spec.name);
+    }
+    for (std::size_t m = 0; m < schema_.metrics().size(); ++m) {
+        const std::string name = "/metrics/" + schema_.metrics()[m].name;
+        Handle md(ok(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), "open " + name), H5Dclose);
+        Handle space(ok(H5Dget_space(md), "get dataspace"), H5Sclose);
+        const hsize_t at = rep, n = 1;
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, &at, nullptr, &n, nullptr);
+        Handle mem(ok(H5Screate_simple(1, &n, nullptr), "create dataspace"), H5Sclose);
+        ok(H5Dwrite(md, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, &w.metrics[m]), "write " + name);
     }
     if (rep == 0) {
         write_agents(file_, r, compression_);
@@ -347,6 +389,10 @@ void ResultsWriter::write(const Results& r) {
 
 void ResultsWriter::finish(double wall_seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
+    file_system_errors(tmp_, [&] { finish_locked(wall_seconds); });
+}
+
+void ResultsWriter::finish_locked(double wall_seconds) {
     if (!has_header_) throw std::logic_error("finish() before any replicate was written");
     const hid_t f = file_;
     {
@@ -396,6 +442,23 @@ void ResultsWriter::finish(double wall_seconds) {
             std::vector<hsize_t> dims{4, n_steps_ + 1};
             if (grouped) dims.insert(dims.end(), group_dims_.begin(), group_dims_.end());
             dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, compression_, spec.unit, spec.label);
+        }
+    }
+    if (!schema_.metrics().empty()) {
+        Handle out(group(sg, "metrics"), H5Gclose);
+        for (const auto& m : schema_.metrics()) {
+            const std::string src = "/metrics/" + m.name;
+            Handle ds(ok(H5Dopen2(f, src.c_str(), H5P_DEFAULT), "open " + src), H5Dclose);
+            std::vector<double> all(replicates_), x;
+            ok(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), "read " + src);
+            for (double v : all)
+                if (!std::isnan(v)) x.push_back(v);
+            std::sort(x.begin(), x.end());
+            double sum = 0;
+            for (double v : x) sum += v;
+            const double stats[4] = {x.empty() ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(x.size()),
+                                     quantile(x, 0.025), quantile(x, 0.5), quantile(x, 0.975)};
+            dataset(out, m.name, H5T_NATIVE_DOUBLE, stats, {4}, 0, m.unit, m.label);
         }
     }
     // Written last: a reader that finds complete == 1 knows every dataset is there.
@@ -466,6 +529,26 @@ ResultsFile::ResultsFile(const std::string& path) : file_(-1), path_(path) {
 
 ResultsFile::~ResultsFile() {
     if (file_ >= 0) H5Fclose(file_);
+}
+
+std::vector<std::string> ResultsFile::names(const std::string& group) const {
+    if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return {};
+    Handle g(ok(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), "open " + group), H5Gclose);
+    hsize_t n = 0;
+    H5Gget_num_objs(g, &n);
+    std::vector<std::string> out;
+    for (hsize_t i = 0; i < n; ++i) {
+        char buf[256];
+        H5Gget_objname_by_idx(g, i, buf, sizeof buf);
+        out.emplace_back(buf);
+    }
+    return out;
+}
+
+std::string ResultsFile::text_attribute(const std::string& object, const std::string& attr) const {
+    if (H5Lexists(file_, object.c_str(), H5P_DEFAULT) <= 0) return "";
+    Handle o(ok(H5Oopen(file_, object.c_str(), H5P_DEFAULT), "open " + object), H5Oclose);
+    return H5Aexists(o, attr.c_str()) > 0 ? read_string_attr(o, attr.c_str()) : "";
 }
 
 std::vector<std::string> ResultsFile::national_series() const {

@@ -42,6 +42,8 @@ public:
 
 private:
     void header(const World& w);
+    void write_locked(const Results& results);
+    void finish_locked(double wall_seconds);
     std::string path_, tmp_;
     const Schema& schema_;
     const Scenario& scenario_;
@@ -79,6 +81,10 @@ public:
     ResultsFile& operator=(const ResultsFile&) = delete;
 
     [[nodiscard]] std::vector<std::string> national_series() const;
+    /// Names of the objects in group @p group (e.g. "/metrics"); empty if the group is absent.
+    [[nodiscard]] std::vector<std::string> names(const std::string& group) const;
+    /// A string attribute of a dataset or group, or "" if absent.
+    [[nodiscard]] std::string text_attribute(const std::string& object, const std::string& attr) const;
     /// The series of replicate 0. @throws RunError if absent
     [[nodiscard]] SeriesData national(const std::string& name) const;
     /// The series of every replicate: [replicate][step]. @throws RunError if absent

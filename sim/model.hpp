@@ -67,6 +67,11 @@ public:
     /// @return the series index of @p name. @throws std::logic_error if unknown
     [[nodiscard]] int series_id(const std::string& name) const;
 
+    /// End-of-replicate metrics, in Schema::metrics() order; NaN until set.
+    std::vector<double> metrics;
+    /// Sets metric @p name. @throws std::logic_error if it was not declared
+    void set_metric(const std::string& name, double value);
+
 private:
     std::vector<AgentTable> tables_;
 };
@@ -107,6 +112,8 @@ public:
     virtual void init(World& world) = 0;
     /// @return the phases of a step, in the order the engine runs them.
     [[nodiscard]] virtual std::vector<Phase> phases() = 0;
+    /// Called once after the last step; sets the replicate's metrics (World::set_metric).
+    virtual void finalize(World&) {}
     /// @return the agent types whose traced attributes are recorded every step for a sample of
     /// rows (empty: none). The first is the main agent type (its count is reported as the
     /// population); all must have one row per agent of the first, as the same rows are sampled.

@@ -135,6 +135,18 @@ GroupDimension& Schema::dimension(std::string name, std::string label, std::vect
     return dims_.back();
 }
 
+MetricSpec& Schema::metric(std::string name, std::string unit, std::string label) {
+    if (metric_index(name) >= 0) throw std::logic_error("metric declared twice: " + name);
+    metrics_.push_back(MetricSpec{std::move(name), std::move(unit), std::move(label)});
+    return metrics_.back();
+}
+
+int Schema::metric_index(const std::string& name) const {
+    for (std::size_t i = 0; i < metrics_.size(); ++i)
+        if (metrics_[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
 const ParamSpec* Schema::find_param(const std::string& path) const {
     auto it = param_index_.find(path);
     return it == param_index_.end() ? nullptr : &params_[it->second];

@@ -102,6 +102,12 @@ struct SeriesSpec {
     SeriesSpec& in_summary() { headline = true; return *this; }
 };
 
+/// A number a model computes once at the end of each replicate (e.g. a simulated trial's
+/// effect size); results keep it per replicate with its mean and quantiles across replicates.
+struct MetricSpec {
+    std::string name, unit, label;
+};
+
 /// A dimension patients are grouped by in the output (arm, region, severity).
 struct GroupDimension {
     std::string name;
@@ -121,6 +127,10 @@ public:
                        std::string denominator = "");
     /// Declares a grouping dimension of the grouped series.
     GroupDimension& dimension(std::string name, std::string label, std::vector<std::string> levels = {});
+    /// Declares an end-of-replicate metric. @throws std::logic_error on a duplicate name
+    MetricSpec& metric(std::string name, std::string unit, std::string label);
+    [[nodiscard]] const std::vector<MetricSpec>& metrics() const { return metrics_; }
+    [[nodiscard]] int metric_index(const std::string& name) const;
 
     [[nodiscard]] const std::vector<ParamSpec>& params() const { return params_; }
     [[nodiscard]] const ParamSpec* find_param(const std::string& path) const;
@@ -143,6 +153,7 @@ private:
     std::vector<AgentTypeSpec> agents_;
     std::vector<SeriesSpec> series_;
     std::vector<GroupDimension> dims_;
+    std::vector<MetricSpec> metrics_;
 };
 
 }  // namespace sim

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +27,7 @@ World::World(const Schema& s, const Scenario& scenario, std::uint32_t replicate)
     step_days = params.real("time.step_days");
     n_steps = static_cast<std::uint32_t>(std::lround(years * 365.25 / step_days));
     for (const auto& a : s.agents()) tables_.emplace_back(a);
+    metrics.assign(s.metrics().size(), std::numeric_limits<double>::quiet_NaN());
 }
 
 AgentTable& World::agents(const std::string& name) {
@@ -46,6 +48,12 @@ int World::series_id(const std::string& name) const {
     if (i < 0) throw std::logic_error("no series " + name);
     return i;
 }
+void World::set_metric(const std::string& name, double value) {
+    const int i = schema.metric_index(name);
+    if (i < 0) throw std::logic_error("no metric " + name);
+    metrics[static_cast<std::size_t>(i)] = value;
+}
+
 void World::set_national(const std::string& name, double value) { series.set_national(step, series_id(name), value); }
 void World::add_national(const std::string& name, double value) { series.add_national(step, series_id(name), value); }
 
@@ -244,6 +252,7 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
         if (opt.check_invariants) check_invariants(w);
         progress.update(s);
     }
+    model.finalize(w);
     const auto t2 = std::chrono::steady_clock::now();
     res->wall_seconds = std::chrono::duration<double>(t2 - t0).count();
     res->step_seconds = std::chrono::duration<double>(t2 - t1).count();

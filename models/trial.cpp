@@ -1,0 +1,182 @@
+// Simulated trials analysed as the trials were (Priebe et al. 2007; 2015): outcomes at the end
+// of follow-up compared between randomised arms, adjusted for baseline (ANCOVA), standardised by
+// the baseline standard deviation, with confidence intervals that account for clustering of
+// patients by clinician (cluster-robust CR1 standard errors, t with clusters - 1 df).
+
+#include "models/components.hpp"
+
+#include <boost/math/distributions/students_t.hpp>
+
+#include <array>
+#include <cmath>
+#include <map>
+
+namespace models {
+
+namespace {
+
+struct Outcome {
+    const char* name;
+    const char* unit;
+    const char* label;
+};
+constexpr std::array<Outcome, 4> OUTCOMES = {{
+    {"qol", "rating (1-7)", "quality of life (mean of the 8 life domains)"},
+    {"satisfaction", "rating (1-7)", "treatment satisfaction (3 items)"},
+    {"unmet_needs", "needs", "unmet needs (negative: fewer in DIALOG)"},
+    {"symptoms", "BPRS", "symptoms (negative: fewer in DIALOG)"},
+}};
+constexpr std::array<const char*, 2> SUBGROUPS = {"", "problematic_"};
+
+}  // namespace
+
+Fit ancova(const std::vector<double>& y, const std::vector<double>& arm, const std::vector<double>& base,
+           const std::vector<std::int32_t>& cluster) {
+    const std::size_t n = y.size();
+    if (n < 8) return {};
+    double xtx[3][3] = {};
+    double xty[3] = {};
+    for (std::size_t i = 0; i < n; ++i) {
+        const double xi[3] = {1.0, arm[i], base[i]};
+        for (int a = 0; a < 3; ++a) {
+            xty[a] += xi[a] * y[i];
+            for (int b = 0; b < 3; ++b) xtx[a][b] += xi[a] * xi[b];
+        }
+    }
+    // Inverse of the symmetric 3x3 matrix by cofactors.
+    const double (&m)[3][3] = xtx;
+    const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    if (std::fabs(det) < 1e-12) return {};
+    double inv[3][3];
+    inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+    inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+    inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+    double beta[3] = {};
+    for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) beta[a] += inv[a][b] * xty[b];
+    // Meat of the sandwich: sum over clusters of (X_g' e_g)(X_g' e_g)'.
+    std::map<std::int32_t, std::array<double, 3>> score;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double e = y[i] - beta[0] - beta[1] * arm[i] - beta[2] * base[i];
+        auto& s = score[cluster[i]];
+        s[0] += e;
+        s[1] += arm[i] * e;
+        s[2] += base[i] * e;
+    }
+    const double g = static_cast<double>(score.size());
+    if (g < 3) return {};
+    double meat[3][3] = {};
+    for (const auto& [id, s] : score)
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) meat[a][b] += s[a] * s[b];
+    // Var(beta_arm) = row 1 of inv * meat * inv, with the CR1 small-sample factor.
+    double var = 0;
+    for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) var += inv[1][a] * meat[a][b] * inv[b][1];
+    const double nn = static_cast<double>(n);
+    var *= g / (g - 1.0) * (nn - 1.0) / (nn - 3.0);
+    return {beta[1], std::sqrt(var), g - 1.0};
+}
+
+namespace {
+
+double sd(const std::vector<double>& v) {
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / (static_cast<double>(v.size()) - 1.0));
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t k = v.size() / 2;
+    return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+}
+
+}  // namespace
+
+void declare_trial_metrics(sim::Schema& s) {
+    s.metric("trial_patients_analysed", "patients", "Patients analysed (recruited minus attrition)");
+    s.metric("trial_clusters", "clinicians", "Clinicians (clusters) with analysed patients");
+    s.metric("trial_sessions_per_patient", "sessions", "DIALOG sessions delivered per analysed patient of the DIALOG arm");
+    for (const char* sub : SUBGROUPS)
+        for (const auto& o : OUTCOMES) {
+            const std::string base = std::string("trial_") + sub + o.name;
+            const std::string who = *sub ? " (problematic baseline: unmet needs or symptoms above the median)" : "";
+            s.metric(base + "_d", "SD", std::string("Standardised effect on ") + o.label + who);
+            s.metric(base + "_d_lo", "SD", std::string("Lower 95% limit of the effect on ") + o.label + who);
+            s.metric(base + "_d_hi", "SD", std::string("Upper 95% limit of the effect on ") + o.label + who);
+            s.metric(base + "_p", "p", std::string("Two-sided p-value of the effect on ") + o.label + who);
+            s.metric(base + "_significant", "0/1", std::string("1 if p < 0.05 (mean over replicates: power) for ") + o.label + who);
+        }
+}
+
+void analyse_trial(Ctx& x, sim::World& w) {
+    const auto& p = x.p;
+    std::vector<std::size_t> rows;
+    for (std::size_t i = 0; i < p.n; ++i) {
+        const auto post = static_cast<std::size_t>(p.clinician[i]);
+        if (x.c.trial_arm[post] < 0) continue;
+        if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::TRIAL_ATTRITION, 0) < x.cfg.trial.attrition) continue;
+        rows.push_back(i);
+    }
+    std::vector<double> needs0, sym0;
+    std::map<std::int32_t, int> clusters;
+    double sessions = 0, n_dialog = 0;
+    for (std::size_t i : rows) {
+        needs0.push_back(p.unmet_needs_start[i]);
+        sym0.push_back(p.symptoms_start[i]);
+        clusters[p.clinician[i]] += 1;
+        if (x.c.trial_arm[static_cast<std::size_t>(p.clinician[i])] == 1) {
+            sessions += p.n_dialog_sessions[i];
+            n_dialog += 1;
+        }
+    }
+    w.set_metric("trial_patients_analysed", static_cast<double>(rows.size()));
+    w.set_metric("trial_clusters", static_cast<double>(clusters.size()));
+    w.set_metric("trial_sessions_per_patient", n_dialog > 0 ? sessions / n_dialog : NAN);
+    if (rows.size() < 8) return;
+    const double needs_median = median(needs0), sym_median = median(sym0);
+
+    for (const char* sub : SUBGROUPS) {
+        for (const auto& o : OUTCOMES) {
+            std::vector<double> y, base, arm;
+            std::vector<std::int32_t> cluster;
+            for (std::size_t i : rows) {
+                if (*sub && !(p.unmet_needs_start[i] > needs_median || p.symptoms_start[i] > sym_median)) continue;
+                double y0 = 0, y1 = 0;
+                const std::string name = o.name;
+                if (name == "qol") y0 = p.qol_start[i], y1 = p.qol[i];
+                else if (name == "satisfaction") y0 = p.satisfaction_start[i], y1 = p.satisfaction[i];
+                else if (name == "unmet_needs") y0 = p.unmet_needs_start[i], y1 = p.unmet_needs[i];
+                else y0 = p.symptoms_start[i], y1 = p.symptoms[i];
+                y.push_back(y1);
+                base.push_back(y0);
+                arm.push_back(x.c.trial_arm[static_cast<std::size_t>(p.clinician[i])]);
+                cluster.push_back(p.clinician[i]);
+            }
+            const std::string key = std::string("trial_") + sub + o.name;
+            const Fit f = y.size() >= 8 ? ancova(y, arm, base, cluster) : Fit{};
+            const double scale = y.size() >= 2 ? sd(base) : NAN;
+            if (std::isnan(f.effect) || !(scale > 0) || !(f.se > 0)) continue;
+            const boost::math::students_t t(f.df);
+            const double crit = boost::math::quantile(t, 0.975);
+            const double pval = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(f.effect / f.se)));
+            w.set_metric(key + "_d", f.effect / scale);
+            w.set_metric(key + "_d_lo", (f.effect - crit * f.se) / scale);
+            w.set_metric(key + "_d_hi", (f.effect + crit * f.se) / scale);
+            w.set_metric(key + "_p", pval);
+            w.set_metric(key + "_significant", pval < 0.05 ? 1.0 : 0.0);
+        }
+    }
+}
+
+}  // namespace models
