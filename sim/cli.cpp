@@ -428,12 +428,12 @@ void print_metrics(std::ostream& out, const std::string& path) {
         if (!std::isnan(f.read_numbers("/summary/metrics/" + n)[0])) ordered.push_back(n);
     if (ordered.empty()) return;
     out << "\nPer replicate (" << f.replicates() << " replicates): mean, and 2.5% and 97.5% quantiles across replicates\n";
-    out << std::left << std::setw(34) << "metric" << std::setw(70) << "meaning" << std::right << std::setw(10) << "mean"
+    out << std::left << std::setw(46) << "metric" << std::setw(62) << "meaning" << std::right << std::setw(10) << "mean"
         << std::setw(10) << "2.5%" << std::setw(10) << "97.5%" << "\n";
     for (const auto& n : ordered) {
         const auto s = f.read_numbers("/summary/metrics/" + n);
         const std::string label = f.text_attribute("/summary/metrics/" + n, "label");
-        out << std::left << std::setw(34) << n << std::setw(70) << label.substr(0, 68) << std::right << std::setw(10)
+        out << std::left << std::setw(46) << n << std::setw(62) << label.substr(0, 60) << std::right << std::setw(10)
             << fmt(s[0]) << std::setw(10) << fmt(s[1]) << std::setw(10) << fmt(s[3]) << "\n";
     }
 }
