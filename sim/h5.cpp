@@ -552,16 +552,9 @@ std::string ResultsFile::text_attribute(const std::string& object, const std::st
 }
 
 std::vector<std::string> ResultsFile::national_series() const {
-    Handle g(ok(H5Gopen2(file_, "/series/national", H5P_DEFAULT), "open /series/national"), H5Gclose);
-    hsize_t n = 0;
-    H5Gget_num_objs(g, &n);
-    std::vector<std::string> out;
-    for (hsize_t i = 0; i < n; ++i) {
-        char buf[256];
-        H5Gget_objname_by_idx(g, i, buf, sizeof buf);
-        out.emplace_back(buf);
-    }
-    return out;
+    if (H5Lexists(file_, "/series", H5P_DEFAULT) <= 0 || H5Lexists(file_, "/series/national", H5P_DEFAULT) <= 0)
+        throw RunError("'" + path_ + "' has no /series/national");
+    return names("/series/national");
 }
 
 std::vector<double> ResultsFile::read_numbers(const std::string& name) const {

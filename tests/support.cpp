@@ -65,6 +65,17 @@ Run one_step(const std::string& yaml, const std::vector<std::string>& overrides)
     return run(yaml, o, 1);
 }
 
+std::vector<double> baseline(const Run& r, const std::string& agent, const std::string& name) {
+    const std::size_t col = r.world().agents(agent).index_of(name);
+    for (const auto& snap : r.results->baseline) {
+        if (snap.agent != agent) continue;
+        for (std::size_t k = 0; k < snap.columns.size(); ++k)
+            if (snap.columns[k] == col)
+                return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, snap.data[k]);
+    }
+    throw std::logic_error("no baseline column " + agent + "." + name);
+}
+
 TempDir::TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "therasim-test-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");

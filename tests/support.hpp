@@ -7,6 +7,7 @@
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,17 @@ Run run(const std::string& yaml, const std::vector<std::string>& overrides = {},
 /// Runs @p yaml for a single weekly step, for rule-level tests that then set agent state and
 /// call a rule directly (set World::step first).
 Run one_step(const std::string& yaml, const std::vector<std::string>& overrides = {});
+
+/// Calls @p f with every sweep block of @p n rows (as the engine splits them), for tests that
+/// call a rule directly.
+template <class F> void for_blocks(std::size_t n, F&& f) {
+    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
+        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
+}
+
+/// Values of column @p name of @p agent in a run's baseline snapshot (step 0).
+/// @throws std::logic_error if the attribute is not in the snapshot
+std::vector<double> baseline(const Run& r, const std::string& agent, const std::string& name);
 
 /// A unique temporary directory, removed when the object is destroyed.
 class TempDir {

@@ -19,10 +19,7 @@ constexpr int N_STAT = 20000;             // patients in statistical runs
 constexpr std::uint32_t SEED = 20240612;  // fixed seed of every run in this file
 constexpr std::uint32_t TRIAL_STEPS = 10; // steps over which a rule is applied in rule-level trials
 
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 std::string num(double v) { return std::to_string(v); }
 double binom_tol(double p, double n) { return Z * std::sqrt(p * (1.0 - p) / n); }

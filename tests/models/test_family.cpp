@@ -21,25 +21,11 @@ constexpr std::uint32_t SEED = 20240616;  // fixed seed of every run in this fil
 constexpr std::uint32_t CONVERGE_STEPS = 300;  // steps for burden (10%/week) and EE (5%/week) to reach their targets
 constexpr double FLOAT_EPS = 1e-4;
 
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 double binom_tol(double p, double n) { return Z * std::sqrt(p * (1.0 - p) / n); }
 
-std::vector<double> baseline(const test::Run& r, const std::string& agent, const std::string& name) {
-    const auto& table = r.world().agents(agent);
-    const std::size_t col = table.index_of(name);
-    for (const auto& snap : r.results->baseline) {
-        if (snap.agent != agent) continue;
-        for (std::size_t k = 0; k < snap.columns.size(); ++k)
-            if (snap.columns[k] == col)
-                return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, snap.data[k]);
-    }
-    FAIL("no baseline column " << agent << "." << name);
-    return {};
-}
+using test::baseline;
 
 }  // namespace
 

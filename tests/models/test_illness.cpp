@@ -21,10 +21,7 @@ constexpr std::uint32_t SEED = 20240611;  // fixed seed of every run in this fil
 constexpr double WEEK = 7.0;              // days per step of the test scenarios
 
 /// Calls a patient rule block by block, as the engine does (a block is at most BLOCK_SIZE rows).
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 std::string num(double v) { return std::to_string(v); }
 
@@ -45,19 +42,7 @@ double binom_tol(double p, double n) { return Z * std::sqrt(p * (1.0 - p) / n); 
 /// Probability of at least one event in @p steps weekly steps when the yearly probability is @p p_year.
 double risk_over_steps(double p_year, double steps) { return 1.0 - std::pow(1.0 - p_year, steps * WEEK / 365.25); }
 
-/// Values of column @p name of @p agent in the baseline snapshot (step 0).
-std::vector<double> baseline(const test::Run& r, const std::string& agent, const std::string& name) {
-    const auto& table = r.world().agents(agent);
-    const std::size_t col = table.index_of(name);
-    for (const auto& snap : r.results->baseline) {
-        if (snap.agent != agent) continue;
-        for (std::size_t k = 0; k < snap.columns.size(); ++k)
-            if (snap.columns[k] == col)
-                return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, snap.data[k]);
-    }
-    FAIL("no baseline column " << agent << "." << name);
-    return {};
-}
+using test::baseline;
 
 /// Least-squares slope of y on x with its standard error.
 struct Fit {

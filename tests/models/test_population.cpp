@@ -37,18 +37,7 @@ std::string three_regions(int n_patients, const std::string& extra = "", std::ui
 
 double binom_tol(double p, double n) { return Z * std::sqrt(p * (1.0 - p) / n); }
 
-std::vector<double> baseline(const test::Run& r, const std::string& agent, const std::string& name) {
-    const auto& table = r.world().agents(agent);
-    const std::size_t col = table.index_of(name);
-    for (const auto& snap : r.results->baseline) {
-        if (snap.agent != agent) continue;
-        for (std::size_t k = 0; k < snap.columns.size(); ++k)
-            if (snap.columns[k] == col)
-                return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, snap.data[k]);
-    }
-    FAIL("no baseline column " << agent << "." << name);
-    return {};
-}
+using test::baseline;
 
 /// Checks the structure invariants of a run: caseloads, team membership, regions.
 void check_structure(const test::Run& r, double caseload_max) {

@@ -22,10 +22,7 @@ constexpr double FLOAT_EPS = 1e-5;        // tolerance of single-precision state
 constexpr double RS_PUBLISHED = 0.13;
 const double RS_HALF_WIDTH = 1.96 / std::sqrt(504.0);
 
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 void relationship_sweep(test::Run& r, std::uint32_t step) {
     r.world().step = step;

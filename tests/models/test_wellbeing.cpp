@@ -20,10 +20,7 @@ constexpr std::uint32_t SEED = 20240615;  // fixed seed of every run in this fil
 constexpr std::int32_t NEEDS = 4;         // unmet needs given to every patient in rule trials
 constexpr double FLOAT_EPS = 1e-4;        // tolerance of single-precision rating updates
 
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 void wellbeing_sweep(test::Run& r, std::uint32_t step) {
     r.world().step = step;

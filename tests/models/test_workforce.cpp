@@ -21,10 +21,7 @@ constexpr std::uint32_t SEED = 20240617;  // fixed seed of every run in this fil
 constexpr int N_POSTS = 2000;             // posts in the turnover run (structure.n_clinicians)
 constexpr int N_PATIENTS = 10000;         // patients in the turnover run
 
-template <class F> void for_blocks(std::size_t n, F&& f) {
-    for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE)
-        f(sim::Block{b, begin, std::min(n, begin + sim::BLOCK_SIZE)});
-}
+using test::for_blocks;
 
 double per_step(double p_year) { return 1.0 - std::pow(1.0 - p_year, 7.0 / 365.25); }
 
