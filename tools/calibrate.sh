@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Calibrate therasim against published figures (docs/validation.md lists every target).
+#
+#   tools/calibrate.sh [--replicates N] [--maxfev N]
+#
+# 1. Fits wellbeing.need_qol_effect, dialog.action_probability and wellbeing.sat_dialog to the
+#    DIALOG 2007 trial (quality of life d = 0.20, satisfaction d = 0.27, unmet needs small) with
+#    scipy.optimize (Nelder-Mead, bounded); every evaluation runs the same N simulated trials
+#    with the scenario's seed (common random numbers), so the objective is smooth in the
+#    parameters.
+# 2. With those values, scales relationship.bias_patient_sd and bias_clinician_sd together so
+#    that Spearman STAR-P vs STAR-C after 1 year is 0.13 (McCabe et al. 2012).
+# Prints the fitted values and the targets before and after. It does not change any default:
+# pass the printed --set lines to tools/validate.sh, and change models/parameters.cpp by hand.
+#
+# Binary: $THERASIM, else build/therasim (built with CMake if missing). Python: Debian's
+# /usr/bin/python3 with numpy, scipy, pandas, h5py.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+THERASIM="${THERASIM:-$ROOT/build/therasim}"
+if [[ ! -x "$THERASIM" ]]; then
+  cmake -S "$ROOT" -B "$ROOT/build" -G Ninja >/dev/null
+  cmake --build "$ROOT/build" --target therasim
+  THERASIM="$ROOT/build/therasim"
+fi
+PY=/usr/bin/python3
+export PYTHONPATH="$ROOT/analysis${PYTHONPATH:+:$PYTHONPATH}"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+echo "== 1. DIALOG 2007 trial fit"
+"$PY" -m therasim_analysis.calibration --therasim "$THERASIM" fit-trial "$@" | tee "$out"
+trial_sets="$(sed -n 's/^sets: //p' "$out")"
+echo
+echo "== 2. STAR agreement fit (with the trial fit's values)"
+# shellcheck disable=SC2086
+"$PY" -m therasim_analysis.calibration --therasim "$THERASIM" fit-star $trial_sets | tee "$out"
+star_sets="$(sed -n 's/^sets: //p' "$out")"
+echo
+echo "== Calibrated values; regenerate the validation report with:"
+echo "tools/validate.sh $trial_sets $star_sets"
