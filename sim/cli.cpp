@@ -460,7 +460,7 @@ int cli_main(int argc, char** argv, const ModelFactory& factory) {
         if (cmd == "compare") return cmd_compare(a);
         throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare");
     } catch (const Interrupted& e) {
-        std::cerr << "\ntherasim: " << e.what() << "; stopped, no results file written\n";
+        std::cerr << "\ntherasim: " << e.what() << "\n";
         return 128 + e.signal();
     } catch (const InputError& e) {
         std::cerr << "therasim: error: " << e.what() << "\n";

@@ -32,6 +32,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     const bool bar = opt.progress && replicates > 1 && isatty(STDERR_FILENO);
 
     auto one = [&](std::size_t r) {
+        if (writer.done(r)) return;  // finished by an earlier, interrupted run
         auto model = factory();
         RunOptions ro;
         ro.threads = threads;
@@ -58,14 +59,27 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
             if (n == replicates) std::fprintf(stderr, "\n");
         }
     };
-    if (replicates == 1) {
-        one(0);
-    } else {
-        // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate never
-        // starts another: at most `threads` replicates are in memory at once.
-        tbb::parallel_for(std::size_t{0}, replicates, [&](std::size_t r) { tbb::this_task_arena::isolate([&] { one(r); }); });
+    if (writer.resumed() && opt.progress)
+        std::fprintf(stderr, "therasim: resuming %s: %zu of %zu replicates already done\n", writer.partial_path().c_str(),
+                     writer.done_count(), replicates);
+    try {
+        if (replicates == 1) {
+            one(0);
+        } else {
+            // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate
+            // never starts another: at most `threads` replicates are in memory at once.
+            tbb::parallel_for(std::size_t{0}, replicates,
+                              [&](std::size_t r) { tbb::this_task_arena::isolate([&] { one(r); }); });
+        }
+        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+    } catch (const Interrupted& e) {
+        // Replicates already written are kept for the same command to resume.
+        if (writer.done_count() == 0) throw Interrupted(e.signal(), "stopped, no results file written");
+        writer.keep_partial();
+        throw Interrupted(e.signal(), std::to_string(writer.done_count()) + " of " + std::to_string(replicates) +
+                                          " replicates are kept in " + writer.partial_path() +
+                                          " (not a result); rerun the same command to resume");
     }
-    if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     writer.finish(info.wall_seconds);
     return info;

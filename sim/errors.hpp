@@ -65,7 +65,9 @@ class RunError : public std::runtime_error { using std::runtime_error::runtime_e
 /// The run was stopped by SIGINT or SIGTERM.
 class Interrupted : public RunError {
 public:
-    explicit Interrupted(int signal) : RunError("interrupted by signal " + std::to_string(signal)), signal_(signal) {}
+    /// @param detail what was kept, e.g. where a resumable partial file is
+    explicit Interrupted(int signal, const std::string& detail = "")
+        : RunError("interrupted by signal " + std::to_string(signal) + (detail.empty() ? "" : "; " + detail)), signal_(signal) {}
     [[nodiscard]] int signal() const noexcept { return signal_; }
 
 private:

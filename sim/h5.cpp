@@ -241,19 +241,100 @@ void check_output_path(const std::string& path, bool overwrite) {
     if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
 }
 
+namespace {
+std::string read_string_attr(hid_t obj, const char* name) {
+    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
+    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
+    Handle type(string_type(), H5Tclose);
+    char* p = nullptr;
+    ok(H5Aread(a, type, &p), std::string("read attribute ") + name);
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+}
+long long read_int_attr(hid_t obj, const char* name) {
+    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
+    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
+    long long v = 0;
+    ok(H5Aread(a, H5T_NATIVE_LLONG, &v), std::string("read attribute ") + name);
+    return v;
+}
+}  // namespace
+
 ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario)
-    : path_(std::move(path)), tmp_(path_ + ".partial-" + std::to_string(getpid())), schema_(schema), scenario_(scenario),
+    : path_(std::move(path)), tmp_(path_ + ".partial-run"), schema_(schema), scenario_(scenario),
       replicates_(static_cast<std::size_t>(scenario.params.integer("replicates"))),
-      compression_(static_cast<int>(scenario.params.integer("output.compression"))) {
+      compression_(static_cast<int>(scenario.params.integer("output.compression"))),
+      resolved_(scenario.resolved_yaml(schema)), done_(replicates_, false) {
     silence_hdf5();
+    std::error_code ec;
+    if (fs::exists(tmp_, ec) && try_resume()) return;
+    std::remove(tmp_.c_str());
     file_ = ok(H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp_ + "'");
+}
+
+bool ResultsWriter::try_resume() {
+    // A partial file left by an interrupted run of the same scenario (same resolved text, so the
+    // same seed and replicates) is continued; one of another scenario is refused; an unreadable
+    // one (killed mid-write) is started afresh.
+    const hid_t f = H5Fopen(tmp_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return false;
+    if (H5Aexists(f, "resolved_scenario") <= 0 || H5Lexists(f, "/replicates", H5P_DEFAULT) <= 0) {
+        H5Fclose(f);
+        return false;
+    }
+    try {
+        if (read_string_attr(f, "resolved_scenario") != resolved_) {
+            H5Fclose(f);
+            throw UsageError("'" + tmp_ + "' holds an interrupted run of a different scenario or seed; delete it to start afresh");
+        }
+        Handle done(ok(H5Dopen2(f, "/replicates/done", H5P_DEFAULT), "open /replicates/done"), H5Dclose);
+        std::vector<std::uint8_t> flags(replicates_, 0);
+        ok(H5Dread(done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, flags.data()), "read /replicates/done");
+        for (std::size_t r = 0; r < replicates_; ++r) done_[r] = flags[r] != 0;
+        Handle time(ok(H5Gopen2(f, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
+        n_steps_ = static_cast<std::size_t>(read_int_attr(time, "n_steps"));
+        group_dims_.clear();
+        n_groups_ = 1;
+        Handle dims(ok(H5Gopen2(f, "/dimensions", H5P_DEFAULT), "open /dimensions"), H5Gclose);
+        std::string order = read_string_attr(dims, "order");
+        for (std::size_t pos = 0; !order.empty();) {
+            const std::size_t comma = order.find(',', pos);
+            const std::string name = order.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            Handle ds(ok(H5Dopen2(dims, name.c_str(), H5P_DEFAULT), "open dimension " + name), H5Dclose);
+            Handle sp(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+            const auto n = static_cast<std::size_t>(std::max<hssize_t>(1, H5Sget_simple_extent_npoints(sp)));
+            group_dims_.push_back(n);
+            n_groups_ *= n;
+            if (comma == std::string::npos) break;
+            pos = comma + 1;
+        }
+        start_time_ = read_string_attr(f, "start_time");
+    } catch (const RunError&) {
+        H5Fclose(f);
+        return false;
+    }
+    file_ = f;
+    has_header_ = true;
+    resumed_ = true;
+    return true;
 }
 
 ResultsWriter::~ResultsWriter() {
     if (file_ >= 0) {
-        H5Fclose(file_);  // errors are moot: the partial file is removed
-        std::remove(tmp_.c_str());
+        H5Fclose(file_);
+        // An interrupted ensemble keeps what it finished for a rerun to resume; otherwise the
+        // partial file is removed.
+        if (!keep_) std::remove(tmp_.c_str());
     }
+}
+
+bool ResultsWriter::done(std::size_t replicate) const { return done_.at(replicate); }
+
+std::size_t ResultsWriter::done_count() const {
+    std::size_t n = 0;
+    for (bool d : done_) n += d;
+    return n;
 }
 
 void ResultsWriter::header(const World& w) {
@@ -263,6 +344,7 @@ void ResultsWriter::header(const World& w) {
     attr_string(f, "therasim_version", VERSION);
     attr_string(f, "git_commit", GIT_COMMIT);
     attr_int(f, "replicates", static_cast<long long>(replicates_));
+    attr_string(f, "resolved_scenario", resolved_);  // identifies the run if it has to resume
     {
         Handle g(group(f, "time"), H5Gclose);
         std::vector<std::int32_t> step(w.n_steps + 1);
@@ -367,10 +449,11 @@ void ResultsWriter::write_locked(const Results& r) {
         Handle mem(ok(H5Screate_simple(1, &n, nullptr), "create dataspace"), H5Sclose);
         ok(H5Dwrite(md, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, &w.metrics[m]), "write " + name);
     }
-    if (rep == 0) {
-        write_agents(file_, r, compression_);
-        threads_ = r.threads;
+    if (rep == 0) write_agents(file_, r, compression_);
+    threads_ = r.threads;
+    if (start_time_.empty()) {
         start_time_ = r.start_time;
+        attr_string(file_, "start_time", start_time_);
     }
     // Marked done last, so a replicate is either complete in the file or marked not done.
     const std::uint8_t one = 1;
@@ -385,6 +468,7 @@ void ResultsWriter::write_locked(const Results& r) {
     H5Sselect_hyperslab(fs_done, H5S_SELECT_SET, &at, nullptr, &one_count, nullptr);
     ok(H5Dwrite(done, H5T_NATIVE_UINT8, mem, fs_done, H5P_DEFAULT, &one), "write replicate flag");
     ok(H5Fflush(file_, H5F_SCOPE_LOCAL), "flush '" + tmp_ + "'");
+    done_[rep] = true;
 }
 
 void ResultsWriter::finish(double wall_seconds) {
@@ -394,6 +478,7 @@ void ResultsWriter::finish(double wall_seconds) {
 
 void ResultsWriter::finish_locked(double wall_seconds) {
     if (!has_header_) throw std::logic_error("finish() before any replicate was written");
+    if (done_count() != replicates_) throw std::logic_error("finish() before every replicate was written");
     const hid_t f = file_;
     {
         Handle g(group(f, "provenance"), H5Gclose);
@@ -486,29 +571,12 @@ void write_results(const std::string& path, const Schema& schema, const Scenario
 
 // ---- reading -----------------------------------------------------------------------------
 
-namespace {
-std::string read_string_attr(hid_t obj, const char* name) {
-    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
-    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
-    Handle type(string_type(), H5Tclose);
-    char* p = nullptr;
-    ok(H5Aread(a, type, &p), std::string("read attribute ") + name);
-    std::string s = p ? p : "";
-    H5free_memory(p);
-    return s;
-}
-long long read_int_attr(hid_t obj, const char* name) {
-    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
-    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
-    long long v = 0;
-    ok(H5Aread(a, H5T_NATIVE_LLONG, &v), std::string("read attribute ") + name);
-    return v;
-}
-}  // namespace
 
 ResultsFile::ResultsFile(const std::string& path) : file_(-1), path_(path) {
     silence_hdf5();
     std::error_code ec;
+    if (fs::path(path).filename().string().find(".partial-") != std::string::npos)
+        throw RunError("'" + path + "' is the partial file of an unfinished run, not a result");
     if (!fs::is_regular_file(path, ec)) throw RunError("'" + path + "' is not a file");
     file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file_ < 0) throw RunError("'" + path + "' is not an HDF5 file");

@@ -22,7 +22,8 @@ inline constexpr int OUTPUT_SCHEMA_VERSION = 2;
 void check_output_path(const std::string& path, bool overwrite);
 
 /// Writes the replicates of a run as they finish, into a temporary file in the same directory
-/// (FILE.partial-PID) that finish() completes and renames to FILE. Memory does not grow with the
+/// (FILE.partial-run) that finish() completes and renames to FILE. If FILE.partial-run holds
+/// finished replicates of the same scenario from an interrupted run, they are kept and skipped. Memory does not grow with the
 /// number of replicates: each replicate's series go to disk when it is written. Thread-safe.
 class ResultsWriter {
 public:
@@ -40,8 +41,17 @@ public:
     /// renames it to its final name. @throws RunError on any failure (the temporary file is removed)
     void finish(double wall_seconds);
 
+    /// @return true if replicate @p replicate is already in the file (resumed from FILE.partial-run).
+    [[nodiscard]] bool done(std::size_t replicate) const;
+    [[nodiscard]] std::size_t done_count() const;
+    [[nodiscard]] bool resumed() const { return resumed_; }
+    /// Keeps the partial file when the writer is destroyed unfinished, so a rerun can resume it.
+    void keep_partial() { keep_ = true; }
+    [[nodiscard]] const std::string& partial_path() const { return tmp_; }
+
 private:
     void header(const World& w);
+    bool try_resume();
     void write_locked(const Results& results);
     void finish_locked(double wall_seconds);
     std::string path_, tmp_;
@@ -55,6 +65,9 @@ private:
     std::vector<unsigned long long> group_dims_;
     unsigned threads_ = 0;
     std::string start_time_;
+    std::string resolved_;
+    std::vector<bool> done_;
+    bool resumed_ = false, keep_ = false;
     std::mutex mutex_;
 };
 

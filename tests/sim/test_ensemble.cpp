@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <csignal>
+#include <filesystem>
 #include <cmath>
 #include <cstring>
 
@@ -124,4 +126,83 @@ TEST_CASE("compare pairs replicates and prints the range of paired differences",
     CHECK_THAT(out, Catch::Contains("2.5%"));
     CHECK_THAT(out, Catch::Contains("97.5%"));
     CHECK_THAT(out, Catch::Contains("Paired over 4 replicates"));
+}
+
+namespace {
+/// The therasim model, raising a stop flag (as SIGINT would) when replicate STOP_AFTER finishes.
+class StoppingModel final : public sim::Model {
+public:
+    StoppingModel(volatile std::sig_atomic_t* stop, std::uint32_t after) : inner_(models::make_model()), stop_(stop), after_(after) {}
+    void declare(sim::Schema& s) const override { inner_->declare(s); }
+    void check(const sim::Scenario& sc) const override { inner_->check(sc); }
+    std::size_t estimate_bytes(const sim::Params& p) const override { return inner_->estimate_bytes(p); }
+    void init(sim::World& w) override { inner_->init(w); }
+    std::vector<sim::Phase> phases() override { return inner_->phases(); }
+    std::vector<std::string> traced_agents() const override { return inner_->traced_agents(); }
+    void finalize(sim::World& w) override {
+        inner_->finalize(w);
+        if (w.rng.replicate() == after_) *stop_ = SIGINT;
+    }
+
+private:
+    std::unique_ptr<sim::Model> inner_;
+    volatile std::sig_atomic_t* stop_;
+    std::uint32_t after_;
+};
+}  // namespace
+
+TEST_CASE("an interrupted ensemble keeps its finished replicates and the same command resumes it", "[ensemble][resume]") {
+    // One thread runs replicates in order 0, 1, 2, ...: stopping after replicate 1 keeps 2 of 4.
+    constexpr std::uint32_t STOP_AFTER = 1;
+    test::TempDir dir;
+    const sim::Scenario sc = test::scenario(ensemble_yaml());
+    const std::string out = dir.path("resumed.h5");
+    volatile std::sig_atomic_t stop = 0;
+    sim::EnsembleOptions opt;
+    opt.threads = 1;
+    opt.stop = &stop;
+    const sim::ModelFactory stopping = [&] { return std::make_unique<StoppingModel>(&stop, STOP_AFTER); };
+    try {
+        (void)sim::run_ensemble(stopping, test::schema(), sc, out, opt);
+        FAIL("the ensemble was not interrupted");
+    } catch (const sim::Interrupted& e) {
+        CHECK_THAT(e.what(), Catch::Contains("2 of 4 replicates are kept in " + out + ".partial-run"));
+    }
+    CHECK_FALSE(std::filesystem::exists(out));
+    REQUIRE(std::filesystem::exists(out + ".partial-run"));
+    CHECK_THROWS_WITH(sim::ResultsFile(out + ".partial-run"), Catch::Contains("partial file of an unfinished run"));
+
+    // The same command again: replicates 0 and 1 are skipped, 2 and 3 run, and the file equals
+    // an uninterrupted run's.
+    stop = 0;
+    const sim::EnsembleInfo info = sim::run_ensemble(models::make_model, test::schema(), sc, out, opt);
+    CHECK_FALSE(std::filesystem::exists(out + ".partial-run"));
+    CHECK(info.step_seconds > 0.0);
+    const sim::ResultsFile resumed(out), whole(run_to(dir, "whole.h5", 1));
+    for (const auto& name : SERIES) {
+        const auto a = resumed.national_replicates(name), b = whole.national_replicates(name);
+        for (std::size_t r = 0; r < a.size(); ++r)
+            for (std::size_t t = 0; t < a[r].size(); ++t) REQUIRE(bits(a[r][t]) == bits(b[r][t]));
+        const auto sa = resumed.read_numbers("/summary/national/" + name), sb = whole.read_numbers("/summary/national/" + name);
+        for (std::size_t k = 0; k < sa.size(); ++k) REQUIRE(bits(sa[k]) == bits(sb[k]));
+    }
+    CHECK(resumed.read_numbers("/agents/patient/final/qol") == whole.read_numbers("/agents/patient/final/qol"));
+}
+
+TEST_CASE("a partial file of another scenario is refused rather than resumed", "[ensemble][resume]") {
+    test::TempDir dir;
+    const std::string out = dir.path("x.h5");
+    {
+        const sim::Scenario other = test::scenario(ensemble_yaml(), {"seed=99"});
+        sim::ResultsWriter w(out, test::schema(), other);
+        auto model = models::make_model();
+        sim::RunOptions ro;
+        ro.threads = 1;
+        const auto res = sim::run(*model, test::schema(), other, ro);
+        w.write(*res);
+        w.keep_partial();
+    }
+    REQUIRE(std::filesystem::exists(out + ".partial-run"));
+    const sim::Scenario sc = test::scenario(ensemble_yaml());
+    CHECK_THROWS_WITH(sim::ResultsWriter(out, test::schema(), sc), Catch::Contains("different scenario or seed"));
 }
