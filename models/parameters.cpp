@@ -48,6 +48,8 @@ sim::ParamSpec field(const std::string& name) {
 }
 
 constexpr const char* GUESS = "guess";
+constexpr const char* FIT_DIALOG_2007 =
+    "fitted to the DIALOG trial's effects on quality of life, satisfaction and unmet needs (Priebe et al. 2007) by tools/calibrate.sh; see docs/validation.md";
 constexpr const char* SEED = "Priebe & McCabe (2008) Int Rev Psychiatry (seed paper)";
 constexpr const char* LEUCHT_2012 = "Leucht et al. (2012) Lancet 379:2063-2071";
 constexpr const char* NHS_BENCH = "NHS Benchmarking 2018/19, via Centre for Mental Health (2019)";
@@ -246,8 +248,8 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.rel_need_relapse, "wellbeing.rel_need_relapse", 3).range(0, 100).with_unit("relative risk").means("New needs during a relapse").cite(GUESS);
     v.real(wb.p_meet_per_contact, "wellbeing.p_meet_per_contact", 0.02).range(0, 1).with_unit("probability per need per meeting")
         .means("Chance that routine care meets an unmet need at a meeting (scaled by team capacity)").cite(GUESS);
-    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 0.25).range(0, 6).with_unit("rating points")
-        .means("Fall of one life domain's set point when a need arises (rise of the lowest when one is met)").cite(GUESS);
+    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 0.657).range(0, 6).with_unit("rating points")
+        .means("Fall of one life domain's set point when a need arises (rise of the lowest when one is met)").cite(FIT_DIALOG_2007);
     v.real(wb.qol_mean, "wellbeing.qol_mean", 4.3).range(1, 7).with_unit("rating (1-7)").means("Mean quality of life at the start").cite(GUESS);
     v.real(wb.qol_patient_sd, "wellbeing.qol_patient_sd", 0.7).range(0, 6).with_unit("rating points").means("Between-patient SD of mean quality of life").cite(GUESS);
     v.real(wb.qol_domain_sd, "wellbeing.qol_domain_sd", 0.9).range(0, 6).with_unit("rating points").means("Within-patient SD between life domains").cite(GUESS);
@@ -264,7 +266,7 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.sat_relationship, "wellbeing.sat_relationship", 0.8).range(-6, 6).with_unit("rating points per STAR point").means("Effect of the relationship on treatment satisfaction").cite(GUESS);
     v.real(wb.sat_adherence, "wellbeing.sat_adherence", 1.0).range(-6, 6).with_unit("rating points per unit").means("Effect of adherence on satisfaction with medication").cite(GUESS);
     v.real(wb.sat_needs, "wellbeing.sat_needs", 0.15).range(0, 6).with_unit("rating points per need").means("Fall of satisfaction with practical help per unmet need").cite(GUESS);
-    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.4).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(GUESS);
+    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.395).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(FIT_DIALOG_2007);
     v.real(wb.sat_rate, "wellbeing.sat_rate", 0.15).above(0, 1).with_unit("1/week").means("Share of the gap to the satisfaction target closed per week").cite(GUESS);
 
     auto& fa = c.family;
@@ -333,8 +335,8 @@ template <class V> void visit(V& v, Config& c) {
     v.real(di.supervision_drift, "dialog.supervision_drift", 0.5).range(0, 1).with_unit("ratio").means("Drift of supervised clinicians relative to unsupervised").cite(GUESS);
     v.real(di.fidelity_floor, "dialog.fidelity_floor", 0.2).range(0, 1).with_unit("probability").means("Fidelity does not drift below this").cite(GUESS);
     v.real(di.new_staff_delay_weeks, "dialog.new_staff_delay_weeks", 12).range(0, 520).with_unit("weeks").means("Delay before a new hire in a rolled-out trust is trained").cite(GUESS);
-    v.real(di.action_probability, "dialog.action_probability", 0.3).range(0, 1).with_unit("probability per need")
-        .means("Chance a session leads to action that meets an unmet need (solution-focused approach, average capacity)").cite(GUESS);
+    v.real(di.action_probability, "dialog.action_probability", 0.072).range(0, 1).with_unit("probability per need")
+        .means("Chance a session leads to action that meets an unmet need (solution-focused approach, average capacity)").cite(FIT_DIALOG_2007);
     v.real(di.boost_half_life_weeks, "dialog.boost_half_life_weeks", 8).above(0, 520).with_unit("weeks").means("Half-life of a session's effect on communication").cite(GUESS);
     const char* ap_labels[4] = {"none", "client_centred", "cognitive_behavioural", "solution_focused"};
     const double ap_default[4] = {0.5, 0.7, 0.8, 1.0};

@@ -62,7 +62,8 @@ TEST_CASE("a DIALOG session meets needs much faster than a routine meeting", "[w
     // acts on each need with probability action_probability (0.3): 1.2 needs met on average.
     // A need may arise first (p 0.02 a week), so the expected counts use 4.02 needs. Tolerance
     // Z SEs of the mean (sample SD / sqrt(N)).
-    auto r = test::one_step(test::small_yaml(N_STAT, 1.0, SEED), {"dialog.variant=dialog_plus"});
+    // action_probability is set here, not taken from the (calibrated) default.
+    auto r = test::one_step(test::small_yaml(N_STAT, 1.0, SEED), {"dialog.variant=dialog_plus", "dialog.action_probability=0.3"});
     auto& x = r.ctx();
     const double n_needs = NEEDS + x.cfg.wellbeing.p_need_week;  // expected needs after new ones arise
     const double sqrt_n = std::sqrt(static_cast<double>(x.p.n));
@@ -134,7 +135,9 @@ TEST_CASE("a need arising lowers one life domain's set point and a need met rais
     // Per patient: the sum of the 8 set points changes by need_qol_effect * (met - arisen) (set
     // points away from the scale's ends), and a single met need raises the domain with the
     // lowest current rating.
-    auto r = test::one_step(test::small_yaml(6000, 1.0, SEED + 3), {"dialog.variant=dialog_plus", "wellbeing.p_need_week=0.3"});
+    // need_qol_effect 0.25 keeps most set points away from the scale's ends (set here, not the default).
+    auto r = test::one_step(test::small_yaml(6000, 1.0, SEED + 3),
+                            {"dialog.variant=dialog_plus", "wellbeing.p_need_week=0.3", "wellbeing.need_qol_effect=0.25"});
     auto& x = r.ctx();
     prepare(x, false, true);
     const double effect = x.cfg.wellbeing.need_qol_effect;
