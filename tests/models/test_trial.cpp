@@ -129,3 +129,24 @@ TEST_CASE("a trial with no intervention effect is significant about 5% of the ti
         }
     CHECK(std::fabs(significant / n - 0.05) < Z * std::sqrt(0.05 * 0.95 / n));
 }
+
+TEST_CASE("the shipped defaults reproduce the DIALOG trial's fitted effects", "[trial][calibration][statistical]") {
+    // 60 simulated DIALOG trials (scenarios/trials/dialog_2007.yaml): the mean effect across
+    // trials lies inside the published 95% interval for quality of life (0.01 to 0.39) and
+    // treatment satisfaction (0.06 to 0.47), and inside -0.3 to 0 for unmet needs (fewer unmet
+    // needs, significant in only 2 of 6 centres). The spread of the mean over 60 trials is about
+    // 0.007 (SD of trial results about 0.05), far inside these intervals, so the check fails only
+    // if the defaults move.
+    const sim::Scenario sc = test::scenario("extends: trials/dialog_2007.yaml\n", {"replicates=60"});
+    test::TempDir dir;
+    sim::EnsembleOptions opt;
+    (void)sim::run_ensemble(models::make_model, test::schema(), sc, dir.path("d07.h5"), opt);
+    const sim::ResultsFile f(dir.path("d07.h5"));
+    auto mean = [&](const std::string& m) { return f.read_numbers("/summary/metrics/" + m)[0]; };
+    CHECK(mean("trial_qol_d") > 0.01);
+    CHECK(mean("trial_qol_d") < 0.39);
+    CHECK(mean("trial_satisfaction_d") > 0.06);
+    CHECK(mean("trial_satisfaction_d") < 0.47);
+    CHECK(mean("trial_unmet_needs_d") > -0.3);
+    CHECK(mean("trial_unmet_needs_d") < 0.0);
+}
