@@ -72,6 +72,34 @@ std::size_t invalid_utf8_at(const std::string& s) {
     return std::string::npos;
 }
 
+/// @return the 1-based line of a document marker ('---' at the start of a line) that follows
+/// content, i.e. starts a second document; 0 if there is none. Column-0 '---' cannot be inside a
+/// block scalar of a scenario (its values are indented under their keys).
+int second_document_line(const std::string& text) {
+    bool content = false, ended = false;
+    int line = 0;
+    for (std::size_t pos = 0; pos <= text.size();) {
+        const std::size_t end = std::min(text.find('\n', pos), text.size());
+        const std::string l = text.substr(pos, end - pos);
+        ++line;
+        const auto marker = [&](const char* m) {
+            return l.rfind(m, 0) == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+        };
+        const std::size_t first = l.find_first_not_of(" \t\r");
+        const bool has_content = first != std::string::npos && l[first] != '#' && l[0] != '%';
+        if (marker("---")) {
+            if (content || ended) return line;
+        } else if (marker("...")) {
+            ended = true;  // an explicit document end: any content after it is another document
+        } else if (has_content) {
+            if (ended) return line;
+            content = true;
+        }
+        pos = end + 1;
+    }
+    return 0;
+}
+
 /// Where a YAML node is: the file and its 1-based line.
 Location at(const std::string& file, const YAML::Node& n) {
     if (file.rfind("--set ", 0) == 0) return Location{file, 0};  // an override's value has no line of its own
@@ -272,13 +300,13 @@ struct Loader {
             const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
             throw UnreadableScenario(Location{file, static_cast<int>(line)}, "", "file is not valid UTF-8 text");
         }
+        // A second document would be ignored by YAML::Load; refuse it. (YAML::LoadAll is not
+        // used: in yaml-cpp 0.7 it never returns on some inputs, e.g. a lone ','.)
+        if (const int line = second_document_line(text); line > 0)
+            throw UnreadableScenario(Location{file, line}, "", "more than one YAML document ('---'); a scenario is one document");
         YAML::Node root;
         try {
-            std::vector<YAML::Node> docs = YAML::LoadAll(text);
-            if (docs.size() > 1)
-                throw UnreadableScenario(at(file, docs[1]), "",
-                                         "more than one YAML document ('---'); a scenario is one document");
-            if (!docs.empty()) root = docs.front();
+            root = YAML::Load(text);
         } catch (const YAML::Exception& e) {
             throw UnreadableScenario(Location{file, e.mark.line >= 0 ? e.mark.line + 1 : 0}, "",
                                      "YAML syntax error: " + e.msg);
