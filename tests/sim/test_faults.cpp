@@ -332,6 +332,8 @@ int validate(const std::string& file, int seconds, std::string* out) {
 }
 }  // namespace
 
+// The seeds include yaml_cpp_loadall_comma_hang.yaml (one comma), on which yaml-cpp 0.7's
+// YAML::LoadAll never returned; a hang would now fail here by the 60 s timeout.
 TEST_CASE("every seed of the fuzzer is loaded or refused by validate, never crashes", "[faults][fuzz]") {
     const auto seeds = files_in("tests/fuzz/corpus");
     REQUIRE(seeds.size() >= 30);
@@ -341,26 +343,6 @@ TEST_CASE("every seed of the fuzzer is loaded or refused by validate, never cras
         const int rc = validate(f, 60, &out);
         INFO(out);
         CHECK((rc == EXIT_OK || rc == EXIT_INVALID));
-        check_no_crash(out);
-    }
-}
-
-TEST_CASE("the fuzzer's findings in tests/fuzz/crashes are refused by validate in bounded time", "[.bug][faults][fuzz]") {
-    // BUG (sim/scenario.cpp, Loader::parse_text): yaml_cpp_loadall_comma_hang.yaml is a file
-    // holding one comma. yaml-cpp 0.7's parser (Debian 12) reports an endless stream of empty
-    // documents for it (jbeder/yaml-cpp#1040, fixed upstream by #1319, after 0.8.0), so
-    // YAML::LoadAll never returns and allocates about 100 MB a second until memory runs out:
-    // `therasim validate` of a 1-byte file hangs instead of exiting 2. Parsing the documents
-    // one at a time with YAML::Parser::HandleNextDocument and stopping at the second would
-    // bound it (a second document is refused anyway).
-    const auto findings = files_in("tests/fuzz/crashes");
-    REQUIRE(!findings.empty());
-    for (const auto& f : findings) {
-        INFO(f);
-        std::string out;
-        const int rc = validate(f, 10, &out);
-        INFO(out);
-        CHECK(rc == EXIT_INVALID);
         check_no_crash(out);
     }
 }
