@@ -53,9 +53,6 @@ log=$build/fuzz.log
 echo "fuzz: running $fuzzer for $seconds s (seeds: tests/fuzz/corpus, $(ls tests/fuzz/corpus | wc -l) files; log: $log)"
 rc=0
 # stdin is /dev/null so that an input extending /dev/stdin cannot wait for a terminal.
-# THERASIM_FUZZ_SKIP_KNOWN=1: the target skips inputs that hit a known finding (see
-# fuzz_scenario.cpp), so that the run looks for new ones.
-export THERASIM_FUZZ_SKIP_KNOWN=${THERASIM_FUZZ_SKIP_KNOWN:-1}
 if [ "$jobs" -gt 1 ]; then
   "$fuzzer" "${opts[@]}" -max_total_time="$seconds" -fork="$jobs" -artifact_prefix="$build/artifacts/" \
     "$build/corpus" tests/fuzz/corpus < /dev/null > "$log" 2>&1 || rc=$?
