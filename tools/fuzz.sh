@@ -60,7 +60,9 @@ else
   "$fuzzer" "${opts[@]}" -max_total_time="$seconds" -artifact_prefix="$build/artifacts/" \
     "$build/corpus" tests/fuzz/corpus < /dev/null > "$log" 2>&1 || rc=$?
 fi
-runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+runs=$({ grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" || true; } | awk '{s += $2} END {print s + 0}')
+# -fork prints no final stats; its progress lines start with "#EXECUTIONS:".
+[ "$runs" -gt 0 ] || runs=$({ grep -oE '^#[0-9]+:' "$log" || true; } | tail -1 | tr -d '#:')
 cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -1 || true)
 if [ "$rc" -ne 0 ]; then
   tail -60 "$log"
