@@ -21,27 +21,32 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     const auto t0 = std::chrono::steady_clock::now();
     const unsigned threads = opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-    const auto replicates = static_cast<std::size_t>(sc.params.integer("replicates"));
+    // Runs are point-major: run r is replicate r % reps of sweep point r / reps (one point
+    // without a sweep). Every point uses the same keys (seed, replicate): common random numbers.
+    const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
+    const std::size_t runs = sc.runs();
+    const char* what = sc.sweep ? "runs" : "replicates";
 
     ResultsWriter writer(path, schema, sc);
     EnsembleInfo info;
     info.threads = threads;
-    info.replicates = replicates;
+    info.replicates = runs;
     std::mutex info_mutex;
     std::atomic<std::size_t> finished{0};
-    const bool bar = opt.progress && replicates > 1 && isatty(STDERR_FILENO);
+    const bool bar = opt.progress && runs > 1 && isatty(STDERR_FILENO);
 
     auto one = [&](std::size_t r) {
         if (writer.done(r)) return;  // finished by an earlier, interrupted run
         auto model = factory();
         RunOptions ro;
         ro.threads = threads;
-        ro.replicate = static_cast<std::uint32_t>(r);
+        ro.replicate = static_cast<std::uint32_t>(r % reps);
+        ro.run = static_cast<std::uint32_t>(r);
         ro.stop = opt.stop;
         ro.check_invariants = opt.check_invariants;
-        ro.progress = opt.progress && replicates == 1;
+        ro.progress = opt.progress && runs == 1;
         ro.nested = true;
-        auto res = run(*model, schema, sc, ro);
+        auto res = sc.sweep ? run(*model, schema, sc.at_point(r / reps), ro) : run(*model, schema, sc, ro);
         writer.write(*res);
         {
             std::lock_guard<std::mutex> lock(info_mutex);
@@ -54,21 +59,21 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         const std::size_t n = ++finished;
         if (bar) {
             const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::fprintf(stderr, "\r%zu/%zu replicates  ETA %6.1fs ", n, replicates,
-                         el * static_cast<double>(replicates - n) / static_cast<double>(n));
-            if (n == replicates) std::fprintf(stderr, "\n");
+            std::fprintf(stderr, "\r%zu/%zu %s  ETA %6.1fs ", n, runs, what,
+                         el * static_cast<double>(runs - n) / static_cast<double>(n));
+            if (n == runs) std::fprintf(stderr, "\n");
         }
     };
     if (writer.resumed() && opt.progress)
-        std::fprintf(stderr, "therasim: resuming %s: %zu of %zu replicates already done\n", writer.partial_path().c_str(),
-                     writer.done_count(), replicates);
+        std::fprintf(stderr, "therasim: resuming %s: %zu of %zu %s already done\n", writer.partial_path().c_str(),
+                     writer.done_count(), runs, what);
     try {
-        if (replicates == 1) {
+        if (runs == 1) {
             one(0);
         } else {
             // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate
             // never starts another: at most `threads` replicates are in memory at once.
-            tbb::parallel_for(std::size_t{0}, replicates,
+            tbb::parallel_for(std::size_t{0}, runs,
                               [&](std::size_t r) { tbb::this_task_arena::isolate([&] { one(r); }); });
         }
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
@@ -76,8 +81,8 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         // Replicates already written are kept for the same command to resume.
         if (writer.done_count() == 0) throw Interrupted(e.signal(), "stopped, no results file written");
         writer.keep_partial();
-        throw Interrupted(e.signal(), std::to_string(writer.done_count()) + " of " + std::to_string(replicates) +
-                                          " replicates are kept in " + writer.partial_path() +
+        throw Interrupted(e.signal(), std::to_string(writer.done_count()) + " of " + std::to_string(runs) + " " + what +
+                                          " are kept in " + writer.partial_path() +
                                           " (not a result); rerun the same command to resume");
     }
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

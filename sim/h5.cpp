@@ -187,6 +187,7 @@ void write_agents(hid_t f, const Results& r, int compression) {
     const World& w = *r.world;
     Handle g(group(f, "agents"), H5Gclose);
     attr_int(g, "replicate", w.rng.replicate());
+    attr_int(g, "run", w.run);
     for (const auto& t : w.tables()) {
         Handle ag(group(g, t.name()), H5Gclose);
         attr_string(ag, "label", t.spec().label);
@@ -215,6 +216,7 @@ void write_agents(hid_t f, const Results& r, int compression) {
     }
     attr_string(tg, "agents", agents);
     attr_int(tg, "replicate", w.rng.replicate());
+    attr_int(tg, "run", w.run);
     dataset(tg, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
     const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
     for (std::size_t c = 0; c < nc; ++c) {
@@ -225,6 +227,44 @@ void write_agents(hid_t f, const Results& r, int compression) {
         if (H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0) throw RunError("two traced attributes are both named " + a.name);
         dataset(tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
     }
+}
+
+/// The sweep's design (layout in docs/output.md, /sweep).
+void write_sweep(hid_t f, const Sweep& s, std::size_t reps) {
+    Handle g(group(f, "sweep"), H5Gclose);
+    const std::size_t k = s.k(), points = s.points();
+    attr_string(g, "design", s.design);
+    attr_int(g, "samples", static_cast<long long>(s.samples));
+    attr_int(g, "levels", s.levels);
+    attr_int(g, "points", static_cast<long long>(points));
+    attr_int(g, "replicates_per_point", static_cast<long long>(reps));
+    std::vector<std::string> names;
+    std::vector<double> lower, upper, values(points * k);
+    std::vector<std::uint8_t> integer;
+    for (const auto& p : s.parameters) {
+        names.push_back(p.path);
+        lower.push_back(p.lower);
+        upper.push_back(p.upper);
+        integer.push_back(p.integer ? 1 : 0);
+    }
+    for (std::size_t p = 0; p < points; ++p)
+        for (std::size_t i = 0; i < k; ++i) values[p * k + i] = s.value(p, i);
+    strings(g, "parameters", names);
+    dataset(g, "lower", H5T_NATIVE_DOUBLE, lower.data(), {k}, 0, "", "Lower end of each parameter's range");
+    dataset(g, "upper", H5T_NATIVE_DOUBLE, upper.data(), {k}, 0, "", "Upper end of each parameter's range");
+    dataset(g, "integer", H5T_NATIVE_UINT8, integer.data(), {k}, 0, "", "1 if the parameter is an integer (values rounded)");
+    dataset(g, "unit_points", H5T_NATIVE_DOUBLE, s.unit.data(), {points, k}, 0, "", "Design points in the unit cube");
+    dataset(g, "values", H5T_NATIVE_DOUBLE, values.data(), {points, k}, 0, "", "Parameter values of each design point");
+    dataset(g, "role", H5T_NATIVE_INT32, s.role.data(), {points}, 0, "",
+            "saltelli: 0 = A, 1 = B, 2 + i = A with parameter i from B; morris: parameter changed from the previous point (-1: first)");
+    dataset(g, "sample", H5T_NATIVE_INT32, s.sample.data(), {points}, 0, "", "saltelli: base sample; morris: trajectory; else the point");
+    std::vector<std::int32_t> point(points * reps), replicate(points * reps);
+    for (std::size_t r = 0; r < points * reps; ++r) {
+        point[r] = static_cast<std::int32_t>(r / reps);
+        replicate[r] = static_cast<std::int32_t>(r % reps);
+    }
+    dataset(g, "point", H5T_NATIVE_INT32, point.data(), {point.size()}, 0, "", "Design point of each run");
+    dataset(g, "replicate", H5T_NATIVE_INT32, replicate.data(), {replicate.size()}, 0, "", "Replicate (random-number key) of each run");
 }
 
 }  // namespace
@@ -263,7 +303,7 @@ long long read_int_attr(hid_t obj, const char* name) {
 
 ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario)
     : path_(std::move(path)), tmp_(path_ + ".partial-run"), schema_(schema), scenario_(scenario),
-      replicates_(static_cast<std::size_t>(scenario.params.integer("replicates"))),
+      replicates_(scenario.runs()),
       compression_(static_cast<int>(scenario.params.integer("output.compression"))),
       resolved_(scenario.resolved_yaml(schema)), done_(replicates_, false) {
     silence_hdf5();
@@ -422,8 +462,8 @@ void ResultsWriter::write(const Results& r) {
 
 void ResultsWriter::write_locked(const Results& r) {
     const World& w = *r.world;
-    const std::size_t rep = w.rng.replicate();
-    if (rep >= replicates_) throw std::logic_error("replicate out of range");
+    const std::size_t rep = w.run;
+    if (rep >= replicates_) throw std::logic_error("run out of range");
     if (!has_header_) header(w);
     const SeriesStore& st = w.series;
     std::vector<double> row;
@@ -498,6 +538,7 @@ void ResultsWriter::finish_locked(double wall_seconds) {
         attr_string(g, "git_commit", GIT_COMMIT);
         strings(g, "scenario_yaml", {sc.resolved_yaml(schema_)});
     }
+    if (scenario_.sweep) write_sweep(f, *scenario_.sweep, static_cast<std::size_t>(scenario_.params.integer("replicates")));
     // Summaries across replicates: mean and the 2.5%, 50% and 97.5% quantiles, per step (and group).
     Handle sg(group(f, "summary"), H5Gclose);
     attr_string(sg, "statistics", "mean,q025,q50,q975");

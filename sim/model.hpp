@@ -40,6 +40,7 @@ public:
     const Schema& schema;
     const Params& params;
     const Rng rng;
+    std::uint32_t run = 0;       ///< row of this run in the results (= the replicate, or point x replicates + replicate in a sweep)
     std::uint32_t step = 0;      ///< 0 during init; 1..n_steps while stepping (the step being simulated)
     std::uint32_t n_steps = 0;   ///< steps in the horizon
     double step_days = 7.0;      ///< days per step

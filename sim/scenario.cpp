@@ -15,7 +15,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> META_KEYS = {"extends", "name", "description"};
+const std::set<std::string> META_KEYS = {"extends", "name", "description", "sweep"};
+const std::vector<std::string> SWEEP_KEYS = {"design", "samples", "levels", "parameters"};
+/// Parameters that set the shape of the results or the random keys: the same at every point.
+bool sweepable_path(const std::string& path) {
+    return path != "seed" && path != "replicates" && path.rfind("time.", 0) != 0 && path.rfind("output.", 0) != 0;
+}
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -293,6 +298,126 @@ struct Loader {
         }
     }
 
+    /// Reads and checks a `sweep:` block (its design is made once the seed is known).
+    Sweep parse_sweep(const YAML::Node& key, const YAML::Node& n, const std::string& file) {
+        const std::string keys = "[" + join(SWEEP_KEYS) + "]";
+        if (!n.IsMap())
+            throw WrongType(at(file, n.IsNull() ? key : n), "sweep", "expected a section with keys " + keys + ", got " + describe(n));
+        Sweep s;
+        s.where = at(file, key);
+        std::set<std::string> seen;
+        YAML::Node levels_key, levels, params;  // set once each (assigning an unset node binds it)
+        bool has_levels = false, has_params = false;
+        for (const auto& kv : n) {
+            const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
+            const std::string path = "sweep." + k;
+            if (std::find(SWEEP_KEYS.begin(), SWEEP_KEYS.end(), k) == SWEEP_KEYS.end()) {
+                auto near = nearest_keys(k, SWEEP_KEYS);
+                throw UnknownKey(at(file, kv.first), path, "unknown key" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                                                                 " Valid keys in 'sweep' are: " + join(SWEEP_KEYS));
+            }
+            if (!seen.insert(k).second) throw InconsistentScenario(at(file, kv.first), path, "key given twice in the same mapping");
+            const YAML::Node v = kv.second.IsNull() ? kv.first : kv.second;  // a missing value: report at its key
+            auto parse = [&](const ParamSpec& spec) {
+                try {
+                    return parse_value(spec, kv.second, file, path);
+                } catch (const InputError& e) {
+                    if (kv.second.IsNull()) throw WrongType(at(file, kv.first), path, e.detail());
+                    throw;
+                }
+            };
+            if (k == "design") {
+                ParamSpec spec;
+                spec.type = ParamType::choice;
+                spec.choices = SWEEP_DESIGNS;
+                s.design = parse(spec).str;
+            } else if (k == "samples") {
+                ParamSpec spec;
+                spec.type = ParamType::integer;
+                spec.min = 2;
+                spec.max = static_cast<double>(MAX_SWEEP_RUNS);
+                s.samples = static_cast<std::size_t>(parse(spec).num);
+            } else if (k == "levels") {
+                has_levels = true;
+                levels_key = kv.first;
+                levels = kv.second;
+            } else {
+                has_params = true;
+                params = kv.second;
+                if (!params.IsMap() || params.size() == 0)
+                    throw WrongType(at(file, v), path, "expected a mapping of parameter: [lower, upper], e.g. "
+                                                       "'dialog.action_probability: [0.02, 0.3]', got " + describe(kv.second));
+            }
+        }
+        if (s.design.empty()) throw InconsistentScenario(s.where, "sweep.design", "missing; expected one of [" + join(SWEEP_DESIGNS) + "]");
+        if (s.samples == 0) throw InconsistentScenario(s.where, "sweep.samples", "missing; expected the number of samples (an integer >= 2)");
+        if (!has_params) throw InconsistentScenario(s.where, "sweep.parameters", "missing; expected a mapping of parameter: [lower, upper]");
+        if (has_levels) {
+            if (s.design != "morris")
+                throw InconsistentScenario(at(file, levels_key), "sweep.levels", "only applies to design: morris (the design is '" + s.design + "')");
+            ParamSpec spec;
+            spec.type = ParamType::integer;
+            spec.min = 2;
+            spec.max = 64;
+            s.levels = static_cast<int>(parse_number(spec, levels, file, "sweep.levels"));
+            if (s.levels % 2)
+                throw OutOfRange(at(file, levels), "sweep.levels", "expected an even number of levels (Morris's design), got " +
+                                                                             std::to_string(s.levels));
+        } else if (s.design == "morris") {
+            s.levels = 4;
+        }
+        std::vector<std::string> sweepable;
+        for (const auto& p : schema.params())
+            if ((p.type == ParamType::real || p.type == ParamType::integer) && sweepable_path(p.path)) sweepable.push_back(p.path);
+        std::set<std::string> names;
+        for (const auto& kv : params) {
+            const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
+            const std::string key = "sweep.parameters." + name;
+            if (!names.insert(name).second) throw InconsistentScenario(at(file, kv.first), key, "parameter swept twice");
+            const ParamSpec* spec = schema.find_param(name);
+            if (!spec) {
+                auto near = nearest_keys(name, sweepable);
+                throw UnknownKey(at(file, kv.first), key, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                                                              " (a sweep names parameters by their full path)");
+            }
+            if (spec->type != ParamType::real && spec->type != ParamType::integer)
+                throw WrongType(at(file, kv.first), key, "only real and integer parameters can be swept; '" + name + "' is not a number");
+            if (!sweepable_path(name))
+                throw InconsistentScenario(at(file, kv.first), key, "'" + name + "' sets the seed, the replicates, the time axis or the "
+                                                                    "outputs, which must be the same at every point; it cannot be swept");
+            const YAML::Node range = kv.second;
+            if (!range.IsSequence() || range.size() != 2)
+                throw WrongType(at(file, range.IsNull() ? kv.first : range), key, "expected [lower, upper], got " + describe(range));
+            SweepParameter sp;
+            sp.path = name;
+            sp.integer = spec->type == ParamType::integer;
+            sp.lower = parse_number(*spec, range[0], file, key + " (lower)");
+            sp.upper = parse_number(*spec, range[1], file, key + " (upper)");
+            sp.where = at(file, kv.first);
+            if (!(sp.lower < sp.upper))
+                throw OutOfRange(at(file, range), key, "expected lower < upper, got [" + number_text(sp.lower) + ", " + number_text(sp.upper) + "]");
+            s.parameters.push_back(std::move(sp));
+        }
+        return s;
+    }
+
+    /// Checks the sweep against the resolved parameters and makes its design.
+    void finish_sweep() {
+        if (!sc.sweep) return;
+        Sweep& s = *sc.sweep;
+        for (const auto& p : s.parameters)
+            if (sc.params.where(p.path).file.rfind("--set ", 0) == 0)
+                throw InconsistentScenario(sc.params.where(p.path), p.path, "is swept by the scenario's sweep: block (" + s.where.str() +
+                                                                               "); a --set value would be ignored, so it is refused");
+        const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
+        const std::size_t points = s.points();
+        if (points / std::max<std::size_t>(1, s.samples) != Sweep::points_for(s.design, 1, s.k()) || points * reps > MAX_SWEEP_RUNS)
+            throw InconsistentScenario(s.where, "sweep.samples", "the sweep needs " + std::to_string(points) + " points x " +
+                                                                     std::to_string(reps) + " replicates, more than " +
+                                                                     std::to_string(MAX_SWEEP_RUNS) + " runs");
+        make_design(s, static_cast<std::uint32_t>(sc.params.integer("seed")));
+    }
+
     YAML::Node parse_text(const std::string& text, const std::string& file) {
         if (text.size() > MAX_SCENARIO_BYTES)
             throw UnreadableScenario(Location{file, 0}, "", "file is larger than 1 MiB; a scenario is never this large");
@@ -329,6 +454,8 @@ struct Loader {
             load_file(base.string(), at(file, ext), depth + 1);
         }
         walk(root, "", file);
+        for (const auto& kv : root)  // a file's sweep: block replaces any its bases had
+            if (kv.first.IsScalar() && kv.first.Scalar() == "sweep") sc.sweep = parse_sweep(kv.first, kv.second, file);
         if (const auto n = root["name"]; n && n.IsScalar()) sc.name = n.Scalar();
         if (const auto d = root["description"]; d && d.IsScalar()) sc.description = d.Scalar();
     }
@@ -455,6 +582,7 @@ Scenario load_scenario(const Schema& schema, const std::string& path, const std:
     l.load_file(path, Location{path, 0}, 0);
     for (const auto& o : overrides) l.apply_override(o);
     l.fill_defaults();
+    l.finish_sweep();
     if (l.sc.name.empty()) l.sc.name = fs::path(path).stem().string();
     return std::move(l.sc);
 }
@@ -467,8 +595,30 @@ Scenario load_scenario_text(const Schema& schema, const std::string& yaml, const
     l.load_node(l.parse_text(yaml, name_for_errors), name_for_errors, fs::path(base_dir), 0);
     for (const auto& o : overrides) l.apply_override(o);
     l.fill_defaults();
+    l.finish_sweep();
     if (l.sc.name.empty()) l.sc.name = name_for_errors;
     return std::move(l.sc);
+}
+
+std::size_t Scenario::runs() const {
+    return (sweep ? sweep->points() : 1) * static_cast<std::size_t>(params.integer("replicates"));
+}
+
+Scenario Scenario::at_point(std::size_t point) const {
+    if (!sweep) throw std::logic_error("at_point() of a scenario without a sweep");
+    Scenario out;
+    out.name = name;
+    out.description = description;
+    out.path = path;
+    out.chain = chain;
+    out.params = params;
+    for (std::size_t i = 0; i < sweep->k(); ++i) {
+        Value v = params.get(sweep->parameters[i].path);
+        v.num = sweep->value(point, i);
+        v.where = sweep->parameters[i].where;
+        out.params.put(sweep->parameters[i].path, std::move(v));
+    }
+    return out;
 }
 
 std::string Scenario::resolved_yaml(const Schema& schema) const {
@@ -477,6 +627,17 @@ std::string Scenario::resolved_yaml(const Schema& schema) const {
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << name;
     if (!description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << description;
     emit_section(out, schema, params, "");
+    if (sweep) {
+        out << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "design" << YAML::Value << sweep->design;
+        out << YAML::Key << "samples" << YAML::Value << sweep->samples;
+        if (sweep->design == "morris") out << YAML::Key << "levels" << YAML::Value << sweep->levels;
+        out << YAML::Key << "parameters" << YAML::Value << YAML::BeginMap;
+        for (const auto& p : sweep->parameters)
+            out << YAML::Key << p.path << YAML::Value << YAML::Flow << YAML::BeginSeq << number_text(p.lower) << number_text(p.upper)
+                << YAML::EndSeq;
+        out << YAML::EndMap << YAML::EndMap;
+    }
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
 }

@@ -5,7 +5,9 @@
 
 #include "sim/params.hpp"
 #include "sim/schema.hpp"
+#include "sim/sweep.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,14 @@ struct Scenario {
     std::string path;         ///< the file given by the user
     std::vector<std::string> chain;  ///< files read, base first (the given file last)
     Params params;            ///< every declared parameter, validated
+    std::optional<Sweep> sweep;  ///< the `sweep:` block with its design, if the scenario has one
+
+    /// @return the runs of the scenario: its replicates, at every sweep point (point-major:
+    /// run r is point r / replicates, replicate r % replicates).
+    [[nodiscard]] std::size_t runs() const;
+    /// @return the scenario of sweep point @p point: these parameters with the swept ones set
+    /// (each located at its entry in the `sweep:` block). @throws std::logic_error without a sweep
+    [[nodiscard]] Scenario at_point(std::size_t point) const;
 
     /// @return the whole resolved scenario as YAML: running it gives the same results.
     [[nodiscard]] std::string resolved_yaml(const Schema& schema) const;

@@ -90,8 +90,9 @@ std::size_t peak_rss() {
     return 0;
 }
 
-void preflight(const Model& model, const Scenario& scenario) {
-    model.check(scenario);
+namespace {
+
+void check_memory(const Model& model, const Scenario& scenario) {
     const std::size_t need = model.estimate_bytes(scenario.params);
     const std::size_t have = available_memory();
     if (have > 0 && need > have * 8 / 10) {
@@ -99,6 +100,31 @@ void preflight(const Model& model, const Scenario& scenario) {
         m << "the run needs about " << need / (1u << 20) << " MiB but only " << have / (1u << 20)
           << " MiB are available; reduce the population";
         throw ResourceLimit(scenario.params.where("population.n_patients"), "population.n_patients", m.str());
+    }
+}
+
+}  // namespace
+
+void preflight(const Model& model, const Scenario& scenario) {
+    if (!scenario.sweep) {
+        model.check(scenario);
+        check_memory(model, scenario);
+        return;
+    }
+    // Every point must be a valid scenario: a combination of swept values can be impossible.
+    const Sweep& s = *scenario.sweep;
+    for (std::size_t p = 0; p < s.points(); ++p) {
+        const Scenario at = scenario.at_point(p);
+        try {
+            model.check(at);
+            check_memory(model, at);
+        } catch (const InputError& e) {
+            std::string values;
+            for (std::size_t i = 0; i < s.k(); ++i)
+                values += (i ? ", " : "") + s.parameters[i].path + " = " + std::to_string(s.value(p, i));
+            throw InconsistentScenario(e.where(), e.key(), e.detail() + " (at sweep point " + std::to_string(p) + ": " + values +
+                                                               "; narrow the ranges in the sweep: block)");
+        }
     }
 }
 
@@ -202,6 +228,7 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
 
     res->world = std::make_unique<World>(schema, scenario, opt.replicate);
     World& w = *res->world;
+    w.run = opt.run;
     model.init(w);
 
     std::size_t max_rows = 0;

@@ -53,6 +53,7 @@ struct Results {
 struct RunOptions {
     unsigned threads = 0;                          ///< 0: all hardware threads
     std::uint32_t replicate = 0;                   ///< which replicate to run (part of every random key)
+    std::uint32_t run = 0;                         ///< its row in the results (differs from replicate in a sweep)
     bool progress = false;                         ///< progress bar with ETA on stderr
     const volatile std::sig_atomic_t* stop = nullptr;  ///< nonzero: stop at the next step (signal number)
     bool check_invariants = false;                 ///< check declared attribute ranges and NaN every step
