@@ -61,6 +61,12 @@ void declare_agents(sim::Schema& s) {
     ranged(p.add("n_admissions_voluntary",   I32, 0, "admissions", "Voluntary admissions during the run",                        FINAL), 0, 1e6);
     ranged(p.add("n_admissions_involuntary", I32, 0, "admissions", "Involuntary admissions during the run",                      FINAL), 0, 1e6);
     ranged(p.add("n_disengagements",   I32, 0,   "events",         "Times the patient disengaged during the run",                FINAL), 0, 1e6);
+    // Mediators over the whole run (for mediation analysis): running sums during the run,
+    // divided by the number of steps at the end.
+    ranged(p.add("steps_engaged",      I32, 0,   "steps",          "Steps (1..n) at whose end the patient was engaged",          NONE), 0, 1e7);
+    ranged(p.add("adherence_sum",      F32, 0,   "fraction x steps", "Sum over steps 1..n of adherence",                        NONE), 0, 1e7);
+    ranged(p.add("share_engaged",      F32, 0,   "fraction",       "Share of steps 1..n at whose end the patient was engaged",   FINAL), 0, 1);
+    ranged(p.add("mean_adherence",     F32, 0,   "fraction",       "Mean adherence over steps 1..n",                             FINAL), 0, 1);
     ranged(p.add("n_dyads",            I32, 1,   "clinicians",     "Care coordinators the patient has had (including the first)", FINAL), 1, 1e6);
     ranged(traced(p.add("unmet_needs", I32, 0,   "needs (0-22)",   "Unmet needs (CAN-like count)",                               BASE)), 0, 22);
     ranged(p.add("needs_met",          I32, 0,   "needs",          "Needs met during the run",                                   FINAL), 0, 1e6);
@@ -187,6 +193,10 @@ PatientView::PatientView(sim::AgentTable& t) : n(t.size()) {
     n_admissions_involuntary = t.column<std::int32_t>("n_admissions_involuntary");
     n_disengagements = t.column<std::int32_t>("n_disengagements");
     n_dyads = t.column<std::int32_t>("n_dyads");
+    steps_engaged = t.column<std::int32_t>("steps_engaged");
+    adherence_sum = t.column<float>("adherence_sum");
+    share_engaged = t.column<float>("share_engaged");
+    mean_adherence = t.column<float>("mean_adherence");
     unmet_needs = t.column<std::int32_t>("unmet_needs");
     needs_met = t.column<std::int32_t>("needs_met");
     for (std::size_t k = 0; k < N_DOMAINS; ++k) {

@@ -36,12 +36,13 @@ struct PatientView {
     float *symptoms_base, *symptoms, *days_to_discharge, *adherence;
     std::uint8_t *relapsed, *inpatient, *involuntary, *engaged, *contact, *dialog_session, *arm;
     std::int32_t *ti_discharged, *ti_dialog_due, *n_contacts, *n_dialog_sessions, *n_dialog_planned, *n_relapses,
-        *n_admissions_voluntary, *n_admissions_involuntary, *n_disengagements, *n_dyads, *unmet_needs, *needs_met;
+        *n_admissions_voluntary, *n_admissions_involuntary, *n_disengagements, *n_dyads, *unmet_needs, *needs_met,
+        *steps_engaged;
     std::array<float*, N_DOMAINS> qol_domain, qol_set;
     float *symptoms_start, *satisfaction_start;
     std::int32_t* unmet_needs_start;
     float *qol, *qol_start, *qol_shock, *sat_medication, *sat_practical_help, *sat_meetings, *satisfaction, *dialog_boost, *bed_days,
-        *cost, *step_bed_days;
+        *cost, *step_bed_days, *adherence_sum, *share_engaged, *mean_adherence;
     std::uint8_t* events;
     explicit PatientView(sim::AgentTable& t);
 };

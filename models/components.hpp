@@ -100,5 +100,8 @@ void analyse_trial(Ctx& x, sim::World& w);
 void declare_outputs(sim::Schema& s);
 /// Patient (observer): adds each patient's state and events to its group's tally.
 void observe_patients(Ctx& x, sim::World& w, const sim::Block& b);
+/// Adds the end-of-step engagement and adherence to the run sums (steps 1..n); finalize turns
+/// them into share_engaged and mean_adherence.
+void accumulate_run_means(Ctx& x, sim::World& w, const sim::Block& b);
 
 }  // namespace models

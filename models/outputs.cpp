@@ -108,4 +108,12 @@ void observe_patients(Ctx& x, sim::World& w, const sim::Block& b) {
     }
 }
 
+void accumulate_run_means(Ctx& x, sim::World&, const sim::Block& b) {
+    const auto& p = x.p;
+    for (std::size_t i = b.begin; i < b.end; ++i) {
+        p.steps_engaged[i] += p.engaged[i];
+        p.adherence_sum[i] += p.adherence[i];
+    }
+}
+
 }  // namespace models

@@ -85,6 +85,12 @@ void TherasimModel::declare(sim::Schema& s) const {
 }
 
 void TherasimModel::finalize(sim::World& w) {
+    auto& p = ctx_->p;
+    const float steps = static_cast<float>(std::max<std::uint32_t>(1, w.n_steps));
+    for (std::size_t i = 0; i < p.n; ++i) {
+        p.share_engaged[i] = static_cast<float>(p.steps_engaged[i]) / steps;
+        p.mean_adherence[i] = std::min(1.0f, p.adherence_sum[i] / steps);
+    }
     if (ctx_->cfg.trial.analyse) analyse_trial(*ctx_, w);
 }
 
@@ -189,7 +195,8 @@ std::vector<sim::Phase> TherasimModel::phases() {
     //   2. workforce  (serial)   turnover (new hire takes the post), skills training
     //   3. care       (patients) a. meetings  b. DIALOG sessions  c. relationship  d. engagement
     //                            e. adherence  f. relapse, admission, symptoms  g. needs, quality of
-    //                            life, satisfaction  h. outputs (also at step 0)
+    //                            life, satisfaction  h. run sums of engagement and adherence
+    //                            i. outputs (also at step 0)
     //   4. families   (families) burden, expressed emotion, family intervention
     // Patients see their family's state of the previous step; families see this step's patients.
     sim::Phase care{"care", "patient", {}, {}};
@@ -200,6 +207,7 @@ std::vector<sim::Phase> TherasimModel::phases() {
     care.kernels.push_back({"adherence", kernel(adherence_step), false});
     care.kernels.push_back({"illness", kernel(illness_step), false});
     care.kernels.push_back({"wellbeing", kernel(wellbeing_step), false});
+    care.kernels.push_back({"run_means", kernel(accumulate_run_means), false});
     care.kernels.push_back({"observe", kernel(observe_patients), true});
     std::vector<sim::Phase> out;
     out.push_back({"rollout", "", [&x](sim::World& w) { rollout_step(x, w); }, {}});

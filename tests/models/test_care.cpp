@@ -338,3 +338,36 @@ TEST_CASE("mean adherence and disengagement over a year lie within the published
     CHECK(disengaged > 0.04);
     CHECK(disengaged < 0.46);
 }
+
+TEST_CASE("share_engaged and mean_adherence are the means over steps 1..n of engaged and adherence", "[care]") {
+    // Every patient is traced, so the per-step values are in the run's trajectories.
+    const int n = 300;
+    const auto r = test::run(test::small_yaml(n, 1.0, 5), {"output.trajectories=300"});
+    const sim::Trajectories& tr = r.results->trajectories;
+    REQUIRE(tr.rows.size() == static_cast<std::size_t>(n));
+    const auto& patients = r.world().agents("patient");
+    std::size_t c_engaged = 0, c_adherence = 0;
+    for (std::size_t c = 0; c < tr.columns.size(); ++c) {
+        const auto& a = r.world().tables()[tr.columns[c].table];
+        if (a.name() != "patient") continue;
+        const std::string& name = a.spec().attributes[tr.columns[c].attribute].name;
+        if (name == "engaged") c_engaged = c;
+        if (name == "adherence") c_adherence = c;
+    }
+    const std::size_t nc = tr.columns.size(), k = tr.rows.size(), steps = r.world().n_steps;
+    const auto& p = r.ctx().p;
+    std::size_t varied = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        double engaged = 0, adherence = 0;
+        for (std::size_t t = 1; t <= steps; ++t) {
+            engaged += tr.values[(t * nc + c_engaged) * k + i];
+            adherence += tr.values[(t * nc + c_adherence) * k + i];
+        }
+        const std::size_t row = tr.rows[i];
+        CHECK(p.share_engaged[row] == Approx(engaged / steps).margin(1e-6));
+        CHECK(p.mean_adherence[row] == Approx(adherence / steps).margin(1e-4));
+        varied += p.share_engaged[row] > 0 && p.share_engaged[row] < 1;
+    }
+    CHECK(varied > 0);  // some patients disengaged for part of the year
+    CHECK(patients.size() == static_cast<std::size_t>(n));
+}

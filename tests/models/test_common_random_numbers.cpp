@@ -68,6 +68,8 @@ public:
         }
         w.series.commit(w.step);
     }
+    /// What the engine does after the last step (run means, trial analysis).
+    void finish() { model_.finalize(*world_); }
     [[nodiscard]] sim::World& world() { return *world_; }
     [[nodiscard]] models::Ctx& ctx() { return model_.context(); }
 
@@ -206,6 +208,7 @@ TEST_CASE("the stepper used here reproduces the engine's run exactly", "[crn][de
     // So that the comparisons above are about the model's runs, not about a different loop.
     Stepper s(rollout_yaml(), {});
     for (std::uint32_t t = 0; t < s.world().n_steps; ++t) s.step();
+    s.finish();
     const auto r = test::run(rollout_yaml(), {}, 2);
     for (const auto& agent : COMPARED) {
         const auto d = diff_table(s.world(), r.world(), agent);
