@@ -6,10 +6,15 @@
 #include "sim/simulation.hpp"
 #include "sim/version.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -28,6 +33,9 @@ Usage:
   therasim validate SCENARIO [--set k=v]... check a scenario without running it
   therasim params                           print the parameter reference (Markdown)
   therasim compare A.h5 [B.h5]              yearly headline outcomes; with two files, A minus B
+  therasim report RUN.h5 [--compare B.h5] -o report.html
+                                            one self-contained HTML report (tables, figures,
+                                            provenance, scenario, caveats)
   therasim --version
   therasim COMMAND --help                   help on one command
 
@@ -438,6 +446,32 @@ void print_metrics(std::ostream& out, const std::string& path) {
     }
 }
 
+/// `therasim report ...`: runs `python3 -m therasim_analysis report ...` in place of this process.
+int cmd_report(int argc, char** argv) {
+    auto env = [](const char* name, const char* fallback) {
+        const char* v = std::getenv(name);
+        return std::string(v && *v ? v : fallback);
+    };
+    const std::string python = env("THERASIM_PYTHON", THERASIM_PYTHON);
+    const std::string dir = env("THERASIM_ANALYSIS", THERASIM_ANALYSIS_DIR);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir + "/therasim_analysis", ec))
+        throw RunError("the analysis package is not in " + dir + "; set THERASIM_ANALYSIS to the directory that holds therasim_analysis");
+    const std::string old = env("PYTHONPATH", "");
+    std::string path = dir;
+    if (!old.empty()) path.append(":").append(old);
+    ::setenv("PYTHONPATH", path.c_str(), 1);
+    std::vector<std::string> words = {python, "-m", "therasim_analysis", "report"};
+    for (int i = 2; i < argc; ++i) words.emplace_back(argv[i]);
+    std::vector<char*> args;
+    for (auto& w : words) args.push_back(w.data());
+    args.push_back(nullptr);
+    std::cout.flush();
+    ::execv(python.c_str(), args.data());
+    throw RunError("cannot start " + python + " for the report: " + std::strerror(errno) +
+                   "; set THERASIM_PYTHON to a Python 3 with numpy, pandas, h5py and matplotlib");
+}
+
 int cli_main(int argc, char** argv, const ModelFactory& factory) {
     try {
         if (argc < 2) {
@@ -453,12 +487,13 @@ int cli_main(int argc, char** argv, const ModelFactory& factory) {
             std::cout << "therasim " << VERSION << " (" << GIT_COMMIT << ")\n";
             return EXIT_OK;
         }
+        if (cmd == "report") return cmd_report(argc, argv);  // its options are the analysis package's
         const Args a = parse(argc, argv, 2);
         if (cmd == "run") return cmd_run(a, factory);
         if (cmd == "validate") return cmd_validate(a, factory);
         if (cmd == "params") return cmd_params(a, factory);
         if (cmd == "compare") return cmd_compare(a);
-        throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare");
+        throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare, report");
     } catch (const Interrupted& e) {
         std::cerr << "\ntherasim: " << e.what() << "\n";
         return 128 + e.signal();

@@ -1,4 +1,5 @@
-"""Command line: ``python3 -m therasim_analysis compare A.h5 B.h5`` and ``... plots FILE``."""
+"""Command line: ``python3 -m therasim_analysis COMMAND``: compare, plots, info, report,
+sensitivity, mediation (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import compare, io, plots
+from . import compare, io, mediation, plots, report, sensitivity
 
 ROLLOUT_OUTCOMES = ("mean_qol", "mean_unmet_needs", "admissions_involuntary", "bed_days", "engaged")
 
@@ -103,6 +104,9 @@ def main(argv=None):
     i = sub.add_parser("info", help="what a results file holds: provenance and series with units")
     i.add_argument("file", help="results file")
     i.set_defaults(func=_info)
+    report.add_cli(sub)
+    sensitivity.add_cli(sub)
+    mediation.add_cli(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

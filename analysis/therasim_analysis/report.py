@@ -1,0 +1,1382 @@
+"""One self-contained HTML report of a results file, or of a paired comparison of two.
+
+``build_report("rollout.h5", compare="no_dialog.h5", out="report.html")`` writes a single HTML
+file that needs nothing else: figures are PNGs embedded as ``data:`` URIs, the style sheet is
+inline, there is no script and no external reference, so it opens offline and survives being
+e-mailed. Every string taken from a results file is HTML-escaped.
+
+The report is a list of sections (:data:`SECTIONS`). A section is a :class:`Section`: a key, a
+title and a function ``build(report) -> str | None`` that returns the section's HTML body (or
+``None`` to leave the section out). It reads the files through the :class:`Report` it is given
+(open files, provenance, cached paired tables) and uses its helpers (:meth:`Report.figure`,
+:meth:`Report.table`, :func:`fmt`, :func:`fmt_interval`, :func:`esc`). Adding a section is one
+function::
+
+    def mediation(rep):
+        if not rep.is_compare:
+            return None
+        return "<p>...</p>" + rep.figure(lambda stem: plots.something(rep.a, stem), "Caption")
+
+    report.add_section(report.Section("mediation", "Mediation", mediation), before="scenario")
+
+or, for one report only, ``build_report(..., extra_sections=[Section(...)])`` (inserted before
+the appendix: the scenario and the caveats).
+
+Numbers in tables carry their full value in a ``data-value`` attribute (``repr`` of the float),
+so the report can be checked or scraped without parsing rounded text.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import difflib
+import html
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import compare as cmp
+from . import io, plots
+
+DAYS_PER_YEAR = io.DAYS_PER_YEAR
+#: Outcomes drawn over time (when present), in this order.
+FIGURE_OUTCOMES = ("mean_qol", "mean_unmet_needs", "engaged", "admissions_involuntary", "bed_days")
+#: Outcomes of the subgroup table and forest plot (when present).
+SUBGROUP_OUTCOMES = ("mean_qol", "admissions_involuntary", "bed_days", "mean_unmet_needs")
+#: Where the model's caveats are read from, relative to this package (analysis/../docs/model.md).
+MODEL_DOC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                          "docs", "model.md"))
+CAVEATS_HEADING = "Known simplifications"
+DASH = "\u2013"
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting helpers (usable by any section)
+# --------------------------------------------------------------------------------------------
+
+def esc(value):
+    """HTML-escape any value (quotes included), after turning it into text."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _finite(x):
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _decimals(magnitude, sig):
+    """Decimals that show ``sig`` significant figures of a number of this magnitude."""
+    if magnitude == 0 or not math.isfinite(magnitude):
+        return 0
+    return max(0, sig - 1 - int(math.floor(math.log10(magnitude))))
+
+
+def fmt(x, sig=3, decimals=None):
+    """A number for a table: ``sig`` significant figures, thousands separators, no exponent.
+
+    Integral values are shown without decimals; values of 10**sig and more are rounded to
+    integers (``113,944``); very small values use an exponent (``4.77e-11``); NaN is a dash.
+
+    Args:
+        x: number.
+        sig: significant figures.
+        decimals: force this many decimals (used to align an interval with its mean).
+
+    Returns:
+        str (plain text; escape it if it could contain anything else).
+    """
+    if x is None:
+        return DASH
+    x = float(x)
+    if math.isnan(x):
+        return DASH
+    if math.isinf(x):
+        return "\u221e" if x > 0 else "\u2212\u221e"
+    if decimals is None:
+        if x == int(x) and abs(x) < 1e15:
+            decimals = 0
+        elif abs(x) < 10 ** -(sig + 1):
+            return f"{x:.{sig - 1}e}".replace("-", "\u2212")
+        else:
+            decimals = _decimals(abs(x), sig)
+    text = f"{x:,.{decimals}f}"
+    if text.lstrip("-").strip("0.,") == "":          # rounded to zero: drop the sign
+        text = text.lstrip("-")
+    return text.replace("-", "\u2212")
+
+
+def fmt_interval(mean, lo, hi, sig=3):
+    """``mean [lo, hi]`` with the same decimals for all three (``sig`` figures of the largest)."""
+    values = [float(v) for v in (mean, lo, hi) if _finite(v)]
+    if not values:
+        return DASH
+    if all(float(v) == int(float(v)) for v in values) and max(abs(v) for v in values) < 1e15:
+        d = 0
+    else:
+        d = _decimals(max(abs(v) for v in values), sig)
+        d = min(d, 8)
+    m = fmt(mean, sig, d)
+    if not (_finite(lo) and _finite(hi)):
+        return m
+    return f"{m} [{fmt(lo, sig, d)}, {fmt(hi, sig, d)}]"
+
+
+def _fmt_seconds(s):
+    if not _finite(s):
+        return DASH
+    s = float(s)
+    if s < 60:
+        return f"{fmt(s)} s"
+    m, sec = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)} min {sec:.0f} s ({fmt(s)} s)"
+    h, m = divmod(m, 60)
+    return f"{int(h)} h {int(m)} min ({fmt(s)} s)"
+
+
+@dataclass
+class Cell:
+    """A table cell: ``text`` shown (escaped), ``value`` kept in ``data-value``, numeric or not."""
+    text: str
+    value: Optional[float] = None
+    numeric: bool = True
+    col: Optional[str] = None
+    html_text: Optional[str] = None     # pre-built HTML instead of ``text``
+    lo: Optional[float] = None          # an interval's limits, kept in data-lo / data-hi
+    hi: Optional[float] = None
+
+    def render(self):
+        attrs = []
+        if self.col:
+            attrs.append(f'data-col="{esc(self.col)}"')
+        for name, v in (("value", self.value), ("lo", self.lo), ("hi", self.hi)):
+            if v is not None and _finite(v):
+                attrs.append(f'data-{name}="{float(v)!r}"')
+        if self.numeric:
+            attrs.append('class="n"')
+        body = self.html_text if self.html_text is not None else esc(self.text)
+        return f"<td {' '.join(attrs)}>{body}</td>" if attrs else f"<td>{body}</td>"
+
+
+def num(x, col=None, sig=3):
+    """A numeric :class:`Cell` showing ``x`` with ``sig`` figures and keeping its full value."""
+    return Cell(fmt(x, sig), x if _finite(x) else None, True, col)
+
+
+def interval_cell(mean, lo, hi, col=None, sig=3, replicates=None):
+    """A :class:`Cell` ``mean [lo, hi]``: ``data-value`` is the mean, ``data-lo``/``data-hi`` the
+    limits. With one replicate (``replicates == 1``) only the mean is shown."""
+    m = mean if _finite(mean) else None
+    if replicates == 1:
+        return Cell(fmt(mean, sig), m, True, col)
+    return Cell(fmt_interval(mean, lo, hi, sig), m, True, col, lo=lo if _finite(lo) else None,
+                hi=hi if _finite(hi) else None)
+
+
+def text(s, col=None):
+    """A text :class:`Cell` (escaped)."""
+    return Cell("" if s is None else str(s), None, False, col)
+
+
+def raw(html_text, col=None, numeric=False, value=None):
+    """A :class:`Cell` with HTML built by the caller (escape what goes into it); ``value`` (a
+    number) is kept in ``data-value``."""
+    return Cell("", value if _finite(value) else None, numeric, col, html_text)
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Section:
+    """One section of the report.
+
+    Attributes:
+        key: HTML id of the section (letters, digits, ``-``, ``_``).
+        title: heading (plain text).
+        build: ``build(report) -> str | None``: the section's body as HTML, or ``None`` to
+            leave the section out (e.g. a comparison-only section for a single file).
+        compare_only: leave the section out unless the report compares two files.
+    """
+    key: str
+    title: str
+    build: Callable[["Report"], Optional[str]]
+    compare_only: bool = False
+
+
+class Report:
+    """What a section builder gets: the open files, their provenance and helpers.
+
+    Attributes:
+        a, b: open results files (``b`` is ``None`` without ``--compare``).
+        path_a, path_b: their paths.
+        prov_a, prov_b: their provenance (:func:`io.provenance`).
+        population: patients national totals are scaled to (``None``: the run's own).
+        is_compare: True when two files are compared (A = the run, B = ``compare``).
+        names: short names of A and B for legends (their scenario names).
+        errors: sections that failed, as (key, message).
+    """
+
+    def __init__(self, a, b, path_a, path_b, population, tmpdir, model_doc):
+        self.a, self.b = a, b
+        self.path_a, self.path_b = os.fspath(path_a), (os.fspath(path_b) if path_b is not None else None)
+        self.prov_a = io.provenance(a)
+        self.prov_b = io.provenance(b) if b is not None else None
+        self.population = population
+        self.is_compare = b is not None
+        self.tmpdir = tmpdir
+        self.model_doc = model_doc
+        self.errors = []
+        self._n_figure = 0
+        self._n_table = 0
+        self._cache = {}
+        self.names = (self.prov_a.get("scenario_name") or "A",
+                      (self.prov_b.get("scenario_name") or "B") if self.prov_b else None)
+        if self.is_compare and self.names[0] == self.names[1]:
+            # the same scenario run twice (e.g. with --set): tell them apart by their file names
+            stems = tuple(os.path.splitext(os.path.basename(p))[0] for p in (self.path_a, self.path_b))
+            self.names = stems if stems[0] != stems[1] else ("A", "B")
+
+    # cached tables ----------------------------------------------------------------------
+    def cached(self, key, make):
+        """Compute ``make()`` once per report (shared by sections)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    @property
+    def headline(self):
+        """Headline series of A (``headline = 1``), in file order."""
+        return self.cached("headline", lambda: [n for n in io.series_names(self.a)
+                                                if io.series_info(self.a, n)["headline"]])
+
+    @property
+    def effects(self):
+        """:func:`compare.paired_effects` of the headline series (all dimensions)."""
+        return self.cached("effects", lambda: cmp.paired_effects(self.a, self.b, outcomes=self.headline,
+                                                                 population=self.population))
+
+    @property
+    def costs(self):
+        """:func:`compare.cost_effects`."""
+        return self.cached("costs", lambda: cmp.cost_effects(self.a, self.b, population=self.population))
+
+    @property
+    def cost_effectiveness(self):
+        """:func:`compare.cost_effectiveness`."""
+        return self.cached("ce", lambda: cmp.cost_effectiveness(self.a, self.b))
+
+    @property
+    def n_patients(self):
+        return self.cached("n", lambda: io.n_patients(self.a))
+
+    @property
+    def time(self):
+        return self.cached("time", lambda: io.time_axis(self.a))
+
+    @property
+    def n_years(self):
+        return self.time.attrs["n_years"]
+
+    @property
+    def replicates(self):
+        return int(self.prov_a["replicates"])
+
+    # building blocks --------------------------------------------------------------------
+    def figure(self, draw, caption, alt=None, caption_html=None):
+        """Draw a figure and embed it as a PNG data URI.
+
+        Args:
+            draw: ``draw(stem) -> list of paths`` (any :mod:`plots` function with its other
+                arguments bound); only the PNG is written and embedded.
+            caption: caption (plain text, escaped).
+            alt: alternative text (default: the caption).
+            caption_html: caption as HTML built by the caller (instead of ``caption``).
+
+        Returns:
+            ``<figure>`` HTML, numbered.
+        """
+        self._n_figure += 1
+        n = self._n_figure
+        stem = os.path.join(self.tmpdir, f"figure{n}")
+        with _png_only():
+            paths = draw(stem)
+        png = [p for p in paths if str(p).endswith(".png")][0]
+        with open(png, "rb") as fh:
+            data = base64.b64encode(fh.read()).decode("ascii")
+        cap = caption_html if caption_html is not None else esc(caption)
+        return (f'<figure id="figure-{n}"><img src="data:image/png;base64,{data}" '
+                f'alt="{esc(alt or caption or "")}">'
+                f'<figcaption><b>Figure {n}.</b> {cap}</figcaption></figure>')
+
+    def table(self, columns, rows, caption=None, table_id=None, caption_html=None, notes=None):
+        """An HTML table.
+
+        Args:
+            columns: header texts (plain text, escaped); a header ending in ``#`` is right-aligned.
+            rows: list of ``(key, [Cell, ...])``; ``key`` goes to ``data-key`` (may be None).
+            caption: caption (plain text), numbered "Table N.".
+            table_id: HTML id.
+            caption_html: caption as HTML (instead of ``caption``).
+            notes: a paragraph under the table (plain text).
+
+        Returns:
+            HTML.
+        """
+        self._n_table += 1
+        n = self._n_table
+        head = "".join(f'<th class="n">{esc(c[:-1])}</th>' if c.endswith("#") else f"<th>{esc(c)}</th>"
+                       for c in columns)
+        body = []
+        for key, cells in rows:
+            k = f' data-key="{esc(key)}"' if key is not None else ""
+            body.append(f"<tr{k}>" + "".join(c.render() for c in cells) + "</tr>")
+        cap = caption_html if caption_html is not None else esc(caption) if caption else ""
+        cap = f"<caption><b>Table {n}.</b> {cap}</caption>" if cap else ""
+        tid = f' id="{esc(table_id)}"' if table_id else ""
+        out = (f'<div class="tablewrap"><table{tid}>{cap}<thead><tr>{head}</tr></thead>'
+               f'<tbody>{"".join(body)}</tbody></table></div>')
+        if notes:
+            out += f'<p class="note">{esc(notes)}</p>'
+        return out
+
+
+_SECTION_ERROR = "This section could not be built"
+
+
+class ReportWarning(UserWarning):
+    """A section of the report could not be built (the report says so in its place)."""
+
+
+@contextmanager
+def _png_only():
+    """Make :func:`plots.save` write PNG only (the report embeds PNGs; SVG would be wasted time)."""
+    saved = plots.FORMATS
+    plots.FORMATS = ("png",)
+    try:
+        yield
+    finally:
+        plots.FORMATS = saved
+
+
+# ---- summary ------------------------------------------------------------------------------
+
+def _run_facts(h):
+    """Facts of one run for the summary, read from the file."""
+    prov = io.provenance(h)
+    t = io.time_axis(h)
+    dims = io.dimensions(h)
+    n = io.n_patients(h)
+    n_clin = int(io._attr(h["agents/clinician"], "count", 0)) if "agents/clinician" in h else None
+    facts = {"name": prov.get("scenario_name"), "description": (prov.get("scenario_description") or "").strip(),
+             "patients": n, "clinicians": n_clin, "regions": dims.get("region", []),
+             "n_years": t.attrs["n_years"], "step_days": t.attrs["step_days"], "steps": len(t) - 1,
+             "replicates": prov.get("replicates"), "seed": prov.get("seed")}
+    names = io.series_names(h)
+    if "clinicians_dialog_trained" in names:
+        trained = h["series/national/clinicians_dialog_trained"][...]
+        facts["dialog_max"] = float(np.mean(trained.max(axis=1)))
+        first = np.argmax(trained > 0, axis=1).astype(float)
+        first[~(trained > 0).any(axis=1)] = np.nan
+        facts["dialog_first_year"] = (float(np.nanmean(t["day"].to_numpy()[first[~np.isnan(first)].astype(int)]))
+                                      / DAYS_PER_YEAR if np.isfinite(first).any() else None)
+    if "dialog_sessions" in names:
+        facts["dialog_sessions"] = float(h["series/national/dialog_sessions"][...][:, 1:].sum(axis=1).mean())
+    return facts
+
+
+def _run_sentence(f):
+    regions = f["regions"]
+    reg = (f"{len(regions)} region{'s' if len(regions) != 1 else ''} ({', '.join(regions)})"
+           if len(regions) <= 8 else f"{len(regions)} regions")
+    years = f["n_years"]
+    step = f["step_days"]
+    step_text = "weekly steps" if abs(step - 7) < 1e-9 else f"steps of {fmt(step)} days"
+    clin = f" and {f['clinicians']:,} care coordinator posts" if f.get("clinicians") else ""
+    s = (f"{f['patients']:,} patients{clin} in {reg}, over {fmt(years)} year{'s' if years != 1 else ''} "
+         f"in {step_text} ({f['steps']} steps), {f['replicates']} replicate{'s' if f['replicates'] != 1 else ''} "
+         f"from seed {f['seed']}.")
+    if f.get("dialog_max") is not None:
+        if f["dialog_max"] > 0:
+            first = f.get("dialog_first_year")
+            when = f" from year {fmt(first, 2)}" if first is not None else ""
+            s += (f" DIALOG: up to {fmt(f['dialog_max'])} care coordinators used it{when}"
+                  + (f", delivering {fmt(f.get('dialog_sessions'))} sessions"
+                     f"{' (mean over replicates)' if f['replicates'] != 1 else ''}" if f.get("dialog_sessions") else "")
+                  + ".")
+        else:
+            s += " No care coordinator used DIALOG."
+    return s
+
+
+def section_summary(rep):
+    fa = rep.cached("facts_a", lambda: _run_facts(rep.a))
+    parts = [f"<p><b>{esc(fa['name'])}</b> ({esc(os.path.basename(rep.path_a))}). {esc(fa['description'])}</p>"]
+    para = f"The run simulated {esc(_run_sentence(fa))}"
+    if rep.is_compare:
+        fb = rep.cached("facts_b", lambda: _run_facts(rep.b))
+        para += (f" It is compared with <b>{esc(fb['name'])}</b> ({esc(os.path.basename(rep.path_b))}): "
+                 f"{esc(_run_sentence(fb))} Both runs share their seed, so replicate r of one is paired "
+                 f"with replicate r of the other; because the runs share every random number that what "
+                 f"differs between them does not change (common random numbers), the paired differences "
+                 f"A \u2212 B are the effect of that difference, not noise. Effects are given as the mean "
+                 f"of the paired differences over replicates and their 95% interval (2.5% and 97.5% "
+                 f"quantiles).")
+    elif fa["replicates"] and fa["replicates"] > 1:
+        para += " Values are means over replicates with 95% intervals (2.5% and 97.5% quantiles)."
+    else:
+        para += " With one replicate there are no intervals: every value is one simulated history."
+    parts.append(f"<p>{para}</p>")
+    if not rep.is_compare:
+        parts.append('<p class="note">Add <code>--compare OTHER.h5</code> (a run of the comparison '
+                     'scenario with the same seed) for effects, subgroups and costs.</p>')
+    return "".join(parts)
+
+
+# ---- provenance ---------------------------------------------------------------------------
+
+PROVENANCE_FIELDS = (
+    ("Scenario", "scenario_name"), ("Description", "scenario_description"),
+    ("Scenario file", "scenario_file"), ("Files read (base first)", "scenario_chain"),
+    ("Seed", "seed"), ("Replicates", "replicates"), ("Threads", "threads"),
+    ("therasim version", "therasim_version"), ("Source commit", "git_commit"),
+    ("Start time (UTC)", "start_time"), ("Wall time", "wall_time_s"), ("Results file", "path"),
+)
+
+
+def _prov_value(p, key):
+    v = p.get(key)
+    if key == "wall_time_s":
+        return esc(_fmt_seconds(v))
+    if key == "replicates":
+        done = p.get("done") or []
+        extra = "" if all(done) else f" ({sum(done)} complete)"
+        return esc(f"{v}{extra}")
+    if key == "scenario_description":
+        return esc((v or "").strip())
+    return f"<code>{esc(v)}</code>" if key in ("scenario_file", "scenario_chain", "git_commit", "path") else esc(v)
+
+
+def section_provenance(rep):
+    provs = [rep.prov_a] + ([rep.prov_b] if rep.is_compare else [])
+    cols = ["", "A (the run)", "B (compared with)"] if rep.is_compare else ["", "Value"]
+    rows = []
+    for label, key in PROVENANCE_FIELDS:
+        cells = [text(label)] + [raw(_prov_value(p, key), col=key,
+                                     value=p.get(key) if key in ("replicates", "threads", "wall_time_s")
+                                     else None) for p in provs]
+        rows.append((key, cells))
+    out = rep.table(cols, rows, caption="What was run: enough to reproduce it (the scenario file "
+                    "chain, the seed and the program's version; the fully resolved scenario is in the "
+                    "appendix).", table_id="provenance")
+    dirty = [p["git_commit"] for p in provs if str(p.get("git_commit", "")).endswith("-dirty")]
+    if dirty:
+        out += (f'<p class="note">The program was built from a source tree with uncommitted changes '
+                f'(<code>{esc(dirty[0])}</code>): the commit alone does not reproduce it.</p>')
+    return out
+
+
+# ---- headline outcomes --------------------------------------------------------------------
+
+def final_year_values(h, name):
+    """Per-replicate value of a national series in the final year: a flow summed over the year's
+    steps, a level at its last step.
+
+    Args:
+        h: open results file.
+        name: series name.
+
+    Returns:
+        (array [R], series info).
+    """
+    info = io.series_info(h, name)
+    t = io.time_axis(h)
+    v = h[f"series/national/{name}"][...][:, :, None].astype(float)
+    per = cmp.by_period(v, t["year"], t.attrs["n_years"], info["kind"])
+    return per[:, t.attrs["n_years"] - 1, 0], info
+
+
+def section_headline(rep):
+    files = [("A", rep.a)] + ([("B", rep.b)] if rep.is_compare else [])
+    n_years = rep.n_years
+    t = rep.time
+    last = t[t["year"] == n_years]
+    day0, day1 = float(last["day"].iloc[0]) - t.attrs["step_days"], float(last["day"].iloc[-1])
+    r = rep.replicates
+    cols = ["Outcome", "Unit", "Over the year"]
+    for tag, _ in files:
+        name = rep.names[0 if tag == "A" else 1]
+        cols += [f"{name}: start#", f"{name}: year {n_years}" + ("#" if r == 1 else
+                 " mean [95% interval]#")]
+    rows = []
+    for name in rep.headline:
+        info = io.series_info(rep.a, name)
+        cells = [text(info["label"]), text(info["unit"]),
+                 text("sum" if info["kind"] == "flow" else "at the end")]
+        for tag, h in files:
+            vals, _ = final_year_values(h, name)
+            start = h[f"series/national/{name}"][:, 0].astype(float)
+            cells.append(num(np.mean(start), col=f"{tag}_start") if info["kind"] == "level"
+                         else text(DASH, col=f"{tag}_start"))
+            m, lo, hi = cmp.interval(vals)
+            cells.append(interval_cell(m, lo, hi, col=f"{tag}_final", replicates=r))
+        rows.append((name, cells))
+    cap = (f"Headline outcomes in year {n_years} (days {fmt(day0)}{DASH}{fmt(day1)}), all patients: a "
+           f"count or cost (a flow) is summed over the year's steps, a level is its value at the year's "
+           f"end; 'start' is the level at step 0. ")
+    cap += ("One replicate: one simulated history, no interval." if r == 1 else
+            f"Mean over {r} replicates and the 2.5% and 97.5% quantiles of the replicates' values.")
+    return rep.table(cols, rows, caption=cap, table_id="headline")
+
+
+# ---- paired effects -----------------------------------------------------------------------
+
+def _national_note(rep):
+    e = rep.effects
+    pop, n = e.attrs["population"], e.attrs["n_patients"]
+    return pop, n, pop != n
+
+
+def section_effects(rep):
+    e = rep.effects
+    pop, n, scaled = _national_note(rep)
+    periods = cmp.period_names(rep.n_years)
+    final = periods[rep.n_years - 1]
+    nat = e[e["dimension"] == "national"]
+    a_name, b_name = rep.names
+    # final year
+    cols = ["Outcome", "Unit", f"{a_name}#", f"{b_name}#", "A \u2212 B mean [95% interval]#",
+            "A \u2212 B per 1,000 patients#"]
+    if scaled:
+        cols.append(f"A \u2212 B, national total ({pop:,} patients)#")
+    rows = []
+    for name in rep.headline:
+        d = nat[(nat["outcome"] == name) & (nat["period"] == final)]
+        if d.empty:
+            continue
+        x = d.iloc[0]
+        cells = [text(x["label"]), text(x["unit"]), num(x["a_mean"], "a_mean"), num(x["b_mean"], "b_mean"),
+                 interval_cell(x["effect_mean"], x["effect_q025"], x["effect_q975"], "effect_mean"),
+                 interval_cell(x["per_1000_mean"], x["per_1000_q025"], x["per_1000_q975"], "per_1000_mean")]
+        if scaled:
+            cells.append(interval_cell(x["national_mean"], x["national_q025"], x["national_q975"],
+                                       "national_mean"))
+        rows.append((name, cells))
+    note = (f"National totals scale the run's {n:,} patients to {pop:,}." if scaled else
+            f"Totals are those of the run ({n:,} patients); pass a population (--population) to scale "
+            f"them to a national total.")
+    out = rep.table(cols, rows, table_id="effects-final",
+                    caption=f"Paired effects A \u2212 B in {final}, all patients ({e.attrs['replicates']} "
+                            f"paired replicates). A and B are means over replicates; counts are also given "
+                            f"per 1,000 patients (patients at the start). {note}")
+    # by year
+    cols = ["Outcome", "Unit", "Measure"] + [f"{p}#" for p in periods]
+    rows = []
+    for name in rep.headline:
+        d = nat[nat["outcome"] == name].set_index("period")
+        if d.empty:
+            continue
+        x0 = d.iloc[0]
+        measures = [("effect", "A \u2212 B", x0["unit"])]
+        if x0["stat"] == "sum" or np.isfinite(d["per_1000_mean"]).any():
+            measures.append(("per_1000", "per 1,000 patients", f"{x0['unit']} per 1,000 patients"))
+            if scaled:
+                measures.append(("national", f"national ({pop:,})", x0["unit"]))
+        for k, (prefix, measure, unit) in enumerate(measures):
+            cells = [text(x0["label"] if k == 0 else ""), text(unit), text(measure)]
+            for p in periods:
+                cells.append(interval_cell(d.loc[p, f"{prefix}_mean"], d.loc[p, f"{prefix}_q025"],
+                                           d.loc[p, f"{prefix}_q975"], col=f"{prefix}:{p}"))
+            rows.append((f"{name}:{prefix}", cells))
+    out += rep.table(cols, rows, table_id="effects-by-year",
+                     caption=f"Paired effects A \u2212 B by year and over the whole horizon "
+                             f"({periods[-1]}: flows summed over all years, levels at the end): mean "
+                             f"[95% interval] over replicates.")
+    return out
+
+
+def section_subgroups(rep):
+    e = rep.effects
+    outcomes = [o for o in SUBGROUP_OUTCOMES if o in set(e["outcome"])]
+    if not outcomes:
+        return None
+    horizon = cmp.period_names(rep.n_years)[-1]
+    fig = rep.figure(lambda stem: plots.forest(e, stem, outcomes=outcomes[:3], period=horizon),
+                     f"Paired effects A \u2212 B over {horizon} by region and baseline severity subgroup: "
+                     f"mean (dot) and 95% interval over replicates (line). Counts are per 1,000 patients "
+                     f"of the subgroup; means are in their own unit. All patients in black, regions in "
+                     f"blue, severity subgroups in red.")
+    sub = e[(e["period"] == horizon) & e["outcome"].isin(outcomes)]
+    cols = ["Outcome", "Subgroup", "Patients#", "A \u2212 B mean [95% interval]#", "Per 1,000 patients#"]
+    rows = []
+    for name in outcomes:
+        d = sub[sub["outcome"] == name]
+        for k, x in enumerate(d.itertuples()):
+            group = ("All patients" if x.dimension == "national" else
+                     f"{'Region' if x.dimension == 'region' else 'Severity'}: {x.group}")
+            rows.append((f"{name}:{x.dimension}:{x.group}",
+                         [text(f"{x.label} ({x.unit})" if k == 0 else ""), text(group), num(x.patients, "patients"),
+                          interval_cell(x.effect_mean, x.effect_q025, x.effect_q975, "effect_mean"),
+                          interval_cell(x.per_1000_mean, x.per_1000_q025, x.per_1000_q975, "per_1000_mean")]))
+    tab = rep.table(cols, rows, table_id="subgroups",
+                    caption=f"Effects by subgroup over {horizon}. Regions and baseline severity bands "
+                            f"combine both arms (DIALOG exposure is not randomised); subgroups are small "
+                            f"in small runs, so read their intervals before their means.")
+    return fig + tab
+
+
+def section_costs(rep):
+    c = rep.costs
+    pop, n, scaled = _national_note(rep)
+    periods = cmp.period_names(rep.n_years)
+    horizon = periods[-1]
+    cols = ["Item", "Unit"] + [f"{p}#" for p in periods] + ["Per 1,000 patients, " + horizon + "#"]
+    if scaled:
+        cols.append(f"National ({pop:,} patients), {horizon}#")
+    rows = []
+    for item in c["item"].unique():
+        d = c[c["item"] == item].set_index("period")
+        x0 = d.iloc[0]
+        cells = [raw(f"<b>{esc(x0['label'])}</b>") if item == "net_cost" else text(x0["label"]), text(x0["unit"])]
+        for p in periods:
+            cells.append(interval_cell(d.loc[p, "effect_mean"], d.loc[p, "effect_q025"], d.loc[p, "effect_q975"],
+                                       col=f"effect:{p}"))
+        cells.append(interval_cell(d.loc[horizon, "per_1000_mean"], d.loc[horizon, "per_1000_q025"],
+                                   d.loc[horizon, "per_1000_q975"], col="per_1000"))
+        if scaled:
+            cells.append(interval_cell(d.loc[horizon, "national_mean"], d.loc[horizon, "national_q025"],
+                                       d.loc[horizon, "national_q975"], col="national"))
+        rows.append((item, cells))
+    out = rep.table(cols, rows, table_id="costs",
+                    caption=f"Costs of A relative to B, in the run ({n:,} patients), mean [95% interval] "
+                            f"over paired replicates. Intervention cost = difference in DIALOG training, "
+                            f"devices and extra clinician time; savings = fewer bed-day and meeting costs "
+                            f"(B \u2212 A); net cost = intervention cost \u2212 savings.")
+    ce = rep.cost_effectiveness
+    cols = ["Benefit of A over B", "Benefit mean [95% interval]#", "Unit", "Net cost#",
+            "Net cost per unit of benefit [95% interval]#", "Unit of the ratio", "Note"]
+    rows = []
+    for x in ce.itertuples():
+        rows.append((x.benefit, [text(x.benefit_label),
+                                 interval_cell(x.benefit_mean, x.benefit_q025, x.benefit_q975, "benefit_mean"),
+                                 text(x.benefit_unit), Cell(f"{fmt(x.net_cost_mean)} {x.net_cost_unit}",
+                                                            x.net_cost_mean, True, "net_cost_mean"),
+                                 interval_cell(x.ratio, x.ratio_q025, x.ratio_q975, "ratio"),
+                                 text(x.ratio_unit), text(x.note)]))
+    out += rep.table(cols, rows, table_id="cost-effectiveness",
+                     caption=f"Net cost per unit of benefit over {horizon}: per replicate, net cost / "
+                             f"benefit. A benefit that is a mean (quality of life, unmet needs) is the change "
+                             f"in the mean at the end, and the ratio is per 1,000 patients; a count is "
+                             f"summed over the horizon. The ratio is mean net cost / mean benefit; its "
+                             f"interval is given only when the benefit is positive in every replicate. A "
+                             f"negative ratio with a positive benefit: A saves money and gains.")
+    return out
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+def _series_figure(h, name, stem, label_run, dialog_year=None):
+    """One national series over time, mean and 95% band over replicates (flows cumulated); a
+    dashed line marks when DIALOG was first used (``dialog_year``)."""
+    info = dict(io.series_info(h, name))
+    v = h[f"series/national/{name}"][...].astype(float)
+    if info["kind"] == "flow":
+        v = np.cumsum(v, axis=1)
+        info["label"] = f"{info['label']}, cumulative since the start"
+    x = h["time/day"][:] / DAYS_PER_YEAR
+    r = v.shape[0]
+    fig = plots._figure(7, 3.6)
+    ax = fig.subplots()
+    if r > 1:
+        m, lo, hi = cmp.interval(v)
+        plots._band(ax, x, m, lo, hi, plots.COLOURS["a"], label_run)
+        ax.legend(fontsize=8)
+        ax.set_title(plots._wrap(f"{info['label']} (mean and 95% interval over {r} replicates)", 70), fontsize=10)
+    else:
+        ax.plot(x, v[0], color=plots.COLOURS["a"], linewidth=1.6)
+        ax.set_title(plots._wrap(f"{info['label']} (one replicate)", 70), fontsize=10)
+    if dialog_year is not None:
+        ax.axvline(dialog_year, color="grey", linestyle="--", linewidth=1, label="DIALOG first used")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("Time since the start (years)")
+    ax.set_ylabel(plots._axis_label(info["label"], info["unit"], 34))
+    ax.grid(alpha=0.3)
+    return plots.save(fig, stem)
+
+
+def _has_dialog_arm(h):
+    n, arms = cmp.collapse(h, "patients", "arm")
+    return "dialog" in arms and float(n[:, :, arms.index("dialog")].max()) > 0
+
+
+def section_figures(rep):
+    parts = []
+    names = io.series_names(rep.a)
+    outcomes = [o for o in FIGURE_OUTCOMES if o in names]
+    r = rep.replicates
+    if rep.is_compare:
+        a_name, b_name = rep.names
+        for name in outcomes:
+            info = io.series_info(rep.a, name)
+            cum = " (cumulative since the start)" if info["kind"] == "flow" else ""
+            parts.append(rep.figure(
+                lambda stem, name=name: plots.rollout_curve(rep.a, rep.b, name, stem, names=(a_name, b_name)),
+                f"{info['label']}{cum} in A ({a_name}) and B ({b_name}), mean and 95% band over {r} "
+                f"replicates (top), and the paired difference A \u2212 B with its 95% band (bottom), "
+                f"in {info['unit']}."))
+    else:
+        fa = rep.cached("facts_a", lambda: _run_facts(rep.a))
+        dialog_year = fa.get("dialog_first_year")
+        for name in outcomes:
+            info = io.series_info(rep.a, name)
+            cum = " (cumulative since the start)" if info["kind"] == "flow" else ""
+            parts.append(rep.figure(
+                lambda stem, name=name: _series_figure(rep.a, name, stem, rep.names[0], dialog_year),
+                f"{info['label']}{cum}, all patients, in {info['unit']}"
+                + (f": mean and 95% band over {r} replicates." if r > 1 else " (one replicate).")
+                + (" The dashed line marks when a care coordinator first used DIALOG." if dialog_year else "")))
+    cascade_caption = ("The cascade by arm in {}: shares of patients engaged with services, with good "
+                       "adherence and with quality of life improved since the start, among patients whose "
+                       "care coordinator uses DIALOG (blue) and the others (red). Arms are DIALOG exposure at "
+                       "each step, not randomised groups, and change size as the rollout proceeds; an arm is "
+                       "drawn only while it holds at least 20 patients (mean over replicates).")
+    parts.append(rep.figure(lambda stem: plots.cascade(rep.a, stem),
+                            cascade_caption.format(f"A ({rep.names[0]})" if rep.is_compare else "the run")))
+    if rep.is_compare and _has_dialog_arm(rep.b):
+        parts.append(rep.figure(lambda stem: plots.cascade(rep.b, stem),
+                                cascade_caption.format(f"B ({rep.names[1]})")))
+    return "".join(parts)
+
+
+# ---- trajectories -------------------------------------------------------------------------
+
+EVENT_COUNTS = ("n_admissions_involuntary", "n_admissions_voluntary", "n_relapses", "n_disengagements")
+
+
+def pick_patients(f, n=4, other=None):
+    """Traced patients worth following in class: an involuntary admission, a voluntary one, a
+    relapse without admission, a disengagement, a steady course, then evenly spread others.
+
+    Uses replicate 0's per-patient event counts (``/agents/patient/final``), the replicate the
+    trajectories belong to. A patient whose only admission was involuntary is preferred for the
+    first slot (the admission seen in the trajectory is then certainly involuntary), and one whose
+    admission is not at the very end of the run (so the aftermath is visible). With ``other`` (a
+    paired run tracing the same patients), up to half the patients are those whose event counts
+    differ most between the two runs.
+
+    Args:
+        f: path or open results file with ``/trajectories``.
+        n: number of patients.
+        other: path or open results file of a paired run (optional).
+
+    Returns:
+        sorted list of patient rows (all in ``/trajectories/row``); empty without trajectories.
+    """
+    chosen = []
+    if other is not None:
+        with io._opened(f) as h, io._opened(other) as g:
+            if "trajectories" in h and "trajectories" in g:
+                rows = h["trajectories/row"][:].astype(np.int64)
+                if np.array_equal(rows, g["trajectories/row"][:]):
+                    fa, fb = h["agents/patient/final"], g["agents/patient/final"]
+                    diff = sum(np.abs(fa[k][:][rows].astype(float) - fb[k][:][rows].astype(float))
+                               for k in EVENT_COUNTS if k in fa and k in fb)
+                    for i in np.argsort(-diff, kind="stable")[: n // 2]:
+                        if diff[i] > 0:
+                            chosen.append(int(rows[i]))
+    with io._opened(f) as h:
+        if "trajectories" not in h:
+            return []
+        rows = h["trajectories/row"][:].astype(np.int64)
+        final = h["agents/patient/final"]
+        get = lambda k: final[k][:][rows].astype(float) if k in final else np.zeros(len(rows))
+        inv, vol = get("n_admissions_involuntary"), get("n_admissions_voluntary")
+        rel, dis = get("n_relapses"), get("n_disengagements")
+        g = h["trajectories"]
+        inpatient = g["inpatient"][...] if "inpatient" in g else np.zeros((1, len(rows)))
+        n_t = inpatient.shape[0]
+        # step of the first admission in the trajectory (n_t if none)
+        admitted = inpatient > 0.5
+        first_adm = np.where(admitted.any(axis=0), np.argmax(admitted, axis=0), n_t)
+        early = first_adm < 0.8 * n_t
+
+    def take(mask, order=None):
+        idx = np.flatnonzero(mask)
+        if order is not None:
+            idx = idx[np.argsort(order[idx], kind="stable")]
+        for i in idx:
+            if rows[i] not in chosen:
+                chosen.append(int(rows[i]))
+                return True
+        return False
+
+    has_inv = (inv > 0)
+    take(has_inv & (vol == 0) & (inv == 1) & early, first_adm) or take(has_inv & early, first_adm) or take(has_inv)
+    take((vol > 0) & (inv == 0) & early, first_adm) or take(vol > 0)
+    take((rel > 0) & (inv + vol == 0))
+    take((dis > 0) & (inv + vol == 0))
+    take((rel == 0) & (dis == 0) & (inv + vol == 0))
+    chosen = chosen[:n]
+    if len(chosen) < n:
+        for i in np.linspace(0, len(rows) - 1, len(rows)).round().astype(int):
+            if len(chosen) >= n:
+                break
+            if rows[i] not in chosen:
+                chosen.append(int(rows[i]))
+    return sorted(chosen)
+
+
+def _spans(x, flag):
+    """(start, end) x-ranges where ``flag`` holds, each step covering half a step either side."""
+    flag = np.asarray(flag) > 0.5
+    if not flag.any():
+        return []
+    half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flag.astype(int), [0]))))
+    return [(x[i] - half, x[j - 1] + half) for i, j in zip(edges[::2], edges[1::2])]
+
+
+def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=plots.TEACHING_ATTRIBUTES, dpi=None):
+    """The same traced patients in two runs, one column per patient: A's lines over B's.
+
+    Two runs with the same seed and population trace the same patients and share their random
+    numbers, so the lines coincide until what differs between the scenarios changes something;
+    from then on the figure shows what it changed for that patient. Admissions are shaded (A
+    grey, B red); a dotted line marks the first week the patient's care coordinator used DIALOG
+    in A.
+
+    Args:
+        a, b: paths or open results files with ``/trajectories`` (same seed and population).
+        stem: output path without extension.
+        patients: patient rows (traced in both).
+        names: legend names of A and B.
+        attributes: traced attributes, one row each (units and labels from the file).
+        dpi: resolution (default: that of :mod:`plots`' figures).
+
+    Returns:
+        list of the written paths (see :func:`plots.save`).
+    """
+    ta, tb = io.trajectories(a), io.trajectories(b)
+    if ta.empty or tb.empty:
+        raise ValueError("both files need /trajectories (run with output.trajectories > 0)")
+    attributes = [x for x in attributes if x in ta.columns and x in tb.columns]
+    units = ta.attrs["units"]
+    fig = plots._figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.4)
+    if dpi:
+        fig.set_dpi(dpi)
+        fig._original_dpi = dpi          # what savefig uses for dpi="figure"
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.7 * len(attributes) + 0.8, 0.5))
+    axes = top.subplots(len(attributes), len(patients), sharex=True, sharey="row", squeeze=False)
+    for j, pid in enumerate(patients):
+        pa, pb = ta[ta["patient"] == pid], tb[tb["patient"] == pid]
+        if pa.empty or pb.empty:
+            raise ValueError(f"patient {pid} is not traced in both files")
+        x = pa["day"].to_numpy() / DAYS_PER_YEAR
+        first_dialog = None
+        if "arm" in pa.columns and (pa["arm"].to_numpy() > 0.5).any():
+            first_dialog = x[np.argmax(pa["arm"].to_numpy() > 0.5)]
+        for i, attr in enumerate(attributes):
+            ax = axes[i, j]
+            for p, colour in ((pa, "grey"), (pb, plots.COLOURS["b"])):
+                if "inpatient" in p.columns:
+                    for lo, hi in _spans(x, p["inpatient"].to_numpy()):
+                        ax.axvspan(lo, hi, color=colour, alpha=0.18, linewidth=0)
+            if first_dialog is not None:
+                ax.axvline(first_dialog, color=plots.COLOURS["a"], linestyle=":", linewidth=1.2)
+            style = "steps-mid" if attr == "engaged" else "default"
+            ax.plot(x, pb[attr].to_numpy(), color=plots.COLOURS["b"], linewidth=2.0, drawstyle=style)
+            ax.plot(x, pa[attr].to_numpy(), color=plots.COLOURS["a"], linewidth=1.2, drawstyle=style)
+            ax.grid(alpha=0.3)
+            if j == 0:
+                label = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
+                ax.set_ylabel(plots._wrap(f"{label} ({units.get(attr, '0 = no, 1 = yes')})", 18), fontsize=9)
+            if i == len(attributes) - 1:
+                ax.set_xlabel("Time (years)")
+        axes[0, j].set_title(f"Patient {pid}", fontsize=10)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    handles = [Line2D([], [], color=plots.COLOURS["a"], linewidth=1.2, label=f"A: {names[0]}"),
+               Line2D([], [], color=plots.COLOURS["b"], linewidth=2.0, label=f"B: {names[1]}"),
+               Patch(color="grey", alpha=0.3, label="admitted in A"),
+               Patch(color=plots.COLOURS["b"], alpha=0.3, label="admitted in B"),
+               Line2D([], [], color=plots.COLOURS["a"], linestyle=":", label="care coordinator starts DIALOG (A)")]
+    bottom.legend(handles=handles, loc="center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle(plots._wrap(f"The same {len(patients)} patients in A and B: relationship, engagement, adherence "
+                             f"and symptoms (lines coincide until the runs diverge)", 100), fontsize=11)
+    return plots.save(fig, stem)
+
+
+PATIENT_COLUMNS = (("n_relapses", "Relapses"), ("n_admissions_voluntary", "Voluntary admissions"),
+                   ("n_admissions_involuntary", "Involuntary admissions"),
+                   ("n_disengagements", "Times disengaged"), ("n_dialog_sessions", "DIALOG sessions"),
+                   ("n_dyads", "Care coordinators"))
+
+
+def _patient_table(rep, h, patients, tag):
+    fin = io.agents(h, "patient", "final")
+    base = io.agents(h, "patient", "baseline")
+    dyf = io.agents(h, "dyad", "final")
+    dyb = io.agents(h, "dyad", "baseline")
+    cols = ["Patient#"] + [f"{label}#" for k, label in PATIENT_COLUMNS if k in fin.columns]
+    cols += ["STAR-P start#", "STAR-P end#", "Quality of life start#", "Quality of life end#"]
+    rows = []
+    for p in patients:
+        cells = [num(p, "patient")] + [num(fin.loc[p, k], k) for k, _ in PATIENT_COLUMNS if k in fin.columns]
+        cells += [num(dyb.loc[p, "star_p"], "star_p_start"), num(dyf.loc[p, "star_p"], "star_p_end"),
+                  num(base.loc[p, "qol"], "qol_start"), num(fin.loc[p, "qol"], "qol_end")]
+        rows.append((str(p), cells))
+    return rep.table(cols, rows, table_id=f"patients-{tag}",
+                     caption=f"The patients of the figure above in {tag}: events over the run (replicate 0) "
+                             f"and the relationship (STAR-P, 0{DASH}4) and quality of life (1{DASH}7) at the "
+                             f"start and the end.")
+
+
+def section_trajectories(rep):
+    if "trajectories" not in rep.a:
+        return None
+    paired = rep.is_compare and "trajectories" in rep.b and np.array_equal(
+        rep.a["trajectories/row"][:], rep.b["trajectories/row"][:])
+    patients = pick_patients(rep.a, 4, other=rep.b if paired else None)
+    if not patients:
+        return None
+    k = len(rep.a["trajectories/row"])
+    why = ("the patients whose admissions, relapses or disengagements differ most between A and B, then "
+           if paired else "")
+    parts = [f"<p>The run traced {k} patients every step (replicate 0). {len(patients)} are shown, chosen "
+             f"for what they show: {why}an involuntary admission, a voluntary one, a relapse without "
+             f"admission, a disengagement or a steady course, when the run has them. Follow the cascade: the "
+             f"relationship (STAR-P, the patient's view) carries engagement, engagement and the relationship "
+             f"carry adherence, adherence carries relapse and symptoms; an involuntary admission leaves a "
+             f"scar on the relationship that fades with time.</p>"]
+    who = ", ".join(map(str, patients))
+    if paired:
+        # one figure with both runs (the same patients, the same random numbers)
+        parts.append("<p>A and B trace the same patients and share their random numbers, so a "
+                     "patient's lines coincide until what differs between the scenarios changes "
+                     "something for them.</p>")
+        parts.append(rep.figure(
+            lambda stem: paired_trajectories(rep.a, rep.b, stem, patients, names=rep.names),
+            f"Patients {who} in A ({rep.names[0]}, thin blue) and B ({rep.names[1]}, thick red), week by "
+            f"week: the relationship (STAR-P), engagement (1 engaged, 0 not), adherence and symptoms "
+            f"(BPRS). Admissions are shaded (A grey, B red); the dotted line is the first week the "
+            f"patient's care coordinator used DIALOG in A."))
+        parts.append(_patient_table(rep, rep.a, patients, "A"))
+        parts.append(_patient_table(rep, rep.b, patients, "B"))
+    else:
+        where = f"A ({rep.names[0]})" if rep.is_compare else "the run"
+        parts.append(rep.figure(
+            lambda stem: plots.patient_trajectories(rep.a, stem, patients=patients),
+            f"Patients {who} in {where}, week by week: the relationship (STAR-P), engagement (1 engaged, "
+            f"0 not), adherence and symptoms (BPRS). Blue shading: the care coordinator uses DIALOG; "
+            f"grey: admitted."))
+        parts.append(_patient_table(rep, rep.a, patients, "A" if rep.is_compare else "the run"))
+    return "".join(parts)
+
+
+# ---- simulated trials (/metrics) ----------------------------------------------------------
+
+def _metrics(h):
+    """Metrics with at least one finite value: name -> (values [R], label, unit, summary [4])."""
+    if "metrics" not in h:
+        return {}
+    out = {}
+    for name, ds in h["metrics"].items():
+        v = ds[...].astype(float)
+        if not np.isfinite(v).any():
+            continue
+        summ = h[f"summary/metrics/{name}"][...].astype(float) if f"summary/metrics/{name}" in h else None
+        out[name] = (v, io._attr(ds, "label", name), io._attr(ds, "unit", ""), summ)
+    return out
+
+
+def section_metrics(rep):
+    parts = []
+    for tag, h in [("A", rep.a)] + ([("B", rep.b)] if rep.is_compare else []):
+        m = _metrics(h)
+        if not m:
+            continue
+        who = f" in {tag} ({rep.names[0 if tag == 'A' else 1]})" if rep.is_compare else ""
+        # compact trial table: <stem>_d with _d_lo, _d_hi, _p, _significant
+        stems = [k[:-2] for k in m if k.endswith("_d") and f"{k[:-2]}_significant" in m]
+        stems.sort(key=lambda s: "_problematic_" in s)     # whole-trial analyses first
+        if stems:
+            cols = ["Outcome", "Mean effect#", "95% range of trial results#", "Mean lower limit#",
+                    "Mean upper limit#", "Power#", "Trials#"]
+            rows = []
+            for s in stems:
+                v, label, unit, _ = m[f"{s}_d"]
+                fin = v[np.isfinite(v)]
+                lo = m.get(f"{s}_d_lo", (np.array([np.nan]),))[0]
+                hi = m.get(f"{s}_d_hi", (np.array([np.nan]),))[0]
+                sig = m[f"{s}_significant"][0]
+                _, q025, q975 = cmp.interval(fin)
+                rng = fmt_interval(np.mean(fin), q025, q975)
+                rng = ("[" + rng.split(" [", 1)[1]) if " [" in rng and len(fin) > 1 else DASH
+                rows.append((s, [text(f"{label} ({unit})"), num(np.mean(fin), "d_mean"),
+                                 Cell(rng, None, True, "d_range", lo=q025, hi=q975),
+                                 num(np.nanmean(lo), "lo_mean"), num(np.nanmean(hi), "hi_mean"),
+                                 num(np.nanmean(sig), "power"), num(int(np.isfinite(sig).sum()), "trials")]))
+            parts.append(rep.table(cols, rows, table_id=f"trials-{tag}",
+                                   caption=f"Simulated trials{who}: each replicate is one trial analysed as "
+                                           f"the real one was. Mean effect and the 2.5%{DASH}97.5% range "
+                                           f"of the trials' estimates; the trials' own 95% confidence limits "
+                                           f"(mean); power = share of trials with p < 0.05."))
+        cols = ["Metric", "Label", "Unit", "Mean#", "2.5%#", "Median#", "97.5%#", "Replicates with a value#"]
+        rows = []
+        for name, (v, label, unit, summ) in m.items():
+            s = summ if summ is not None else np.array([np.nanmean(v), *np.nanquantile(v, [0.025, 0.5, 0.975])])
+            rows.append((name, [raw(f"<code>{esc(name)}</code>"), text(label), text(unit),
+                                num(s[0], "mean"), num(s[1], "q025"), num(s[2], "q50"), num(s[3], "q975"),
+                                num(int(np.isfinite(v).sum()), "n")]))
+        tab = rep.table(cols, rows, table_id=f"metrics-{tag}",
+                        caption=f"Every end-of-replicate metric{who} (/metrics) with the file's summary over "
+                                f"replicates (/summary/metrics).")
+        parts.append(f"<details{' open' if not stems else ''}><summary>All {len(m)} metrics{esc(who)}"
+                     f"</summary>{tab}</details>")
+    return "".join(parts) or None
+
+
+# ---- appendix: scenario and caveats -------------------------------------------------------
+
+def section_scenario(rep):
+    ya = io.scenario(rep.a)
+    out = (f"<p>The fully resolved scenario of {'A' if rep.is_compare else 'the run'} "
+           f"(<code>/provenance/scenario_yaml</code>): every parameter with the value used, overrides "
+           f"included. Running it with the same program version reproduces the results.</p>"
+           f"<pre class=\"yaml\">{esc(ya)}</pre>")
+    if rep.is_compare:
+        yb = io.scenario(rep.b)
+        diff = list(difflib.unified_diff(ya.splitlines(), yb.splitlines(), "A", "B", lineterm="", n=1))
+        if diff:
+            body = "\n".join(diff[2:])
+            out += (f"<p>What differs in B ({esc(rep.names[1])}), as a unified diff (lines starting with "
+                    f"<code>-</code> are A's, <code>+</code> B's):</p><pre class=\"yaml diff\">{esc(body)}</pre>")
+        else:
+            out += "<p>B's resolved scenario is identical to A's.</p>"
+        out += f"<details><summary>B's resolved scenario</summary><pre class=\"yaml\">{esc(yb)}</pre></details>"
+    return out
+
+
+_INLINE = [
+    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+    (re.compile(r"\*\*(.+?)\*\*"), r"<b>\1</b>"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"<i>\1</i>"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),          # links: keep the text (no external refs)
+]
+
+
+def _inline_md(s):
+    s = esc(s)
+    for pattern, repl in _INLINE:
+        s = pattern.sub(repl, s)
+    return s
+
+
+def markdown_section(path, heading):
+    """The body of a ``##`` section of a Markdown file as simple HTML (bullets, paragraphs,
+    inline code, bold, italics; links keep their text only).
+
+    Args:
+        path: Markdown file.
+        heading: heading text (a leading section number such as ``18.`` is ignored).
+
+    Returns:
+        HTML, or ``None`` if the file has no such heading.
+    """
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    pat = re.compile(r"^(#{1,6})\s+(?:\d+(?:\.\d+)*\.?\s+)?" + re.escape(heading) + r"\s*$")
+    start = level = None
+    for i, line in enumerate(lines):
+        m = pat.match(line)
+        if m:
+            start, level = i + 1, len(m.group(1))
+            break
+    if start is None:
+        return None
+    body = []
+    for line in lines[start:]:
+        m = re.match(r"^(#{1,6})\s", line)
+        if m and len(m.group(1)) <= level:
+            break
+        body.append(line)
+    blocks, items, para = [], [], []
+
+    def flush_para():
+        if para:
+            blocks.append(f"<p>{_inline_md(' '.join(para))}</p>")
+            para.clear()
+
+    def flush_items():
+        if items:
+            blocks.append("<ul>" + "".join(f"<li>{_inline_md(it)}</li>" for it in items) + "</ul>")
+            items.clear()
+
+    in_item = False
+    for line in body:
+        if re.match(r"^\s*[-*]\s+", line):
+            flush_para()
+            items.append(re.sub(r"^\s*[-*]\s+", "", line).strip())
+            in_item = True
+        elif not line.strip():
+            flush_para()
+            in_item = False
+        elif in_item and line.startswith((" ", "\t")):
+            items[-1] += " " + line.strip()
+        else:
+            flush_items()
+            in_item = False
+            para.append(line.strip())
+    flush_para()
+    flush_items()
+    return "".join(blocks)
+
+
+def section_caveats(rep):
+    path = rep.model_doc
+    where = esc(path)
+    try:
+        body = markdown_section(path, CAVEATS_HEADING)
+    except OSError as err:
+        return (f'<p class="warning"><b>The model\'s caveats could not be included:</b> '
+                f'<code>{where}</code> could not be read ({esc(err.strerror or err)}). They are the section '
+                f'"{CAVEATS_HEADING}" of docs/model.md in the therasim source; read them there before '
+                f'using these results.</p>')
+    if body is None:
+        return (f'<p class="warning"><b>The model\'s caveats could not be included:</b> '
+                f'<code>{where}</code> has no section "{CAVEATS_HEADING}". Read the model description '
+                f'(docs/model.md) before using these results.</p>')
+    return (f"<p>What the model leaves out or fixes, from the section \u201c{CAVEATS_HEADING}\u201d of "
+            f"<code>docs/model.md</code> (section numbers refer to that page). Read them before using the "
+            f"numbers above.</p>{body}")
+
+
+SECTIONS = [
+    Section("summary", "Summary", section_summary),
+    Section("provenance", "Provenance", section_provenance),
+    Section("headline", "Headline outcomes", section_headline),
+    Section("effects", "Paired effects", section_effects, compare_only=True),
+    Section("subgroups", "Effects by region and severity", section_subgroups, compare_only=True),
+    Section("costs", "Costs and net cost per unit of benefit", section_costs, compare_only=True),
+    Section("figures", "Over time and the cascade", section_figures),
+    Section("trajectories", "Patients, week by week", section_trajectories),
+    Section("metrics", "Simulated trials", section_metrics),
+    Section("scenario", "Appendix: the resolved scenario", section_scenario),
+    Section("caveats", "Appendix: the model's known simplifications", section_caveats),
+]
+#: Keys of the sections that close the report (``extra_sections`` go before them).
+APPENDIX = ("scenario", "caveats")
+
+
+def add_section(section, before="scenario"):
+    """Add a section to every report built after this call (:data:`SECTIONS`).
+
+    Args:
+        section: a :class:`Section`.
+        before: key of the section to insert it before (default: the appendix); ``None``
+            appends it at the end.
+    """
+    keys = [s.key for s in SECTIONS]
+    if section.key in keys:
+        raise ValueError(f"a section {section.key!r} exists already")
+    SECTIONS.insert(keys.index(before) if before in keys else len(SECTIONS), section)
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1d232a; --muted: #5b6670; --rule: #d5dbe0; --accent: #1b6ca8; --bg-alt: #f5f7f9; }
+* { box-sizing: border-box; }
+body { font-family: "Source Serif Pro", Georgia, "Times New Roman", serif; color: var(--ink);
+       max-width: 64rem; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.5; font-size: 16px; }
+h1, h2, h3, nav, table, figcaption, caption, .note, dl, summary {
+       font-family: -apple-system, "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
+h1 { font-size: 1.7rem; line-height: 1.25; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; border-bottom: 2px solid var(--rule); padding-bottom: 0.2rem; margin-top: 2.5rem; }
+.subtitle { color: var(--muted); margin-top: 0; font-size: 0.95rem; }
+nav { font-size: 0.9rem; background: var(--bg-alt); padding: 0.6rem 1rem; border-radius: 4px; }
+nav ol { margin: 0.2rem 0; padding-left: 1.4rem; columns: 2; }
+a { color: var(--accent); }
+.tablewrap { overflow-x: auto; margin: 1rem 0 1.5rem; }
+table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
+caption { caption-side: top; text-align: left; font-size: 0.85rem; color: var(--muted); padding-bottom: 0.4rem; }
+th, td { padding: 0.3rem 0.55rem; border-bottom: 1px solid var(--rule); vertical-align: top; text-align: left; }
+thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tbody tr:nth-child(even) { background: var(--bg-alt); }
+figure { margin: 1.5rem 0; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; border: 1px solid var(--rule); }
+figcaption { font-size: 0.85rem; color: var(--muted); margin-top: 0.4rem; }
+pre { background: var(--bg-alt); padding: 0.8rem 1rem; overflow-x: auto; font-size: 0.8rem; line-height: 1.35;
+      border: 1px solid var(--rule); border-radius: 4px; max-height: 40rem; }
+code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.88em; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; font-size: 0.9rem; }
+dt { font-weight: 600; }
+.note { font-size: 0.85rem; color: var(--muted); }
+.warning { background: #fff4e5; border-left: 4px solid #e69500; padding: 0.6rem 1rem; }
+.error { background: #fdecea; border-left: 4px solid #c0392b; padding: 0.6rem 1rem; }
+details { margin: 0.8rem 0; } summary { cursor: pointer; font-size: 0.9rem; }
+footer { margin-top: 3rem; font-size: 0.8rem; color: var(--muted); border-top: 1px solid var(--rule); padding-top: 0.6rem; }
+@media print { nav { display: none; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
+"""
+
+
+def _default_title(rep):
+    if rep.is_compare:
+        return f"therasim report: {rep.names[0]} compared with {rep.names[1]}"
+    return f"therasim report: {rep.names[0]}"
+
+
+def build_report(path, compare=None, out="report.html", title=None, population=None, sections=None,
+                 extra_sections=(), model_doc=None, strict=False):
+    """Write one self-contained HTML report of a results file (or of a paired comparison).
+
+    Args:
+        path: results file of the run (A).
+        compare: results file of the comparison run (B), same seed and replicates; adds the paired
+            effects, subgroup effects and costs.
+        out: HTML file to write (written to a temporary name, then renamed).
+        title: report title (default: from the scenario names).
+        population: patients national totals are scaled to (default: the run's own).
+        sections: the sections to build (default :data:`SECTIONS`).
+        extra_sections: more :class:`Section` objects, inserted before the appendix.
+        model_doc: Markdown file holding the model's "Known simplifications" (default
+            :data:`MODEL_DOC`, i.e. ``docs/model.md`` next to ``analysis/``).
+        strict: re-raise a section's error instead of reporting it in the page (otherwise the
+            page says the section could not be built and a :class:`ReportWarning` is issued).
+
+    Returns:
+        the path written.
+
+    Raises:
+        FileNotFoundError, io.ResultsError: an unreadable results file.
+        compare.PairingError: two files that cannot be paired.
+    """
+    t0 = time.monotonic()
+    sections = list(SECTIONS if sections is None else sections)
+    if extra_sections:
+        keys = [s.key for s in sections]
+        at = min([keys.index(k) for k in APPENDIX if k in keys], default=len(sections))
+        sections[at:at] = list(extra_sections)
+    out = os.fspath(out)
+    out_dir = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(out_dir):
+        raise FileNotFoundError(f"{out}: the directory {out_dir} does not exist")
+    fa = io.open_results(path)
+    fb = None
+    try:
+        if compare is not None:
+            fb = io.open_results(compare)
+            cmp.check_paired(fa, fb)
+        with tempfile.TemporaryDirectory(prefix="therasim-report-") as tmp:
+            rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC)
+            bodies = []
+            for s in sections:
+                if s.compare_only and not rep.is_compare:
+                    continue
+                try:
+                    body = s.build(rep)
+                except Exception as err:          # one failed section must not lose the report
+                    if strict:
+                        raise
+                    rep.errors.append((s.key, f"{type(err).__name__}: {err}"))
+                    warnings.warn(ReportWarning(f"section {s.key!r} could not be built: "
+                                                f"{type(err).__name__}: {err}"), stacklevel=2)
+                    body = (f'<p class="error"><b>{_SECTION_ERROR}:</b> {esc(type(err).__name__)}: '
+                            f'{esc(err)}</p>')
+                if body is not None:
+                    bodies.append((s, body))
+            page = _page(rep, title or _default_title(rep), bodies, time.monotonic() - t0)
+    finally:
+        fa.close()
+        if fb is not None:
+            fb.close()
+    tmp_out = f"{out}.partial-report"
+    with open(tmp_out, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    os.replace(tmp_out, out)
+    return out
+
+
+def _page(rep, title, bodies, seconds):
+    nav = "".join(f'<li><a href="#{esc(s.key)}">{esc(s.title)}</a></li>' for s, _ in bodies)
+    main = "".join(f'<section id="{esc(s.key)}"><h2>{esc(s.title)}</h2>{body}</section>' for s, body in bodies)
+    files = esc(os.path.basename(rep.path_a)) + (f" vs {esc(os.path.basename(rep.path_b))}" if rep.is_compare else "")
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sub = (f"{files} {DASH} therasim {esc(rep.prov_a.get('therasim_version'))} "
+           f"(<code>{esc(rep.prov_a.get('git_commit'))}</code>), report written {now}")
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="therasim_analysis.report">\n'
+            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f'<header><h1>{esc(title)}</h1><p class="subtitle">{sub}</p></header>\n'
+            f'<nav><b>Contents</b><ol>{nav}</ol></nav>\n<main>{main}</main>\n'
+            f"<footer>Written by <code>python3 -m therasim_analysis report</code> in {fmt(seconds, 2)} s. "
+            f"Self-contained: figures are embedded; no network access is needed to read it.</footer>\n"
+            f"</body>\n</html>\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+def add_cli(subparsers):
+    """Add the ``report`` subcommand to an ``argparse`` subparsers object.
+
+    Args:
+        subparsers: from ``parser.add_subparsers()``.
+
+    Returns:
+        the ``report`` parser (its ``func`` default is :func:`_cli`).
+    """
+    p = subparsers.add_parser(
+        "report", help="one self-contained HTML report of a run (or of a paired comparison)",
+        description="Write one HTML file (figures embedded, no external resources) describing RUN: "
+                    "provenance, headline outcomes, figures, patients' trajectories, simulated trials, "
+                    "the resolved scenario and the model's caveats; with --compare OTHER (same seed and "
+                    "replicates) also the paired effects A - B by year, region and severity, costs and "
+                    "net cost per unit of benefit.")
+    p.add_argument("run", help="results file of the run (A)")
+    p.add_argument("--compare", metavar="OTHER", help="results file of the comparison run (B), same seed")
+    p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
+    p.add_argument("--title", help="report title (default: from the scenario names)")
+    p.add_argument("--population", type=int, metavar="PATIENTS",
+                   help="scale national totals to this many patients (default: the run's population)")
+    p.set_defaults(func=_cli)
+    return p
+
+
+def _cli(args):
+    """Run the ``report`` subcommand.
+
+    Returns:
+        0 on success, 1 if a section could not be built (the report is still written).
+    """
+    t0 = time.monotonic()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReportWarning)
+        out = build_report(args.run, compare=args.compare, out=args.output, title=args.title,
+                           population=args.population)
+    errors = [w for w in caught if issubclass(w.category, ReportWarning)]
+    for w in caught:
+        if not issubclass(w.category, ReportWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    for w in errors:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"wrote {out} ({os.path.getsize(out) / 1024:,.0f} KB) in {time.monotonic() - t0:.1f} s")
+    return 1 if errors else 0
