@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, and runs every test (C++ and Python);
-# then the hardening checks: the C++ tests under ASan+UBSan (tools/sanitize.sh asan) and a
-# bounded fuzzing run of the scenario loader (tools/fuzz.sh 60). THERASIM_HARDENING=0 skips
-# them; THERASIM_TSAN=1 adds the ThreadSanitizer run (it builds an instrumented oneTBB from
-# Debian's source first). The last line is "N passed, M failed": the ctest tests plus one per
-# hardening check. See docs/hardening.md.
+# then the hardening checks: the C++ tests under ASan+UBSan (tools/sanitize.sh asan), the
+# multi-threaded tests under ThreadSanitizer (tools/sanitize.sh tsan; it builds an instrumented
+# oneTBB from Debian's source first) and a bounded fuzzing run of the scenario loader
+# (tools/fuzz.sh 60). THERASIM_HARDENING=0 skips them all; THERASIM_TSAN=0 skips TSan only.
+# The last line is "N passed, M failed": the ctest tests plus one per hardening check. See
+# docs/hardening.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -40,7 +41,7 @@ check() {  # NAME COMMAND...: one hardening check, counted as one test
 }
 if [ "${THERASIM_HARDENING:-1}" != 0 ]; then
   check "asan+ubsan" tools/sanitize.sh asan
-  if [ "${THERASIM_TSAN:-0}" = 1 ]; then check "tsan" tools/sanitize.sh tsan; fi
+  if [ "${THERASIM_TSAN:-1}" != 0 ]; then check "tsan" tools/sanitize.sh tsan; fi
   check "fuzz" tools/fuzz.sh "${THERASIM_FUZZ_SECONDS:-60}"
 fi
 echo
