@@ -173,7 +173,8 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     const auto replicates = sc.params.integer("replicates");
     if (!a.quiet)
         std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")"
-                  << (replicates > 1 ? ", " + std::to_string(replicates) + " replicates" : "") << "\n";
+                  << (replicates > 1 ? ", " + std::to_string(replicates) + " replicates" : "")
+                  << (sc.sweep ? " at each of " + std::to_string(sc.sweep->points()) + " sweep points" : "") << "\n";
     const EnsembleInfo info = run_ensemble(factory, schema, sc, a.output, opt);
     if (!a.quiet) {
         const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.replicates);
@@ -184,8 +185,17 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
           << " s in all) on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote "
           << a.output << "\n";
         std::cerr << m.str();
-        print_comparison(std::cout, {a.output});
-        print_metrics(std::cout, a.output);
+        if (sc.sweep) {
+            // Pooled over the design, the yearly table would mix parameter values; say what to run.
+            const Sweep& s = *sc.sweep;
+            std::cout << "sweep: " << s.design << " design over " << s.k() << " parameters, " << s.points() << " points x "
+                      << replicates << " replicates = " << sc.runs() << " runs in " << a.output
+                      << "\nindices: python3 -m therasim_analysis sensitivity " << a.output
+                      << " --outcome SERIES|metric:NAME (PYTHONPATH=analysis; see analysis/README.md)\n";
+        } else {
+            print_comparison(std::cout, {a.output});
+            print_metrics(std::cout, a.output);
+        }
     }
     return EXIT_OK;
 }

@@ -1,7 +1,10 @@
 """Figures of therasim results (matplotlib, Agg canvas, saved as PNG and SVG).
 
-Every function writes ``<stem>.png`` and ``<stem>.svg`` and returns the two paths. Axis labels
-carry the unit the file gives for the series; nothing here hard-codes a unit.
+Every function writes ``<stem>.png`` and ``<stem>.svg`` (or the ``formats`` it is given, e.g.
+``formats=("png",)``) and returns the written paths. Axis labels carry the unit the file gives
+for the series; nothing here hard-codes a unit. Where a figure shows a 95% interval over
+replicates, a run with one replicate (no interval) is drawn as its line alone and legends and
+titles say "one replicate".
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from . import compare, io
 
 DAYS_PER_YEAR = io.DAYS_PER_YEAR
 COLOURS = {"a": "#1b6ca8", "b": "#c0504d", "diff": "#333333", "usual_care": "#c0504d", "dialog": "#1b6ca8"}
+#: Formats :func:`save` writes when it is given none.
 FORMATS = ("png", "svg")
 
 
@@ -34,29 +38,70 @@ def _axis_label(label, unit, width=40):
     return _wrap(f"{label} ({unit})" if unit else label, width)
 
 
-def save(fig, stem):
-    """Save a figure as ``<stem>.png`` and ``<stem>.svg``.
+def save(fig, stem, formats=None):
+    """Save a figure as ``<stem>.png`` and ``<stem>.svg`` (or the given formats).
 
     Args:
         fig: a matplotlib Figure.
         stem: output path without extension; its directory is created if missing.
+        formats: file formats (extensions) to write, e.g. ``("png",)``; default :data:`FORMATS`.
 
     Returns:
-        list of the written paths.
+        list of the written paths, in the order of ``formats``.
+
+    Raises:
+        ValueError: no format given.
     """
+    formats = FORMATS if formats is None else (formats,) if isinstance(formats, str) else tuple(formats)
+    if not formats:
+        raise ValueError("save: no format to write")
     stem = os.fspath(stem)
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
     paths = []
-    for fmt in FORMATS:
+    for fmt in formats:
         path = f"{stem}.{fmt}"
         fig.savefig(path, format=fmt)
         paths.append(path)
     return paths
 
 
-def _band(ax, x, mean, lo, hi, colour, label):
-    ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0, label=f"{label}: 95% interval")
-    ax.plot(x, mean, color=colour, linewidth=1.6, label=f"{label}: mean")
+def _has_band(*pairs):
+    """Whether any of the (lo, hi) pairs has width somewhere (one replicate gives lo == hi)."""
+    for lo, hi in pairs:
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if np.any(hi[ok] > lo[ok]):
+            return True
+    return False
+
+
+def _over(replicates, band):
+    """What a band figure shows: "mean and 95% interval over R replicates", or "one replicate"."""
+    r = int(replicates)
+    if band:
+        return f"mean and 95% interval over {r} replicates"
+    return f"mean over {r} replicates" if r > 1 else "one replicate"
+
+
+def _band(ax, x, mean, lo, hi, colour, label, band=None):
+    """The mean as a line and, when the interval has width (``band``, default: it has
+    somewhere), the 95% interval shaded; legend entries "LABEL: mean" and "LABEL: 95% interval",
+    or just "LABEL" without a band."""
+    if band is None:
+        band = _has_band((lo, hi))
+    if band:
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0, label=f"{label}: 95% interval")
+        ax.plot(x, mean, color=colour, linewidth=1.6, label=f"{label}: mean")
+    else:
+        ax.plot(x, mean, color=colour, linewidth=1.6, label=label)
+    return band
+
+
+def _run_label(letter, name):
+    """Legend name of run A or B: "A (with DIALOG)", or just "A" without a name (or when the
+    name is the letter itself)."""
+    name = "" if name is None else str(name).strip()
+    return letter if not name or name == letter else f"{letter} ({name})"
 
 
 def rollout_curve(a, b, name, stem, names=("A", "B"), cumulative=None):
