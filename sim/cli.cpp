@@ -159,6 +159,8 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
     check_output_path(a.output, a.overwrite);
+    if (sc.sweep && !a.quiet && sc.sweep->points() >= 1000)
+        std::cerr << "therasim: checking the " << sc.sweep->points() << " sweep points\n";
     preflight(*model, sc);
 
     std::signal(SIGINT, on_signal);
@@ -354,8 +356,12 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& files) 
         if (d.headline) names.push_back(n);
     }
     out << "\n";
-    for (std::size_t i = 0; i < f.size(); ++i)
+    for (std::size_t i = 0; i < f.size(); ++i) {
         out << (f.size() > 1 ? (i == 0 ? "A: " : "B: ") : "") << f[i]->provenance("scenario_name") << " (" << files[i] << ")\n";
+        if (!f[i]->names("/sweep").empty())
+            out << "   a sweep: its " << f[i]->replicates() << " runs span the design's parameter ranges, and the figures below "
+                << "pool them (an uncertainty analysis over those ranges, not one scenario)\n";
+    }
     out << "\n" << std::left << std::setw(53) << "outcome (unit)" << std::setw(12) << "";
     out << std::right;
     for (std::size_t y = 0; y < year_end.size(); ++y) out << std::setw(12) << ("year " + std::to_string(y + 1));

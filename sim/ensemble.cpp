@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <unistd.h>
 
 namespace sim {
@@ -46,7 +47,9 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         ro.check_invariants = opt.check_invariants;
         ro.progress = opt.progress && runs == 1;
         ro.nested = true;
-        auto res = sc.sweep ? run(*model, schema, sc.at_point(r / reps), ro) : run(*model, schema, sc, ro);
+        // The World refers to its scenario's parameters: the point's scenario outlives the results.
+        const std::optional<Scenario> point = sc.sweep ? std::optional<Scenario>(sc.at_point(r / reps)) : std::nullopt;
+        auto res = run(*model, schema, point ? *point : sc, ro);
         writer.write(*res);
         {
             std::lock_guard<std::mutex> lock(info_mutex);

@@ -328,6 +328,12 @@ bool ResultsWriter::try_resume() {
             H5Fclose(f);
             throw UsageError("'" + tmp_ + "' holds an interrupted run of a different scenario or seed; delete it to start afresh");
         }
+        // Rows of another build would be mixed with this one's (another model or design).
+        if (const std::string built = read_string_attr(f, "git_commit"); built != GIT_COMMIT) {
+            H5Fclose(f);
+            throw UsageError("'" + tmp_ + "' holds an interrupted run written by another build of therasim (" + built + ", this is " +
+                             GIT_COMMIT + "); delete it to start afresh");
+        }
         Handle done(ok(H5Dopen2(f, "/replicates/done", H5P_DEFAULT), "open /replicates/done"), H5Dclose);
         std::vector<std::uint8_t> flags(replicates_, 0);
         ok(H5Dread(done, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, flags.data()), "read /replicates/done");

@@ -359,6 +359,7 @@ struct Loader {
             spec.type = ParamType::integer;
             spec.min = 2;
             spec.max = 64;
+            if (levels.IsNull()) throw WrongType(at(file, levels_key), "sweep.levels", "expected an even integer in [2, 64], got nothing (null)");
             s.levels = static_cast<int>(parse_number(spec, levels, file, "sweep.levels"));
             if (s.levels % 2)
                 throw OutOfRange(at(file, levels), "sweep.levels", "expected an even number of levels (Morris's design), got " +
@@ -398,6 +399,10 @@ struct Loader {
                 throw OutOfRange(at(file, range), key, "expected lower < upper, got [" + number_text(sp.lower) + ", " + number_text(sp.upper) + "]");
             s.parameters.push_back(std::move(sp));
         }
+        if (s.design == "saltelli" && s.k() < 2)
+            throw InconsistentScenario(at(file, params), "sweep.parameters", "a saltelli design needs at least 2 parameters "
+                                                                           "(one parameter explains all the variance by definition); "
+                                                                           "use latin_hypercube or morris for one");
         return s;
     }
 
@@ -405,10 +410,21 @@ struct Loader {
     void finish_sweep() {
         if (!sc.sweep) return;
         Sweep& s = *sc.sweep;
-        for (const auto& p : s.parameters)
-            if (sc.params.where(p.path).file.rfind("--set ", 0) == 0)
-                throw InconsistentScenario(sc.params.where(p.path), p.path, "is swept by the scenario's sweep: block (" + s.where.str() +
-                                                                               "); a --set value would be ignored, so it is refused");
+        // A value set beside the sweep (in its file, a later one or --set) would be ignored at
+        // every point: refused. A value from a base file is what the sweep replaces.
+        const auto position = [&](const std::string& file) {
+            return std::find(sc.chain.begin(), sc.chain.end(), file) - sc.chain.begin();
+        };
+        for (const auto& p : s.parameters) {
+            const Location w = sc.params.where(p.path);
+            if (w.file.rfind("--set ", 0) == 0)
+                throw InconsistentScenario(w, p.path, "is swept by the scenario's sweep: block (" + s.where.str() +
+                                                          "); a --set value would be ignored, so it is refused");
+            if (!w.file.empty() && position(w.file) >= position(s.where.file))
+                throw InconsistentScenario(w, p.path, "is also swept by the sweep: block at " + s.where.str() +
+                                                          "; this value would be ignored at every point, so it is refused "
+                                                          "(set it in a base file, or remove it from the sweep)");
+        }
         const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
         const std::size_t points = s.points();
         if (points / std::max<std::size_t>(1, s.samples) != Sweep::points_for(s.design, 1, s.k()) || points * reps > MAX_SWEEP_RUNS)
@@ -547,15 +563,18 @@ void emit_value(YAML::Emitter& out, const ParamSpec& spec, const Value& v) {
     }
 }
 
-void emit_section(YAML::Emitter& out, const Schema& schema, const Params& params, const std::string& prefix) {
+/// Writes the parameters under @p prefix, except those in @p skip.
+void emit_section(YAML::Emitter& out, const Schema& schema, const Params& params, const std::string& prefix,
+                  const std::set<std::string>& skip) {
     for (const auto& key : schema.children(prefix)) {
         const std::string path = prefix.empty() ? key : prefix + "." + key;
+        if (skip.count(path)) continue;
         out << YAML::Key << key << YAML::Value;
         if (const ParamSpec* spec = schema.find_param(path)) {
             emit_value(out, *spec, params.get(path));
         } else {
             out << YAML::BeginMap;
-            emit_section(out, schema, params, path);
+            emit_section(out, schema, params, path, skip);
             out << YAML::EndMap;
         }
     }
@@ -626,7 +645,11 @@ std::string Scenario::resolved_yaml(const Schema& schema) const {
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << name;
     if (!description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << description;
-    emit_section(out, schema, params, "");
+    // Swept parameters are given by the sweep alone (a value beside it would be refused).
+    std::set<std::string> swept;
+    if (sweep)
+        for (const auto& p : sweep->parameters) swept.insert(p.path);
+    emit_section(out, schema, params, "", swept);
     if (sweep) {
         out << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
         out << YAML::Key << "design" << YAML::Value << sweep->design;

@@ -14,7 +14,10 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <fstream>
+#include <iomanip>
+#include <mutex>
 #include <sstream>
 #include <unistd.h>
 
@@ -112,19 +115,33 @@ void preflight(const Model& model, const Scenario& scenario) {
         return;
     }
     // Every point must be a valid scenario: a combination of swept values can be impossible.
+    // Points are checked in parallel; the error reported is that of the first bad point.
     const Sweep& s = *scenario.sweep;
-    for (std::size_t p = 0; p < s.points(); ++p) {
+    std::mutex mutex;
+    std::size_t first_bad = s.points();
+    std::exception_ptr error;
+    tbb::parallel_for(std::size_t{0}, s.points(), [&](std::size_t p) {
         const Scenario at = scenario.at_point(p);
         try {
             model.check(at);
             check_memory(model, at);
-        } catch (const InputError& e) {
-            std::string values;
-            for (std::size_t i = 0; i < s.k(); ++i)
-                values += (i ? ", " : "") + s.parameters[i].path + " = " + std::to_string(s.value(p, i));
-            throw InconsistentScenario(e.where(), e.key(), e.detail() + " (at sweep point " + std::to_string(p) + ": " + values +
-                                                               "; narrow the ranges in the sweep: block)");
+        } catch (const InputError&) {
+            const std::lock_guard<std::mutex> lock(mutex);
+            if (p < first_bad) {
+                first_bad = p;
+                error = std::current_exception();
+            }
         }
+    });
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const InputError& e) {
+        std::ostringstream values;
+        values << std::setprecision(6);
+        for (std::size_t i = 0; i < s.k(); ++i) values << (i ? ", " : "") << s.parameters[i].path << " = " << s.value(first_bad, i);
+        throw InconsistentScenario(e.where(), e.key(), e.detail() + " (at sweep point " + std::to_string(first_bad) + ": " +
+                                                           values.str() + "; narrow the ranges in the sweep: block)");
     }
 }
 

@@ -115,8 +115,13 @@ std::size_t Sweep::points_for(const std::string& design, std::size_t samples, st
 
 double Sweep::value(std::size_t point, std::size_t i) const {
     const SweepParameter& p = parameters.at(i);
-    const double v = p.lower + unit.at(point * k() + i) * (p.upper - p.lower);
-    return p.integer ? std::round(v) : std::min(v, p.upper);
+    const double u = unit.at(point * k() + i);
+    if (p.integer) {
+        // The n = upper - lower + 1 integers each take an equal share of [0, 1].
+        const double span = p.upper - p.lower;
+        return p.lower + std::min(std::floor(u * (span + 1.0)), span);
+    }
+    return std::min(p.lower + u * (p.upper - p.lower), p.upper);
 }
 
 void make_design(Sweep& s, std::uint32_t seed) {

@@ -51,7 +51,8 @@ struct Sweep {
 
     [[nodiscard]] std::size_t k() const { return parameters.size(); }
     [[nodiscard]] std::size_t points() const { return points_for(design, samples, k()); }
-    /// The value parameter @p i takes at @p point.
+    /// The value parameter @p i takes at @p point: lower + u (upper - lower) for a real; for an
+    /// integer, each of the upper - lower + 1 values takes an equal share of u in [0, 1].
     [[nodiscard]] double value(std::size_t point, std::size_t i) const;
 
     /// @return the number of points of a design of @p samples over @p k parameters.
@@ -61,7 +62,7 @@ struct Sweep {
 /// The designs a `sweep:` block may name.
 inline const std::vector<std::string> SWEEP_DESIGNS = {"saltelli", "morris", "latin_hypercube", "sobol"};
 /// Largest number of runs (points x replicates) a sweep may ask for.
-inline constexpr std::size_t MAX_SWEEP_RUNS = 1000000;
+inline constexpr std::size_t MAX_SWEEP_RUNS = 100000;
 
 /// Fills @p s.unit, role and sample. Deterministic in (block, @p seed).
 void make_design(Sweep& s, std::uint32_t seed);

@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <fstream>
 #include <cstring>
 #include <set>
 
@@ -230,7 +232,40 @@ TEST_CASE("a swept parameter cannot also be set on the command line", "[sweep][s
         CHECK(e.key() == "adherence.slope");
         CHECK_THAT(e.detail(), Catch::Contains("is swept by the scenario's sweep: block"));
     }
-    // Setting it in the file is fine: the sweep overrides the base value at every point.
-    const sim::Scenario sc = test::scenario(sweep_yaml("sobol", 4, 1) + "adherence:\n  slope: 1.0\n");
+    // Nor in the sweep's own file (the value would be ignored at every point) ...
+    try {
+        (void)test::scenario(sweep_yaml("sobol", 4, 1) + "adherence:\n  slope: 1.0\n");
+        FAIL("expected an error");
+    } catch (const sim::InconsistentScenario& e) {
+        CHECK(e.key() == "adherence.slope");
+        CHECK_THAT(e.detail(), Catch::Contains("is also swept by the sweep: block"));
+    }
+    // ... but a base file's value is what the sweep replaces, and the resolved scenario (which
+    // lists every other parameter) runs again as it is.
+    test::TempDir dir;
+    {
+        std::ofstream(dir.path("base.yaml")) << test::small_yaml(200, 0.5, 99) << "adherence:\n  slope: 1.0\n";
+        std::ofstream(dir.path("child.yaml")) << "extends: base.yaml\nsweep:\n  design: sobol\n  samples: 4\n  parameters:\n"
+                                                 "    adherence.slope: [0.5, 2.0]\n    costs.bed_day: [200, 600]\n";
+    }
+    const sim::Scenario sc = sim::load_scenario(test::schema(), dir.path("child.yaml"));
+    CHECK(sc.params.real("adherence.slope") == 1.0);
     CHECK(sc.at_point(0).params.real("adherence.slope") != 1.0);
+    const std::string resolved = sc.resolved_yaml(test::schema());
+    CHECK(resolved.find("slope: 1") == std::string::npos);
+    CHECK(test::scenario(resolved).sweep->unit == sc.sweep->unit);
+}
+
+TEST_CASE("integer parameters take each value of their range equally often", "[sweep]") {
+    sim::Sweep s = design("latin_hypercube", 300, 1);
+    s.parameters[0] = {"n", 1.0, 3.0, true, {}};
+    std::array<int, 3> count{};
+    for (std::size_t p = 0; p < s.points(); ++p) {
+        const double v = s.value(p, 0);
+        REQUIRE(v == std::round(v));
+        REQUIRE(v >= 1.0);
+        REQUIRE(v <= 3.0);
+        ++count[static_cast<std::size_t>(v) - 1];
+    }
+    CHECK(count == std::array<int, 3>{100, 100, 100});  // one stratum per point: exactly a third each
 }
