@@ -104,7 +104,7 @@ def _run_label(letter, name):
     return letter if not name or name == letter else f"{letter} ({name})"
 
 
-def rollout_curve(a, b, name, stem, names=("A", "B"), cumulative=None):
+def rollout_curve(a, b, name, stem, names=None, cumulative=None, formats=None):
     """An outcome over time in runs A and B and their paired difference, with 95% bands.
 
     Args:
@@ -112,38 +112,44 @@ def rollout_curve(a, b, name, stem, names=("A", "B"), cumulative=None):
         b: path or open results file of run B (same seed and replicates).
         name: series name, e.g. ``"mean_qol"``.
         stem: output path without extension.
-        names: legend names of A and B.
+        names: legend names of A and B, e.g. ``("with DIALOG", "without DIALOG")`` (default:
+            none; the legend then says "A" and "B").
         cumulative: draw a flow summed from the start (default: True for flows, which vary
             much from week to week; levels are always drawn as they are).
+        formats: file formats (see :func:`save`).
 
     Returns:
         list of the written paths (PNG, SVG).
     """
     with io._opened(a) as h:
         kind = io.series_info(h, name)["kind"]
+        replicates = io.provenance(h)["replicates"]
     cumulative = (kind == "flow") if cumulative is None else cumulative and kind == "flow"
     d = compare.paired_series(a, b, name, cumulative=cumulative)
     info = dict(d.attrs)
     if cumulative:
         info["label"] = f"{info['label']}, cumulative since the start"
+    names = tuple(names) if names is not None else (None, None)
     x = d["day"].to_numpy() / DAYS_PER_YEAR
+    band = _has_band(*((d[f"{p}_q025"], d[f"{p}_q975"]) for p in ("a", "b", "diff")))
     fig = _figure(7.5, 6.2)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    _band(top, x, d["a_mean"], d["a_q025"], d["a_q975"], COLOURS["a"], f"A: {names[0]}")
-    _band(top, x, d["b_mean"], d["b_q025"], d["b_q975"], COLOURS["b"], f"B: {names[1]}")
+    _band(top, x, d["a_mean"], d["a_q025"], d["a_q975"], COLOURS["a"], _run_label("A", names[0]), band)
+    _band(top, x, d["b_mean"], d["b_q025"], d["b_q975"], COLOURS["b"], _run_label("B", names[1]), band)
     top.set_ylabel(_axis_label(info["label"], info["unit"], 34))
-    top.set_title(_wrap(f"{info['label']}: A and B (mean and 95% interval over "
-                        f"replicates)", 70), fontsize=10)
+    top.set_title(_wrap(f"{info['label']}: A and B ({_over(replicates, band)})", 70), fontsize=10)
     top.legend(fontsize=8, loc="best")
     top.grid(alpha=0.3)
-    _band(bottom, x, d["diff_mean"], d["diff_q025"], d["diff_q975"], COLOURS["diff"], "A - B")
+    _band(bottom, x, d["diff_mean"], d["diff_q025"], d["diff_q975"], COLOURS["diff"], "A \u2212 B", band)
     bottom.axhline(0, color="grey", linewidth=0.8)
-    bottom.set_ylabel(_wrap(f"A - B ({info['unit']})", 30))
+    bottom.set_ylabel(_wrap(f"A \u2212 B ({info['unit']})", 30))
     bottom.set_xlabel("Time since the start (years)")
-    bottom.set_title("Paired difference A - B (same random numbers, replicate by replicate)", fontsize=10)
-    bottom.legend(fontsize=8, loc="best")
+    paired = "same random numbers, replicate by replicate" if int(replicates) > 1 else "same random numbers"
+    bottom.set_title(f"Paired difference A \u2212 B ({paired})", fontsize=10)
+    if band:                          # without a band the title says all the legend would
+        bottom.legend(fontsize=8, loc="best")
     bottom.grid(alpha=0.3)
-    return save(fig, stem)
+    return save(fig, stem, formats)
 
 
 def _by_arm(h, name):
@@ -151,7 +157,7 @@ def _by_arm(h, name):
     return compare.collapse(h, name, "arm")
 
 
-def cascade(f, stem, min_patients=20):
+def cascade(f, stem, min_patients=20, formats=None):
     """The cascade by arm over time: shares engaged, adherent and with quality of life improved.
 
     ``arm`` is DIALOG exposure in each step, so arm sizes change as the rollout proceeds; a
@@ -161,6 +167,7 @@ def cascade(f, stem, min_patients=20):
         f: path or open results file.
         stem: output path without extension.
         min_patients: smallest arm (patients, mean over replicates) for which a share is drawn.
+        formats: file formats (see :func:`save`).
 
     Returns:
         list of the written paths (PNG, SVG).
@@ -180,28 +187,34 @@ def cascade(f, stem, min_patients=20):
                 unit = info["unit"]
             panels.append((info["label"], unit, v))
         title = io.provenance(h)["scenario_name"]
+        replicates = io.provenance(h)["replicates"]
         arm_label = io._attr(h["dimensions/arm"], "label", "arm")
     x = t["day"].to_numpy() / DAYS_PER_YEAR
     small = n.mean(axis=0) < min_patients
-    fig = _figure(11, 4.2)
-    axes = fig.subplots(1, 3, sharex=True)
-    for ax, (label, unit, v) in zip(axes, panels):
+    curves = []                       # (panel, arm, mean, lo, hi) of the arms drawn
+    for i, (_, _, v) in enumerate(panels):
         for k, arm in enumerate(arms):
             m, lo, hi = compare.interval(v[:, :, k])
             m, lo, hi = (np.where(small[:, k], np.nan, s) for s in (m, lo, hi))
-            if np.all(np.isnan(m)):
-                continue
-            _band(ax, x, m, lo, hi, COLOURS.get(arm, None), arm.replace("_", " "))
+            if not np.all(np.isnan(m)):
+                curves.append((i, arm, m, lo, hi))
+    band = _has_band(*((lo, hi) for *_, lo, hi in curves))
+    fig = _figure(11, 4.2)
+    axes = fig.subplots(1, 3, sharex=True)
+    for i, arm, m, lo, hi in curves:
+        _band(axes[i], x, m, lo, hi, COLOURS.get(arm, None), arm.replace("_", " "), band)
+    for ax, (label, unit, _) in zip(axes, panels):
         ax.set_title(_wrap(label, 32), fontsize=10)
         ax.set_ylabel(_wrap(unit, 34))
         ax.set_xlabel("Time since the start (years)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(_wrap(f"{title}: engagement, adherence and change by arm ({arm_label})", 100), fontsize=11)
-    return save(fig, stem)
+    fig.suptitle(_wrap(f"{title}: engagement, adherence and change by arm ({arm_label}); "
+                       f"{_over(replicates, band)}", 100), fontsize=11)
+    return save(fig, stem, formats)
 
 
-def forest(effects, stem, outcomes=None, period=None):
+def forest(effects, stem, outcomes=None, period=None, formats=None):
     """Forest plot of paired effects A - B by region and baseline-severity subgroup.
 
     Args:
@@ -211,6 +224,7 @@ def forest(effects, stem, outcomes=None, period=None):
         outcomes: up to four series names (default: mean_qol, admissions_involuntary and
             bed_days when present). Counts are shown per 1,000 patients of the group.
         period: period name (default: the whole horizon, e.g. ``"years 1-5"``).
+        formats: file formats (see :func:`save`).
 
     Returns:
         list of the written paths (PNG, SVG).
@@ -226,33 +240,72 @@ def forest(effects, stem, outcomes=None, period=None):
     y = np.arange(len(order))[::-1].astype(float)
     fig = _figure(3.4 * len(outcomes) + 2.6, 0.32 * len(order) + 1.8)
     axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)[0]
+    drawn = []
     for ax, name in zip(axes, outcomes):
         d = effects[(effects["outcome"] == name) & (effects["period"] == period)].set_index(["dimension", "group"])
         d = d.loc[order]
         col = "per_1000" if d["per_1000_mean"].notna().any() else "effect"
         m, lo, hi = (d[f"{col}_{s}"].to_numpy() for s in ("mean", "q025", "q975"))
+        drawn.append((lo, hi))
         colours = ["black" if dim == "national" else COLOURS["a"] if dim == "region" else COLOURS["b"]
                    for dim, _ in order]
         ax.hlines(y, lo, hi, colors=colours, linewidth=1.6)
         ax.scatter(m, y, c=colours, s=18, zorder=3)
         ax.axvline(0, color="grey", linewidth=0.8)
         unit = d["unit"].iloc[0] + (" per 1,000 patients" if col == "per_1000" else "")
-        ax.set_xlabel(_wrap(f"A - B ({unit})", 30))
+        ax.set_xlabel(_wrap(f"A \u2212 B ({unit})", 30))
         ax.set_title(_wrap(d["label"].iloc[0], 30), fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_yticks(y)
     axes[0].set_yticklabels([("All patients" if dim == "national" else
                               f"{'Region' if dim == 'region' else 'Severity'}: {g}") for dim, g in order],
                             fontsize=8)
-    fig.suptitle(_wrap(f"Paired effects A - B, {period}: mean and 95% interval over replicates", 90),
-                 fontsize=11)
-    return save(fig, stem)
+    replicates = effects.attrs.get("replicates")
+    band = _has_band(*drawn)
+    over = _over(replicates, band) if replicates else (
+        "mean and 95% interval over replicates" if band else "mean over replicates")
+    fig.suptitle(_wrap(f"Paired effects A \u2212 B, {period}: {over}", 90), fontsize=11)
+    return save(fig, stem, formats)
 
 
 TEACHING_ATTRIBUTES = ("star_p", "engaged", "adherence", "symptoms")
 
 
-def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None):
+def _spans(x, flag):
+    """(start, end) x-ranges where ``flag`` holds, each step covering half a step either side."""
+    flag = np.asarray(flag) > 0.5
+    if not flag.any():
+        return []
+    x = np.asarray(x, dtype=float)
+    half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flag.astype(int), [0]))))
+    return [(x[i] - half, x[j - 1] + half) for i, j in zip(edges[::2], edges[1::2])]
+
+
+def _shade(ax, x, flag, colour, alpha):
+    """Shade the weeks where ``flag`` holds (full height; the y-limits are left to the data)."""
+    for lo, hi in _spans(x, flag):
+        ax.axvspan(lo, hi, color=colour, alpha=alpha, linewidth=0)
+
+
+def _attribute_label(attr, units):
+    name = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
+    return _wrap(f"{name} ({units.get(attr, '0 = no, 1 = yes')})", 18)
+
+
+def _trajectory_grid(fig, n_rows, n_cols, legend_height):
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.7 * n_rows + 0.8, legend_height))
+    axes = top.subplots(n_rows, n_cols, sharex=True, sharey="row", squeeze=False)
+    return axes, bottom
+
+
+def _dpi(fig, dpi):
+    if dpi:
+        fig.set_dpi(dpi)
+        fig._original_dpi = dpi          # what savefig uses for dpi="figure"
+
+
+def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None, dpi=None, formats=None):
     """A few sampled patients' trajectories for teaching, one column per patient.
 
     Rows show STAR-P (patient's view of the relationship), engagement, adherence and symptoms;
@@ -264,12 +317,14 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
         n: number of patients (evenly spread over the sample) when ``patients`` is not given.
         attributes: traced attributes, one row each (units and labels from the file).
         patients: patient rows to show (must be in the sample).
+        dpi: resolution (default: that of this module's figures).
+        formats: file formats (see :func:`save`).
 
     Returns:
         list of the written paths (PNG, SVG).
 
     Raises:
-        ValueError: the file has no trajectories.
+        ValueError: the file has no trajectories, or a patient is not traced.
     """
     tr = io.trajectories(f)
     if tr.empty:
@@ -279,25 +334,24 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
         patients = sample[np.linspace(0, len(sample) - 1, min(n, len(sample))).round().astype(int)]
     attributes = [a for a in attributes if a in tr.columns]
     fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.2)
-    top, bottom = fig.subfigures(2, 1, height_ratios=(1.7 * len(attributes) + 0.8, 0.4))
-    axes = top.subplots(len(attributes), len(patients), sharex=True, sharey="row", squeeze=False)
-    units, labels = tr.attrs["units"], tr.attrs["labels"]
+    _dpi(fig, dpi)
+    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.4)
+    units = tr.attrs["units"]
     for j, pid in enumerate(patients):
         p = tr[tr["patient"] == pid]
+        if p.empty:
+            raise ValueError(f"patient {pid} is not traced")
         x = p["day"].to_numpy() / DAYS_PER_YEAR
         for i, attr in enumerate(attributes):
             ax = axes[i, j]
             for flag, colour in (("arm", COLOURS["dialog"]), ("inpatient", "grey")):
                 if flag in p.columns:
-                    ax.fill_between(x, 0, 1, where=p[flag].to_numpy() > 0.5, step="mid", color=colour,
-                                    alpha=0.15, linewidth=0, transform=ax.get_xaxis_transform())
+                    _shade(ax, x, p[flag].to_numpy(), colour, 0.15)
             ax.plot(x, p[attr].to_numpy(), color="black", linewidth=1.2,
                     drawstyle="steps-mid" if attr in ("engaged",) else "default")
             ax.grid(alpha=0.3)
             if j == 0:
-                name = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
-                unit = units.get(attr, "0 = no, 1 = yes")
-                ax.set_ylabel(_wrap(f"{name} ({unit})", 18), fontsize=9)
+                ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
             if i == len(attributes) - 1:
                 ax.set_xlabel("Time (years)")
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
@@ -309,44 +363,141 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
         title = io.provenance(h)["scenario_name"]
     fig.suptitle(_wrap(f"{title}: relationship, engagement, adherence and symptoms of "
                        f"{len(patients)} patients", 100), fontsize=11)
-    return save(fig, stem)
+    return save(fig, stem, formats)
 
 
-def file_plots(f, outdir, outcomes=("mean_qol", "engaged", "admissions_involuntary", "bed_days")):
+def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACHING_ATTRIBUTES, dpi=None,
+                        formats=None):
+    """The same traced patients in two runs, one column per patient: A's lines over B's.
+
+    Two runs with the same seed and population trace the same patients and share their random
+    numbers, so the lines coincide until what differs between the scenarios changes something;
+    from then on the figure shows what it changed for that patient. Admissions are shaded (A
+    grey, B red); a dotted line marks the first week the patient's care coordinator used DIALOG
+    in A.
+
+    Args:
+        a, b: paths or open results files with ``/trajectories`` (same seed and population).
+        stem: output path without extension.
+        patients: patient rows (traced in both).
+        names: legend names of A and B.
+        attributes: traced attributes, one row each (units and labels from the file).
+        dpi: resolution (default: that of this module's figures).
+        formats: file formats (see :func:`save`).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+
+    Raises:
+        ValueError: a file has no trajectories, or a patient is not traced in both.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    ta, tb = io.trajectories(a), io.trajectories(b)
+    if ta.empty or tb.empty:
+        raise ValueError("both files need /trajectories (run with output.trajectories > 0)")
+    attributes = [x for x in attributes if x in ta.columns and x in tb.columns]
+    units = ta.attrs["units"]
+    names = tuple(names) if names is not None else (None, None)
+    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.4)
+    _dpi(fig, dpi)
+    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.5)
+    for j, pid in enumerate(patients):
+        pa, pb = ta[ta["patient"] == pid], tb[tb["patient"] == pid]
+        if pa.empty or pb.empty:
+            raise ValueError(f"patient {pid} is not traced in both files")
+        x = pa["day"].to_numpy() / DAYS_PER_YEAR
+        first_dialog = None
+        if "arm" in pa.columns and (pa["arm"].to_numpy() > 0.5).any():
+            first_dialog = x[np.argmax(pa["arm"].to_numpy() > 0.5)]
+        for i, attr in enumerate(attributes):
+            ax = axes[i, j]
+            for p, colour in ((pa, "grey"), (pb, COLOURS["b"])):
+                if "inpatient" in p.columns:
+                    _shade(ax, x, p["inpatient"].to_numpy(), colour, 0.18)
+            if first_dialog is not None:
+                ax.axvline(first_dialog, color=COLOURS["a"], linestyle=":", linewidth=1.2)
+            style = "steps-mid" if attr == "engaged" else "default"
+            ax.plot(x, pb[attr].to_numpy(), color=COLOURS["b"], linewidth=2.0, drawstyle=style)
+            ax.plot(x, pa[attr].to_numpy(), color=COLOURS["a"], linewidth=1.2, drawstyle=style)
+            ax.grid(alpha=0.3)
+            if j == 0:
+                ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
+            if i == len(attributes) - 1:
+                ax.set_xlabel("Time (years)")
+        axes[0, j].set_title(f"Patient {pid}", fontsize=10)
+    handles = [Line2D([], [], color=COLOURS["a"], linewidth=1.2, label=_run_label("A", names[0])),
+               Line2D([], [], color=COLOURS["b"], linewidth=2.0, label=_run_label("B", names[1])),
+               Patch(color="grey", alpha=0.3, label="admitted in A"),
+               Patch(color=COLOURS["b"], alpha=0.3, label="admitted in B"),
+               Line2D([], [], color=COLOURS["a"], linestyle=":", label="care coordinator starts DIALOG (A)")]
+    bottom.legend(handles=handles, loc="center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle(_wrap(f"The same {len(patients)} patients in A and B: relationship, engagement, adherence "
+                       f"and symptoms (lines coincide until the runs diverge)", 100), fontsize=11)
+    return save(fig, stem, formats)
+
+
+def series_curve(f, name, stem, label=None, marker_year=None, marker_label="DIALOG first used",
+                 size=(7, 4), formats=None):
+    """One national series of one run over time: the mean and 95% band over replicates (a run
+    with one replicate: its line); flows are summed from the start.
+
+    Args:
+        f: path or open results file.
+        name: series name, e.g. ``"mean_qol"``.
+        stem: output path without extension.
+        label: legend name of the run (default: its scenario name).
+        marker_year: draw a dashed vertical line at this time (years), e.g. when DIALOG was
+            first used; ``None`` for none.
+        marker_label: legend text of that line.
+        size: figure size (inches).
+        formats: file formats (see :func:`save`).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+    """
+    with io._opened(f) as h:
+        info = dict(io.series_info(h, name))
+        v = h[f"series/national/{name}"][...].astype(float)      # [replicate, step]
+        x = h["time/day"][:] / DAYS_PER_YEAR
+        if label is None:
+            label = io.provenance(h)["scenario_name"]
+    if info["kind"] == "flow":
+        v = np.cumsum(v, axis=1)
+        info["label"] = f"{info['label']}, cumulative since the start"
+    m, lo, hi = compare.interval(v)
+    fig = _figure(*size)
+    ax = fig.subplots()
+    band = _band(ax, x, m, lo, hi, COLOURS["a"], label)
+    if marker_year is not None:
+        ax.axvline(marker_year, color="grey", linestyle="--", linewidth=1, label=marker_label)
+    ax.set_xlabel("Time since the start (years)")
+    ax.set_ylabel(_axis_label(info["label"], info["unit"], 34))
+    ax.set_title(_wrap(f"{info['label']} ({_over(v.shape[0], band)})", 70), fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, stem, formats)
+
+
+def file_plots(f, outdir, outcomes=("mean_qol", "engaged", "admissions_involuntary", "bed_days"), formats=None):
     """Every figure of one results file: cascade by arm, outcomes over time, trajectories.
 
     Args:
         f: path of a results file.
         outdir: directory for the figures (created if missing).
         outcomes: series drawn over time (mean and 95% band over replicates).
+        formats: file formats (see :func:`save`).
 
     Returns:
         list of the written paths.
     """
-    paths = cascade(f, os.path.join(outdir, "cascade"))
+    paths = cascade(f, os.path.join(outdir, "cascade"), formats=formats)
     with io._opened(f) as h:
         names = io.series_names(h)
         has_traj = "trajectories" in h
         for name in outcomes:
-            if name not in names:
-                continue
-            info = dict(io.series_info(h, name))
-            v = h[f"series/national/{name}"][...].astype(float)      # [replicate, step]
-            if info["kind"] == "flow":
-                v = np.cumsum(v, axis=1)
-                info["label"] = f"{info['label']}, cumulative since the start"
-            m, lo, hi = compare.interval(v)
-            x = h["time/day"][:] / DAYS_PER_YEAR
-            fig = _figure(7, 4)
-            ax = fig.subplots()
-            _band(ax, x, m, lo, hi, COLOURS["a"], io.provenance(h)["scenario_name"])
-            ax.set_xlabel("Time since the start (years)")
-            ax.set_ylabel(_axis_label(info["label"], info["unit"], 34))
-            ax.set_title(_wrap(f"{info['label']} (mean and 95% interval over {h.attrs['replicates']} "
-                               f"replicates)", 70), fontsize=10)
-            ax.legend(fontsize=8)
-            ax.grid(alpha=0.3)
-            paths += save(fig, os.path.join(outdir, f"series_{name}"))
+            if name in names:
+                paths += series_curve(h, name, os.path.join(outdir, f"series_{name}"), formats=formats)
     if has_traj:
-        paths += patient_trajectories(f, os.path.join(outdir, "trajectories"))
+        paths += patient_trajectories(f, os.path.join(outdir, "trajectories"), formats=formats)
     return paths

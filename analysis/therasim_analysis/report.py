@@ -15,7 +15,7 @@ function::
     def mediation(rep):
         if not rep.is_compare:
             return None
-        return "<p>...</p>" + rep.figure(lambda stem: plots.something(rep.a, stem), "Caption")
+        return "<p>...</p>" + rep.figure(lambda stem: plots.something(rep.a, stem, formats=report.PNG), "Caption")
 
     report.add_section(report.Section("mediation", "Mediation", mediation), before="scenario")
 
@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -57,6 +56,8 @@ SUBGROUP_OUTCOMES = ("mean_qol", "admissions_involuntary", "bed_days", "mean_unm
 MODEL_DOC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                           "docs", "model.md"))
 CAVEATS_HEADING = "Known simplifications"
+#: What figures are written as: the report embeds PNGs (pass ``formats=PNG`` to :mod:`plots`).
+PNG = ("png",)
 DASH = "\u2013"
 
 
@@ -301,7 +302,8 @@ class Report:
 
         Args:
             draw: ``draw(stem) -> list of paths`` (any :mod:`plots` function with its other
-                arguments bound); only the PNG is written and embedded.
+                arguments bound, best with ``formats=PNG``: other formats are not used); the
+                PNG is embedded.
             caption: caption (plain text, escaped).
             alt: alternative text (default: the caption).
             caption_html: caption as HTML built by the caller (instead of ``caption``).
@@ -312,8 +314,7 @@ class Report:
         self._n_figure += 1
         n = self._n_figure
         stem = os.path.join(self.tmpdir, f"figure{n}")
-        with _png_only():
-            paths = draw(stem)
+        paths = draw(stem)
         png = [p for p in paths if str(p).endswith(".png")][0]
         with open(png, "rb") as fh:
             data = base64.b64encode(fh.read()).decode("ascii")
@@ -359,17 +360,6 @@ _SECTION_ERROR = "This section could not be built"
 
 class ReportWarning(UserWarning):
     """A section of the report could not be built (the report says so in its place)."""
-
-
-@contextmanager
-def _png_only():
-    """Make :func:`plots.save` write PNG only (the report embeds PNGs; SVG would be wasted time)."""
-    saved = plots.FORMATS
-    plots.FORMATS = ("png",)
-    try:
-        yield
-    finally:
-        plots.FORMATS = saved
 
 
 # ---- summary ------------------------------------------------------------------------------
@@ -614,11 +604,13 @@ def section_subgroups(rep):
     if not outcomes:
         return None
     horizon = cmp.period_names(rep.n_years)[-1]
-    fig = rep.figure(lambda stem: plots.forest(e, stem, outcomes=outcomes[:3], period=horizon),
+    fig = rep.figure(lambda stem: plots.forest(e, stem, outcomes=outcomes[:3], period=horizon, formats=PNG),
                      f"Paired effects A \u2212 B over {horizon} by region and baseline severity subgroup: "
-                     f"mean (dot) and 95% interval over replicates (line). Counts are per 1,000 patients "
-                     f"of the subgroup; means are in their own unit. All patients in black, regions in "
-                     f"blue, severity subgroups in red.")
+                     + ("mean (dot) and 95% interval over replicates (line). " if rep.replicates > 1 else
+                        "one replicate. ")
+                     + "Counts are per 1,000 patients "
+                     "of the subgroup; means are in their own unit. All patients in black, regions in "
+                     "blue, severity subgroups in red.")
     sub = e[(e["period"] == horizon) & e["outcome"].isin(outcomes)]
     cols = ["Outcome", "Subgroup", "Patients#", "A \u2212 B mean [95% interval]#", "Per 1,000 patients#"]
     rows = []
@@ -688,35 +680,6 @@ def section_costs(rep):
 
 # ---- figures ------------------------------------------------------------------------------
 
-def _series_figure(h, name, stem, label_run, dialog_year=None):
-    """One national series over time, mean and 95% band over replicates (flows cumulated); a
-    dashed line marks when DIALOG was first used (``dialog_year``)."""
-    info = dict(io.series_info(h, name))
-    v = h[f"series/national/{name}"][...].astype(float)
-    if info["kind"] == "flow":
-        v = np.cumsum(v, axis=1)
-        info["label"] = f"{info['label']}, cumulative since the start"
-    x = h["time/day"][:] / DAYS_PER_YEAR
-    r = v.shape[0]
-    fig = plots._figure(7, 3.6)
-    ax = fig.subplots()
-    if r > 1:
-        m, lo, hi = cmp.interval(v)
-        plots._band(ax, x, m, lo, hi, plots.COLOURS["a"], label_run)
-        ax.legend(fontsize=8)
-        ax.set_title(plots._wrap(f"{info['label']} (mean and 95% interval over {r} replicates)", 70), fontsize=10)
-    else:
-        ax.plot(x, v[0], color=plots.COLOURS["a"], linewidth=1.6)
-        ax.set_title(plots._wrap(f"{info['label']} (one replicate)", 70), fontsize=10)
-    if dialog_year is not None:
-        ax.axvline(dialog_year, color="grey", linestyle="--", linewidth=1, label="DIALOG first used")
-        ax.legend(fontsize=8)
-    ax.set_xlabel("Time since the start (years)")
-    ax.set_ylabel(plots._axis_label(info["label"], info["unit"], 34))
-    ax.grid(alpha=0.3)
-    return plots.save(fig, stem)
-
-
 def _has_dialog_arm(h):
     n, arms = cmp.collapse(h, "patients", "arm")
     return "dialog" in arms and float(n[:, :, arms.index("dialog")].max()) > 0
@@ -733,10 +696,13 @@ def section_figures(rep):
             info = io.series_info(rep.a, name)
             cum = " (cumulative since the start)" if info["kind"] == "flow" else ""
             parts.append(rep.figure(
-                lambda stem, name=name: plots.rollout_curve(rep.a, rep.b, name, stem, names=(a_name, b_name)),
-                f"{info['label']}{cum} in A ({a_name}) and B ({b_name}), mean and 95% band over {r} "
-                f"replicates (top), and the paired difference A \u2212 B with its 95% band (bottom), "
-                f"in {info['unit']}."))
+                lambda stem, name=name: plots.rollout_curve(rep.a, rep.b, name, stem, names=(a_name, b_name),
+                                                            formats=PNG),
+                f"{info['label']}{cum} in A ({a_name}) and B ({b_name}), "
+                + (f"mean and 95% band over {r} replicates (top), and the paired difference A \u2212 B "
+                   f"with its 95% band (bottom), " if r > 1 else
+                   "one replicate (top), and the paired difference A \u2212 B (bottom), ")
+                + f"in {info['unit']}."))
     else:
         fa = rep.cached("facts_a", lambda: _run_facts(rep.a))
         dialog_year = fa.get("dialog_first_year")
@@ -744,7 +710,8 @@ def section_figures(rep):
             info = io.series_info(rep.a, name)
             cum = " (cumulative since the start)" if info["kind"] == "flow" else ""
             parts.append(rep.figure(
-                lambda stem, name=name: _series_figure(rep.a, name, stem, rep.names[0], dialog_year),
+                lambda stem, name=name: plots.series_curve(rep.a, name, stem, rep.names[0], dialog_year,
+                                                           size=(7, 3.6), formats=PNG),
                 f"{info['label']}{cum}, all patients, in {info['unit']}"
                 + (f": mean and 95% band over {r} replicates." if r > 1 else " (one replicate).")
                 + (" The dashed line marks when a care coordinator first used DIALOG." if dialog_year else "")))
@@ -753,10 +720,10 @@ def section_figures(rep):
                        "care coordinator uses DIALOG (blue) and the others (red). Arms are DIALOG exposure at "
                        "each step, not randomised groups, and change size as the rollout proceeds; an arm is "
                        "drawn only while it holds at least 20 patients (mean over replicates).")
-    parts.append(rep.figure(lambda stem: plots.cascade(rep.a, stem),
+    parts.append(rep.figure(lambda stem: plots.cascade(rep.a, stem, formats=PNG),
                             cascade_caption.format(f"A ({rep.names[0]})" if rep.is_compare else "the run")))
     if rep.is_compare and _has_dialog_arm(rep.b):
-        parts.append(rep.figure(lambda stem: plots.cascade(rep.b, stem),
+        parts.append(rep.figure(lambda stem: plots.cascade(rep.b, stem, formats=PNG),
                                 cascade_caption.format(f"B ({rep.names[1]})")))
     return "".join(parts)
 
@@ -839,84 +806,8 @@ def pick_patients(f, n=4, other=None):
     return sorted(chosen)
 
 
-def _spans(x, flag):
-    """(start, end) x-ranges where ``flag`` holds, each step covering half a step either side."""
-    flag = np.asarray(flag) > 0.5
-    if not flag.any():
-        return []
-    half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], flag.astype(int), [0]))))
-    return [(x[i] - half, x[j - 1] + half) for i, j in zip(edges[::2], edges[1::2])]
-
-
-def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=plots.TEACHING_ATTRIBUTES, dpi=None):
-    """The same traced patients in two runs, one column per patient: A's lines over B's.
-
-    Two runs with the same seed and population trace the same patients and share their random
-    numbers, so the lines coincide until what differs between the scenarios changes something;
-    from then on the figure shows what it changed for that patient. Admissions are shaded (A
-    grey, B red); a dotted line marks the first week the patient's care coordinator used DIALOG
-    in A.
-
-    Args:
-        a, b: paths or open results files with ``/trajectories`` (same seed and population).
-        stem: output path without extension.
-        patients: patient rows (traced in both).
-        names: legend names of A and B.
-        attributes: traced attributes, one row each (units and labels from the file).
-        dpi: resolution (default: that of :mod:`plots`' figures).
-
-    Returns:
-        list of the written paths (see :func:`plots.save`).
-    """
-    ta, tb = io.trajectories(a), io.trajectories(b)
-    if ta.empty or tb.empty:
-        raise ValueError("both files need /trajectories (run with output.trajectories > 0)")
-    attributes = [x for x in attributes if x in ta.columns and x in tb.columns]
-    units = ta.attrs["units"]
-    fig = plots._figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.4)
-    if dpi:
-        fig.set_dpi(dpi)
-        fig._original_dpi = dpi          # what savefig uses for dpi="figure"
-    top, bottom = fig.subfigures(2, 1, height_ratios=(1.7 * len(attributes) + 0.8, 0.5))
-    axes = top.subplots(len(attributes), len(patients), sharex=True, sharey="row", squeeze=False)
-    for j, pid in enumerate(patients):
-        pa, pb = ta[ta["patient"] == pid], tb[tb["patient"] == pid]
-        if pa.empty or pb.empty:
-            raise ValueError(f"patient {pid} is not traced in both files")
-        x = pa["day"].to_numpy() / DAYS_PER_YEAR
-        first_dialog = None
-        if "arm" in pa.columns and (pa["arm"].to_numpy() > 0.5).any():
-            first_dialog = x[np.argmax(pa["arm"].to_numpy() > 0.5)]
-        for i, attr in enumerate(attributes):
-            ax = axes[i, j]
-            for p, colour in ((pa, "grey"), (pb, plots.COLOURS["b"])):
-                if "inpatient" in p.columns:
-                    for lo, hi in _spans(x, p["inpatient"].to_numpy()):
-                        ax.axvspan(lo, hi, color=colour, alpha=0.18, linewidth=0)
-            if first_dialog is not None:
-                ax.axvline(first_dialog, color=plots.COLOURS["a"], linestyle=":", linewidth=1.2)
-            style = "steps-mid" if attr == "engaged" else "default"
-            ax.plot(x, pb[attr].to_numpy(), color=plots.COLOURS["b"], linewidth=2.0, drawstyle=style)
-            ax.plot(x, pa[attr].to_numpy(), color=plots.COLOURS["a"], linewidth=1.2, drawstyle=style)
-            ax.grid(alpha=0.3)
-            if j == 0:
-                label = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
-                ax.set_ylabel(plots._wrap(f"{label} ({units.get(attr, '0 = no, 1 = yes')})", 18), fontsize=9)
-            if i == len(attributes) - 1:
-                ax.set_xlabel("Time (years)")
-        axes[0, j].set_title(f"Patient {pid}", fontsize=10)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    handles = [Line2D([], [], color=plots.COLOURS["a"], linewidth=1.2, label=f"A: {names[0]}"),
-               Line2D([], [], color=plots.COLOURS["b"], linewidth=2.0, label=f"B: {names[1]}"),
-               Patch(color="grey", alpha=0.3, label="admitted in A"),
-               Patch(color=plots.COLOURS["b"], alpha=0.3, label="admitted in B"),
-               Line2D([], [], color=plots.COLOURS["a"], linestyle=":", label="care coordinator starts DIALOG (A)")]
-    bottom.legend(handles=handles, loc="center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle(plots._wrap(f"The same {len(patients)} patients in A and B: relationship, engagement, adherence "
-                             f"and symptoms (lines coincide until the runs diverge)", 100), fontsize=11)
-    return plots.save(fig, stem)
+#: Kept for callers of the former ``report.paired_trajectories`` (now in :mod:`plots`).
+paired_trajectories = plots.paired_trajectories
 
 
 PATIENT_COLUMNS = (("n_relapses", "Relapses"), ("n_admissions_voluntary", "Voluntary admissions"),
@@ -968,7 +859,7 @@ def section_trajectories(rep):
                      "patient's lines coincide until what differs between the scenarios changes "
                      "something for them.</p>")
         parts.append(rep.figure(
-            lambda stem: paired_trajectories(rep.a, rep.b, stem, patients, names=rep.names),
+            lambda stem: plots.paired_trajectories(rep.a, rep.b, stem, patients, names=rep.names, formats=PNG),
             f"Patients {who} in A ({rep.names[0]}, thin blue) and B ({rep.names[1]}, thick red), week by "
             f"week: the relationship (STAR-P), engagement (1 engaged, 0 not), adherence and symptoms "
             f"(BPRS). Admissions are shaded (A grey, B red); the dotted line is the first week the "
@@ -978,7 +869,7 @@ def section_trajectories(rep):
     else:
         where = f"A ({rep.names[0]})" if rep.is_compare else "the run"
         parts.append(rep.figure(
-            lambda stem: plots.patient_trajectories(rep.a, stem, patients=patients),
+            lambda stem: plots.patient_trajectories(rep.a, stem, patients=patients, formats=PNG),
             f"Patients {who} in {where}, week by week: the relationship (STAR-P), engagement (1 engaged, "
             f"0 not), adherence and symptoms (BPRS). Blue shading: the care coordinator uses DIALOG; "
             f"grey: admitted."))
