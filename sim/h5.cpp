@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 #include <cerrno>
@@ -305,6 +306,7 @@ ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scena
     : path_(std::move(path)), tmp_(path_ + ".partial-run"), schema_(schema), scenario_(scenario),
       replicates_(scenario.runs()),
       compression_(static_cast<int>(scenario.params.integer("output.compression"))),
+      grouped_(scenario.params.boolean("output.grouped")),
       resolved_(scenario.resolved_yaml(schema)), done_(replicates_, false) {
     silence_hdf5();
     std::error_code ec;
@@ -421,14 +423,15 @@ void ResultsWriter::header(const World& w) {
     group_dims_.clear();
     for (const auto& d : w.dims) group_dims_.push_back(std::max<std::size_t>(1, d.levels.size()));
     Handle g(group(f, "series"), H5Gclose);
-    Handle grouped(group(g, "grouped"), H5Gclose);
     Handle national(group(g, "national"), H5Gclose);
+    std::optional<Handle> grouped;
+    if (grouped_) grouped.emplace(group(g, "grouped"), H5Gclose);
     for (const auto& spec : schema_.series()) {
         Handle nd(row_dataset(national, spec.name, H5T_NATIVE_DOUBLE, {replicates_, n_steps_ + 1}, compression_, spec), H5Dclose);
-        if (!spec.grouped) continue;
+        if (!spec.grouped || !grouped_) continue;
         std::vector<hsize_t> dims{replicates_, n_steps_ + 1};
         dims.insert(dims.end(), group_dims_.begin(), group_dims_.end());
-        Handle gd(row_dataset(grouped, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
+        Handle gd(row_dataset(*grouped, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
     }
     if (!schema_.metrics().empty()) {
         Handle mg(group(f, "metrics"), H5Gclose);
@@ -479,7 +482,7 @@ void ResultsWriter::write_locked(const Results& r) {
         for (std::size_t t = 0; t <= n_steps_; ++t) row[t] = st.value(schema_, t, s, SeriesStore::ALL);
         Handle nd(ok(H5Dopen2(file_, ("/series/national/" + spec.name).c_str(), H5P_DEFAULT), "open series"), H5Dclose);
         write_row(nd, rep, row.data(), "series " + spec.name);
-        if (!spec.grouped) continue;
+        if (!spec.grouped || !grouped_) continue;
         row.assign((n_steps_ + 1) * n_groups_, 0.0);
         for (std::size_t t = 0; t <= n_steps_; ++t)
             for (std::size_t g = 0; g < n_groups_; ++g) row[t * n_groups_ + g] = st.value(schema_, t, s, g);
@@ -549,6 +552,7 @@ void ResultsWriter::finish_locked(double wall_seconds) {
     Handle sg(group(f, "summary"), H5Gclose);
     attr_string(sg, "statistics", "mean,q025,q50,q975");
     for (const char* kind : {"national", "grouped"}) {
+        if (!grouped_ && std::string(kind) == "grouped") continue;
         Handle out(group(sg, kind), H5Gclose);
         for (const auto& spec : schema_.series()) {
             const bool grouped = std::string(kind) == "grouped";

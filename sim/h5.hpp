@@ -59,6 +59,7 @@ private:
     const Scenario& scenario_;
     std::size_t replicates_;
     int compression_;
+    bool grouped_;  ///< write /series/grouped and /summary/grouped (output.grouped)
     long long file_ = -1;  // hid_t
     bool has_header_ = false;
     std::size_t n_steps_ = 0, n_groups_ = 0;

@@ -70,6 +70,8 @@ Schema make_schema(const Model& model) {
     s.param("output.trajectories").integer(200).range(0, 100000).with_unit("agents")
         .means("Number of agents of the traced type whose state is recorded every step");
     s.param("output.compression").integer(4).range(0, 9).means("gzip level of HDF5 datasets (0: none)");
+    s.param("output.grouped").boolean(true)
+        .means("Write the series by group (arm x region x severity) as well as nationally; false keeps large sweeps small");
     model.declare(s);
     s.check();
     return s;
@@ -137,6 +139,12 @@ void preflight(const Model& model, const Scenario& scenario) {
     try {
         std::rethrow_exception(error);
     } catch (const InputError& e) {
+        // An error the scenario has whatever the swept values are is not the sweep's.
+        try {
+            model.check(scenario);
+        } catch (const InputError& base) {
+            if (base.key() == e.key() && base.detail() == e.detail()) throw;
+        }
         std::ostringstream values;
         values << std::setprecision(6);
         for (std::size_t i = 0; i < s.k(); ++i) values << (i ? ", " : "") << s.parameters[i].path << " = " << s.value(first_bad, i);

@@ -483,3 +483,11 @@ def test_mediator_attributes_match_the_trajectories(mechanism_runs):
         eng, adh = md._mediators_from_trajectories(f, len(t))
     np.testing.assert_allclose(t["share_engaged"], eng, atol=1e-5)
     np.testing.assert_allclose(t["mean_adherence"], adh, atol=1e-5)
+
+
+def test_a_run_too_small_to_estimate_is_refused_clearly(runner):
+    """30 patients over 2 years: nobody starts in hospital, so that covariate is constant."""
+    small = runner.run("teaching_mediation.h5", "--quiet",
+                       scenario=os.path.join(REPO, "scenarios", "teaching_small.yaml"))
+    with pytest.raises(md.MediationError, match="is the same for every patient analysed .30 patients."):
+        md.mediation(small, draws=50)

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from therasim_analysis import compare, report
+from therasim_analysis import compare, io, report
 
 from conftest import REPO
 
@@ -397,3 +397,14 @@ def test_number_formatting():
     assert report.fmt_interval(0.2083, 0.1935, 0.2271) == "0.208 [0.194, 0.227]"
     assert report.fmt_interval(-13.9, -30.8, -2.8) == "\u221213.9 [\u221230.8, \u22122.8]"
     assert report.fmt(-0.0004, decimals=2) == "0.00"
+
+
+def test_a_sweep_is_refused_with_the_command_to_use(rollout, runner, tmp_path):
+    with open(os.path.join(runner.root, "rollout_sweep.yaml"), "w", encoding="utf-8") as fh:
+        fh.write("extends: rollout.yaml\nreplicates: 1\nsweep:\n  design: latin_hypercube\n  samples: 3\n"
+                 "  parameters: {costs.bed_day: [200, 600]}\n")
+    sweep = runner.run("rollout_sweep.h5", "--quiet", scenario="rollout_sweep.yaml")
+    for a, b in ((sweep, None), (rollout, sweep)):
+        with pytest.raises(io.ResultsError, match="a sensitivity sweep .latin_hypercube, 3 points.; analyse it with"):
+            report.build_report(a, compare=b, out=str(tmp_path / "s.html"))
+    assert not (tmp_path / "s.html").exists()

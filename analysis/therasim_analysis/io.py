@@ -151,7 +151,16 @@ def series_names(f, grouped=False):
         sorted list of series names.
     """
     with _opened(f) as h:
+        if grouped and "series/grouped" not in h:
+            return []
         return sorted(h["series/grouped" if grouped else "series/national"].keys())
+
+
+def _require_grouped(h):
+    """Raise ResultsError for a file written with ``output.grouped: false``."""
+    if "series/grouped" not in h:
+        raise ResultsError(f"{h.filename}: no series by arm, region and severity (the run had "
+                           "output.grouped: false); national series only")
 
 
 def series_info(f, name):
@@ -174,7 +183,7 @@ def series_info(f, name):
         info["name"] = name
         stat = info.get("stat") or "sum"
         info["denominator"] = stat[len("mean over "):].strip() if stat.startswith("mean over ") else None
-        info["grouped"] = name in h["series/grouped"]
+        info["grouped"] = "series/grouped" in h and name in h["series/grouped"]
         return info
 
 
@@ -197,6 +206,8 @@ def series(f, name, grouped=False):
     """
     with _opened(f) as h:
         info = series_info(h, name)
+        if grouped:
+            _require_grouped(h)
         if grouped and not info["grouped"]:
             raise KeyError(f"series {name!r} is national only (no grouped dataset)")
         data = h[f"series/{'grouped' if grouped else 'national'}/{name}"][...]
@@ -244,6 +255,8 @@ def summary(f, name, grouped=False):
     """
     with _opened(f) as h:
         info = series_info(h, name)
+        if grouped:
+            _require_grouped(h)
         stats = _attr(h["summary"], "statistics").split(",")
         data = h[f"summary/{'grouped' if grouped else 'national'}/{name}"][...]
         t = time_axis(h)

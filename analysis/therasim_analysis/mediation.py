@@ -497,6 +497,7 @@ def mediation(f, exposure="star_p", per="point", outcomes=None, mediators=MEDIAT
     if cluster not in (None, "clinician", "team"):
         raise ValueError(f"cluster must be None, 'clinician' or 'team', not {cluster!r}")
     t = table if table is not None else patient_table(f)
+    where = t.attrs.get("path") or t.attrs.get("scenario_name") or "the patient table"
     if same_dyad:
         t = t[t["new_dyad"] == 0]
     outcomes = dict(OUTCOMES if outcomes is None else outcomes)
@@ -512,9 +513,15 @@ def mediation(f, exposure="star_p", per="point", outcomes=None, mediators=MEDIAT
     covs = list(dict.fromkeys([*covariates, *(c for cs in outcomes.values() for c in cs)]))
     columns = [x] + [t[m].to_numpy(float) for m in mediators] + [t[c].to_numpy(float) for c in covs] \
         + [t[o].to_numpy(float) for o in outcomes]
-    for name, v in zip([xcol, *mediators, *covs, *outcomes], columns):
+    names = [xcol, *mediators, *covs, *outcomes]
+    for name, v in zip(names, columns):
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"column {name} has values that are not finite")
+            raise MediationError(f"{where}: column {name} has values that are not finite")
+        if np.std(v) == 0:
+            # e.g. a small run in which nobody relapsed or everyone stayed engaged
+            raise MediationError(f"{where}: {name} is the same for every patient analysed "
+                                 f"({len(v)} patients), so its effects cannot be estimated; "
+                                 "run more patients or a longer horizon")
     Z, scale = _design(columns)
     codes = None if cluster is None else np.unique(t[cluster].to_numpy(), return_inverse=True)[1]
     G = _grams(Z, draws, seed, codes)

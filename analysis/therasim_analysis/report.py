@@ -1173,6 +1173,14 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
     try:
         if compare is not None:
             fb = io.open_results(compare)
+        for name, h in ((path, fa), (compare, fb)):
+            if h is not None and "sweep" in h:
+                # Its runs are design points, not replicates of one scenario: the report's
+                # intervals and trajectories would describe nothing in particular.
+                raise io.ResultsError(f"{name}: a sensitivity sweep ({h['sweep'].attrs['design']}, "
+                                      f"{h['sweep'].attrs['points']} points); analyse it with "
+                                      f"python3 -m therasim_analysis sensitivity {name} --outcome ...")
+        if fb is not None:
             cmp.check_paired(fa, fb)
         with tempfile.TemporaryDirectory(prefix="therasim-report-") as tmp:
             rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC)

@@ -269,3 +269,21 @@ TEST_CASE("integer parameters take each value of their range equally often", "[s
     }
     CHECK(count == std::array<int, 3>{100, 100, 100});  // one stratum per point: exactly a third each
 }
+
+TEST_CASE("output.grouped: false writes the national series only, unchanged", "[sweep][h5]") {
+    test::TempDir dir;
+    std::vector<std::vector<std::vector<double>>> qol;
+    for (const char* grouped : {"true", "false"}) {
+        const sim::Scenario sc = test::scenario(test::small_yaml(200, 0.5, 99) + "replicates: 2\n", {std::string("output.grouped=") + grouped});
+        sim::EnsembleOptions opt;
+        opt.threads = 2;
+        const std::string path = dir.path(std::string("g_") + grouped + ".h5");
+        (void)sim::run_ensemble(models::make_model, test::schema(), sc, path, opt);
+        const sim::ResultsFile f(path);
+        CHECK(f.names("/series/grouped").empty() == (std::string(grouped) == "false"));
+        CHECK(f.names("/summary/grouped").empty() == (std::string(grouped) == "false"));
+        CHECK_FALSE(f.names("/series/national").empty());
+        qol.push_back(f.national_replicates("mean_qol"));
+    }
+    CHECK(qol[0] == qol[1]);
+}
