@@ -18,7 +18,7 @@ for threads in 1 "$all"; do
   end=$(date +%s.%N)
   line=$(grep "steps of" <<<"$log")
   rate=$(sed -E 's/.*\(([0-9.]+) M .*/\1/' <<<"$line")
-  stepping=$(sed -E 's/.* in ([0-9.]+) s \(.*/\1/' <<<"$line")
+  stepping=$(sed -E 's/.*stepping ([0-9.]+) s .*/\1/' <<<"$line")
   peak=$(sed -E 's/.*peak memory ([0-9]+) MiB.*/\1/' <<<"$line")
   printf '%-8s %-22s %-12s %-10.2f %-14s\n' "$threads" "${rate}e6" "$stepping" "$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')" "$peak"
   rm -f "$out/bench.h5"
