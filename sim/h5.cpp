@@ -377,13 +377,19 @@ ResultsWriter::~ResultsWriter() {
     }
 }
 
-bool ResultsWriter::done(std::size_t replicate) const { return done_.at(replicate); }
+bool ResultsWriter::done(std::size_t replicate) const {
+    // done_ is a vector<bool>: flags share words, so even reading another run's flag while a
+    // writer sets one is a data race without the lock.
+    std::lock_guard<std::mutex> lock(mutex_);
+    return done_.at(replicate);
+}
 
 std::size_t ResultsWriter::done_count() const {
-    std::size_t n = 0;
-    for (bool d : done_) n += d;
-    return n;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return done_count_locked();
 }
+
+std::size_t ResultsWriter::done_count_locked() const { return static_cast<std::size_t>(std::count(done_.begin(), done_.end(), true)); }
 
 void ResultsWriter::header(const World& w) {
     const hid_t f = file_;
@@ -527,7 +533,7 @@ void ResultsWriter::finish(double wall_seconds) {
 
 void ResultsWriter::finish_locked(double wall_seconds) {
     if (!has_header_) throw std::logic_error("finish() before any replicate was written");
-    if (done_count() != replicates_) throw std::logic_error("finish() before every replicate was written");
+    if (done_count_locked() != replicates_) throw std::logic_error("finish() before every replicate was written");
     const hid_t f = file_;
     {
         Handle g(group(f, "provenance"), H5Gclose);

@@ -54,6 +54,7 @@ private:
     bool try_resume();
     void write_locked(const Results& results);
     void finish_locked(double wall_seconds);
+    [[nodiscard]] std::size_t done_count_locked() const;
     std::string path_, tmp_;
     const Schema& schema_;
     const Scenario& scenario_;
@@ -69,7 +70,7 @@ private:
     std::string resolved_;
     std::vector<bool> done_;
     bool resumed_ = false, keep_ = false;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
 };
 
 /// Writes a single run's @p results to @p path (a one-replicate ResultsWriter).

@@ -158,7 +158,9 @@ namespace {
 std::string now_iso() {
     const std::time_t t = std::time(nullptr);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    std::tm utc{};
+    gmtime_r(&t, &utc);  // std::gmtime's static buffer is shared by replicates running in parallel
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return buf;
 }
 

@@ -4,7 +4,8 @@
 #   build-asan  AddressSanitizer + UndefinedBehaviorSanitizer (THERASIM_SANITIZE): the whole C++
 #               test suite (test_sim, test_models, the bad-input corpus included)
 #   build-tsan  ThreadSanitizer (THERASIM_TSAN): the multi-threaded tests (determinism across
-#               threads, series reductions, end to end) and runs of the binary at 2 and 8 threads
+#               threads, series reductions, ensembles and sweeps, end to end) and runs of the binary
+#               at 2 and 8 threads
 #
 #   tools/sanitize.sh [asan|tsan|all]      (default all)
 #
@@ -124,8 +125,8 @@ run_tsan() {
   local tsan_failed=0
   # Catch2 tag expressions: a comma is "or".
   # A hung process (TSan's abort can deadlock) is killed rather than holding CI.
-  timeout -s KILL 1200 "$dir/tests/test_sim" '[series]~[.],[determinism]~[.]' || tsan_failed=1
-  timeout -s KILL 1200 "$dir/tests/test_models" '[determinism]~[.],[crn]~[.],[end_to_end]~[.]' || tsan_failed=1
+  timeout -s KILL 900 "$dir/tests/test_sim" '[series]~[.],[determinism]~[.],[ensemble]~[.],[sweep]~[.]' || tsan_failed=1
+  timeout -s KILL 900 "$dir/tests/test_models" '[determinism]~[.],[crn]~[.],[end_to_end]~[.]' || tsan_failed=1
   # The binary itself at 2 and 8 threads (more threads than cores, so they interleave).
   local tmp
   tmp=$(mktemp -d)
