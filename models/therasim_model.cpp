@@ -130,9 +130,12 @@ void TherasimModel::check(const sim::Scenario& sc) const {
         fail({"relapse.p_year_on_medication", "relapse.p_year_off_medication"}, "relapse risks must lie strictly between 0 and 1 (a hazard is derived from them)");
     // A weight other than its default means the user wants a mixture; judged on the value, not
     // on where it was set, so a resolved scenario (which lists every key) runs again as it is.
-    sim::Schema declared;
-    declare(declared);
-    const double default_weight = std::stod(declared.find_param("mechanism.direct_weight")->default_yaml);
+    // The declared default, read once (check runs for every point of a sweep).
+    static const double default_weight = [this] {
+        sim::Schema declared;
+        declare(declared);
+        return std::stod(declared.find_param("mechanism.direct_weight")->default_yaml);
+    }();
     if (cfg.mechanism.hypothesis != "mixture" && cfg.mechanism.direct_weight != default_weight)
         fail({"mechanism.direct_weight", "mechanism.hypothesis"}, "direct_weight only applies when mechanism.hypothesis is 'mixture' (it is '" +
                                             cfg.mechanism.hypothesis + "'); remove it or set the hypothesis to mixture");
