@@ -477,6 +477,7 @@ int cmd_report(int argc, char** argv) {
     std::string path = dir;
     if (!old.empty()) path.append(":").append(old);
     ::setenv("PYTHONPATH", path.c_str(), 1);
+    ::setenv("THERASIM_ANALYSIS_PROG", "therasim", 1);  // usage lines say `therasim report`
     std::vector<std::string> words = {python, "-m", "therasim_analysis", "report"};
     for (int i = 2; i < argc; ++i) words.emplace_back(argv[i]);
     std::vector<char*> args;

@@ -80,7 +80,8 @@ def main(argv=None):
         exit code: 0 on success, 2 for unreadable or unpairable input.
     """
     parser = argparse.ArgumentParser(
-        prog="python3 -m therasim_analysis",
+        # `therasim report` runs this module; it names itself so that usage lines read as typed.
+        prog=os.environ.get("THERASIM_ANALYSIS_PROG") or "python3 -m therasim_analysis",
         description="Analyse therasim results files (HDF5, schema version 2).")
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compare", help="paired effects A - B: tables (CSV) and figures",

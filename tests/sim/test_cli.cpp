@@ -326,3 +326,27 @@ TEST_CASE("SIGTERM during a run exits 143 and leaves no output file", "[cli][sig
     CHECK_FALSE(fs::exists(w.output));
     CHECK(leftovers(w.dir.dir()).empty());
 }
+
+// ==== report ================================================================================
+
+TEST_CASE("therasim report writes one HTML file through the analysis package", "[cli][report]") {
+    Workspace w;
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --quiet") == EXIT_OK);
+    std::string out;
+    CHECK(therasim("report --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("usage: therasim report"));
+    const std::string html = w.dir.path("r.html");
+    CHECK(therasim("report " + quote(w.output) + " -o " + quote(html), &out) == EXIT_OK);
+    const std::string text = read_file(html);
+    CHECK_THAT(text, Catch::StartsWith("<!DOCTYPE html>"));
+    CHECK_THAT(text, Catch::Contains("data:image/png;base64,"));
+    // A missing results file is bad input (2); a missing analysis package or Python a failure (1).
+    CHECK(therasim("report " + quote(w.dir.path("missing.h5")) + " -o " + quote(html), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("missing.h5"));
+    CHECK(test::shell("THERASIM_ANALYSIS=/nonexistent " + quote(test::therasim_binary()) + " report " + quote(w.output), &out) ==
+          EXIT_RUN_FAILED);
+    CHECK_THAT(out, Catch::Contains("the analysis package is not in /nonexistent"));
+    CHECK(test::shell("THERASIM_PYTHON=/nonexistent/python3 " + quote(test::therasim_binary()) + " report " + quote(w.output), &out) ==
+          EXIT_RUN_FAILED);
+    CHECK_THAT(out, Catch::Contains("cannot start /nonexistent/python3"));
+}
