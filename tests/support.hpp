@@ -74,4 +74,9 @@ private:
 /// Runs a shell command; returns its exit code and fills @p out with stdout+stderr.
 int shell(const std::string& command, std::string* out = nullptr);
 
+/// Writes @p text to @p path (binary). @throws std::runtime_error if it cannot
+void write_file(const std::string& path, const std::string& text);
+/// @return the bytes of @p path ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
 }  // namespace test

@@ -45,17 +45,6 @@ int therasim(const std::string& args, std::string* out = nullptr) {
     return test::shell(quote(test::therasim_binary()) + " " + args, out ? out : &dummy);
 }
 
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-    REQUIRE(f.good());
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
 std::vector<std::string> leftovers(const std::string& dir) {
     std::vector<std::string> v;
     for (const auto& e : fs::directory_iterator(dir))
@@ -68,7 +57,7 @@ struct Workspace {
     test::TempDir dir;
     std::string scenario = dir.path(SCENARIO);
     std::string output = dir.path(OUTPUT);
-    Workspace() { write_file(scenario, test::small_yaml()); }
+    Workspace() { test::write_file(scenario, test::small_yaml()); }
 };
 
 }  // namespace
@@ -154,11 +143,11 @@ TEST_CASE("run without -o exits 2", "[cli][run]") {
 
 TEST_CASE("run onto an existing file without --overwrite exits 2 and leaves it untouched", "[cli][run]") {
     Workspace w;
-    write_file(w.output, PRECIOUS);
+    test::write_file(w.output, PRECIOUS);
     std::string out;
     CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --quiet", &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains("output file '" + w.output + "' exists; pass --overwrite to replace it"));
-    CHECK(read_file(w.output) == PRECIOUS);
+    CHECK(test::read_file(w.output) == PRECIOUS);
     CHECK(leftovers(w.dir.dir()).empty());
 }
 
@@ -193,16 +182,16 @@ TEST_CASE("a small run exits 0 and writes a complete results file and nothing el
 
 TEST_CASE("run --overwrite replaces an existing file", "[cli][run]") {
     Workspace w;
-    write_file(w.output, PRECIOUS);
+    test::write_file(w.output, PRECIOUS);
     REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --overwrite --quiet --threads 1") == EXIT_OK);
-    CHECK(read_file(w.output) != PRECIOUS);
+    CHECK(test::read_file(w.output) != PRECIOUS);
     CHECK_NOTHROW(sim::ResultsFile(w.output));
     CHECK(leftovers(w.dir.dir()).empty());
 }
 
 TEST_CASE("run of an invalid scenario exits 2 and writes nothing", "[cli][run]") {
     Workspace w;
-    write_file(w.scenario, "seed: 1\nrelapse: {p_year_on_medication: 1.5}\n");
+    test::write_file(w.scenario, "seed: 1\nrelapse: {p_year_on_medication: 1.5}\n");
     std::string out;
     CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output), &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains(std::string(ERROR_PREFIX) + w.scenario + ":2: key 'relapse.p_year_on_medication'"));
@@ -231,7 +220,7 @@ TEST_CASE("validate --print writes the resolved scenario, which validates too", 
         CHECK_THAT(printed, Catch::Contains("p_year_on_medication: 0.2"));
         CHECK_THAT(printed, Catch::Contains(std::string("hypothesis: ") + hypothesis));
         const std::string resolved = w.dir.path("resolved.yaml");
-        write_file(resolved, printed);
+        test::write_file(resolved, printed);
         std::string out;
         CHECK(therasim("validate " + quote(resolved), &out) == EXIT_OK);
         CHECK_THAT(out, Catch::StartsWith("ok: "));
@@ -244,7 +233,7 @@ TEST_CASE("validate of a bad scenario or a bad --set exits 2 with file, line and
     CHECK(therasim("validate " + quote(w.scenario) + " --set relapse=0.2", &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains("key 'relapse': is a section"));
     const std::string bad = w.dir.path("bad.yaml");
-    write_file(bad, "seed: 1\ntime:\n  yeers: 3\n");
+    test::write_file(bad, "seed: 1\ntime:\n  yeers: 3\n");
     CHECK(therasim("validate " + quote(bad), &out) == EXIT_INVALID);
     CHECK(out == std::string(ERROR_PREFIX) + bad + ":3: key 'time.yeers': unknown key; did you mean 'years'? Valid keys in 'time' are: years, step_days\n");
     CHECK(therasim("validate " + quote(w.dir.path("missing.yaml")), &out) == EXIT_INVALID);
@@ -301,7 +290,7 @@ namespace {
 /// Starts a long run, sends @p signal after SIGNAL_AFTER_S seconds; returns the exit code.
 int interrupted_run(const Workspace& w, const std::string& signal, std::string* out) {
     const std::string big = w.dir.path("big.yaml");
-    write_file(big, test::small_yaml(BIG_PATIENTS, BIG_YEARS));
+    test::write_file(big, test::small_yaml(BIG_PATIENTS, BIG_YEARS));
     // --preserve-status: report therasim's own exit code, not timeout's 124.
     return test::shell("timeout --preserve-status -s " + signal + " " + std::to_string(SIGNAL_AFTER_S) + " " +
                            quote(test::therasim_binary()) + " run " + quote(big) + " -o " + quote(w.output) + " --threads 1",
@@ -337,7 +326,7 @@ TEST_CASE("therasim report writes one HTML file through the analysis package", "
     CHECK_THAT(out, Catch::StartsWith("usage: therasim report"));
     const std::string html = w.dir.path("r.html");
     CHECK(therasim("report " + quote(w.output) + " -o " + quote(html), &out) == EXIT_OK);
-    const std::string text = read_file(html);
+    const std::string text = test::read_file(html);
     CHECK_THAT(text, Catch::StartsWith("<!DOCTYPE html>"));
     CHECK_THAT(text, Catch::Contains("data:image/png;base64,"));
     // A missing results file is bad input (2); a missing analysis package or Python a failure (1).

@@ -59,17 +59,6 @@ std::string quote(const std::string& s) {
 
 std::string bin() { return quote(test::therasim_binary()); }
 
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    f << text;
-    REQUIRE(f.good());
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
 /// Names of the entries of @p dir, sorted.
 std::vector<std::string> entries(const std::string& dir) {
     std::vector<std::string> v;
@@ -94,7 +83,7 @@ struct Workspace {
     test::TempDir dir;
     std::string scenario = dir.path(SCENARIO);
     std::string output = dir.path(OUTPUT);
-    Workspace() { write_file(scenario, test::small_yaml()); }
+    Workspace() { test::write_file(scenario, test::small_yaml()); }
     /// `therasim run SCENARIO -o OUT --quiet --threads 1 EXTRA`
     [[nodiscard]] std::string run(const std::string& out, const std::string& extra = "") const {
         return bin() + " run " + quote(scenario) + " -o " + quote(out) + " --quiet --threads 1" + (extra.empty() ? "" : " " + extra);
@@ -197,14 +186,14 @@ TEST_CASE("a file-size limit fails the run with exit 1, names the file and leave
         CHECK_FALSE(fs::exists(w.output));
     }
     SECTION("over an existing file with --overwrite: the old file keeps its bytes") {
-        write_file(w.output, PRECIOUS);
+        test::write_file(w.output, PRECIOUS);
         std::string out;
         CHECK(test::shell("sh -c " + quote(limit + "exec " + w.run(w.output, "--overwrite")), &out) == EXIT_RUN_FAILED);
         INFO(out);
         CHECK_THAT(out, Catch::Contains("cannot write '" + w.output + PARTIAL));
         CHECK_THAT(out, Catch::Contains("File too large"));
         check_no_crash(out);
-        CHECK(read_file(w.output) == PRECIOUS);
+        CHECK(test::read_file(w.output) == PRECIOUS);
     }
     CHECK(leftovers(w.dir.dir()).empty());
 }
@@ -263,11 +252,11 @@ TEST_CASE("SIGKILL at any moment of writing never leaves a file at the target pa
         for (const bool existing : {false, true}) {
             INFO("killed on entering " << syscall << (existing ? ", over an existing file with --overwrite" : ", a new file"));
             Workspace w;
-            if (existing) write_file(w.output, PRECIOUS);
+            if (existing) test::write_file(w.output, PRECIOUS);
             std::string out;
             CHECK(killed_at(syscall, w.output, w.run(w.output, existing ? "--overwrite" : ""), &out) == EXIT_SIGKILL);
             INFO(out);
-            if (existing) CHECK(read_file(w.output) == PRECIOUS);
+            if (existing) CHECK(test::read_file(w.output) == PRECIOUS);
             else CHECK_FALSE(fs::exists(w.output));
             // Only the temporary file, named after the target; readers refuse it whatever it holds.
             const auto left = leftovers(w.dir.dir());
@@ -282,13 +271,13 @@ TEST_CASE("readers refuse a results file cut short at any length", "[faults][sig
     // What a SIGKILL in the middle of the write leaves: the first bytes of the file.
     Workspace w;
     REQUIRE(test::shell(w.run(w.output)) == EXIT_OK);
-    const std::string whole = read_file(w.output);
+    const std::string whole = test::read_file(w.output);
     REQUIRE(whole.size() > 4096);
     for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{512}, std::size_t{4096}, whole.size() / 2,
                                 whole.size() - 4096, whole.size() - 1}) {
         INFO("first " << n << " of " << whole.size() << " bytes");
         const std::string cut = w.dir.path("cut.h5" + std::string(PARTIAL) + "1");
-        write_file(cut, whole.substr(0, n));
+        test::write_file(cut, whole.substr(0, n));
         CHECK_THROWS_AS(sim::ResultsFile(cut), sim::RunError);
         std::string out;
         CHECK(test::shell(bin() + " compare " + quote(cut), &out) == EXIT_RUN_FAILED);

@@ -81,12 +81,6 @@ template <class E> E preflight_error(const std::string& yaml, const std::vector<
     return thrown<E>([&] { sim::preflight(model, sc); });
 }
 
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-}
-
 /// Name of file @p i of an `extends:` chain.
 std::string chain_file(int i) {
     std::string name = "f";
@@ -100,7 +94,7 @@ void write_chain(const test::TempDir& dir, int n) {
     for (int i = 0; i < n; ++i) {
         std::string text = "seed: 1\n";
         if (i + 1 < n) text = "extends: " + chain_file(i + 1) + "\n";
-        write_file(dir.path(chain_file(i)), text);
+        test::write_file(dir.path(chain_file(i)), text);
     }
 }
 
@@ -361,7 +355,7 @@ TEST_CASE("table cells are validated like parameters and the table must be a non
 
 TEST_CASE("extends: a missing base file is named with the line of the extends key", "[scenario][extends]") {
     test::TempDir dir;
-    write_file(dir.path("child.yaml"), "seed: 1\nextends: no_such_base.yaml\n");
+    test::write_file(dir.path("child.yaml"), "seed: 1\nextends: no_such_base.yaml\n");
     const auto e = thrown<sim::UnreadableScenario>([&] { (void)sim::load_scenario(test::schema(), dir.path("child.yaml")); });
     CHECK(e.key() == "extends");
     CHECK(e.where().file == dir.path("child.yaml"));
@@ -371,15 +365,15 @@ TEST_CASE("extends: a missing base file is named with the line of the extends ke
 
 TEST_CASE("extends: two files extending each other are a cycle", "[scenario][extends]") {
     test::TempDir dir;
-    write_file(dir.path("a.yaml"), "extends: b.yaml\nseed: 1\n");
-    write_file(dir.path("b.yaml"), "seed: 2\nextends: a.yaml\n");
+    test::write_file(dir.path("a.yaml"), "extends: b.yaml\nseed: 1\n");
+    test::write_file(dir.path("b.yaml"), "seed: 2\nextends: a.yaml\n");
     const auto e = thrown<sim::InconsistentScenario>([&] { (void)sim::load_scenario(test::schema(), dir.path("a.yaml")); });
     CHECK(e.key() == "extends");
     CHECK(e.where().file == dir.path("b.yaml"));
     CHECK(e.where().line == 2);
     CHECK_THAT(e.what(), Catch::Contains("cycle"));
 
-    write_file(dir.path("self.yaml"), "extends: self.yaml\n");
+    test::write_file(dir.path("self.yaml"), "extends: self.yaml\n");
     CHECK_THAT(thrown<sim::InconsistentScenario>([&] { (void)sim::load_scenario(test::schema(), dir.path("self.yaml")); })
                    .what(),
                Catch::Contains("cycle"));
@@ -388,11 +382,11 @@ TEST_CASE("extends: two files extending each other are a cycle", "[scenario][ext
 TEST_CASE("extends: a child overriding one key inherits the rest from its base", "[scenario][extends]") {
     test::TempDir dir;
     fs::create_directory(dir.path("sub"));
-    write_file(dir.path("base.yaml"),
+    test::write_file(dir.path("base.yaml"),
                "name: Base\nseed: 5\npopulation: {n_patients: 1234}\nrelapse:\n  p_year_on_medication: 0.3\n"
                "  p_year_off_medication: 0.7\n");
     // Relative to the child's own directory, not the working directory.
-    write_file(dir.path("sub/child.yaml"), "extends: ../base.yaml\nrelapse:\n  p_year_on_medication: 0.2\n");
+    test::write_file(dir.path("sub/child.yaml"), "extends: ../base.yaml\nrelapse:\n  p_year_on_medication: 0.2\n");
     const sim::Scenario sc = sim::load_scenario(test::schema(), dir.path("sub/child.yaml"));
     CHECK(sc.params.real(P_ON) == 0.2);
     CHECK(sc.params.real("relapse.p_year_off_medication") == 0.7);
@@ -408,7 +402,7 @@ TEST_CASE("extends: a child overriding one key inherits the rest from its base",
     CHECK(sc.path == dir.path("sub/child.yaml"));
 
     // A third level: the grandchild's own value wins over both.
-    write_file(dir.path("sub/grandchild.yaml"), "name: Grandchild\nextends: child.yaml\nseed: 9\n");
+    test::write_file(dir.path("sub/grandchild.yaml"), "name: Grandchild\nextends: child.yaml\nseed: 9\n");
     const sim::Scenario g = sim::load_scenario(test::schema(), dir.path("sub/grandchild.yaml"));
     CHECK(g.params.integer("seed") == 9);
     CHECK(g.params.real(P_ON) == 0.2);
@@ -419,8 +413,8 @@ TEST_CASE("extends: a child overriding one key inherits the rest from its base",
 
 TEST_CASE("extends: an error in the base file names the base file, not the child", "[scenario][extends]") {
     test::TempDir dir;
-    write_file(dir.path("base.yaml"), "seed: 1\nrelapse:\n  p_year_on_medication: 2\n");
-    write_file(dir.path("child.yaml"), "extends: base.yaml\nseed: 2\n");
+    test::write_file(dir.path("base.yaml"), "seed: 1\nrelapse:\n  p_year_on_medication: 2\n");
+    test::write_file(dir.path("child.yaml"), "extends: base.yaml\nseed: 2\n");
     const auto e = thrown<sim::OutOfRange>([&] { (void)sim::load_scenario(test::schema(), dir.path("child.yaml")); });
     CHECK(e.key() == P_ON);
     CHECK(e.where().file == dir.path("base.yaml"));
@@ -459,8 +453,8 @@ TEST_CASE("extends: the chain lists the base first, as documented", "[scenario][
     // scenario.hpp: `chain` is "files read, base first"; the loader appends the child before
     // its base, so chain is {child, base}.
     test::TempDir dir;
-    write_file(dir.path("base.yaml"), "seed: 1\n");
-    write_file(dir.path("child.yaml"), "extends: base.yaml\n");
+    test::write_file(dir.path("base.yaml"), "seed: 1\n");
+    test::write_file(dir.path("child.yaml"), "extends: base.yaml\n");
     const sim::Scenario sc = sim::load_scenario(test::schema(), dir.path("child.yaml"));
     REQUIRE(sc.chain.size() == 2);
     CHECK(sc.chain.front() == dir.path("base.yaml"));
@@ -541,7 +535,7 @@ TEST_CASE("an empty file or one with only comments is refused as empty", "[scena
         CHECK_THAT(e.what(), Catch::Contains("the scenario is empty"));
     }
     test::TempDir dir;
-    write_file(dir.path("empty.yaml"), "");
+    test::write_file(dir.path("empty.yaml"), "");
     const auto e = thrown<sim::UnreadableScenario>([&] { (void)sim::load_scenario(test::schema(), dir.path("empty.yaml")); });
     CHECK(e.where().file == dir.path("empty.yaml"));
     CHECK_THAT(e.what(), Catch::Contains("the scenario is empty"));
