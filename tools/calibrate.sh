@@ -13,14 +13,13 @@
 # Prints the fitted values and the targets before and after. It does not change any default:
 # pass the printed --set lines to tools/validate.sh, and change models/parameters.cpp by hand.
 #
-# Binary: $THERASIM, else build/therasim (built with CMake if missing). Python: Debian's
+# Binary: $THERASIM, else build/therasim (built by tools/build.sh if missing). Python: Debian's
 # /usr/bin/python3 with numpy, scipy, pandas, h5py.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THERASIM="${THERASIM:-$ROOT/build/therasim}"
 if [[ ! -x "$THERASIM" ]]; then
-  cmake -S "$ROOT" -B "$ROOT/build" -G Ninja >/dev/null
-  cmake --build "$ROOT/build" --target therasim
+  "$ROOT/tools/build.sh"  # the project's build (Release); a bare configure would not optimise
   THERASIM="$ROOT/build/therasim"
 fi
 PY=/usr/bin/python3

@@ -9,14 +9,13 @@
 # Runs 200 simulated DIALOG 2007 trials, 200 DIALOG+ 2015 trials and ten 1-year national runs
 # of 20,000 patients per parameter set (about a minute each).
 #
-# Binary: $THERASIM, else build/therasim (built with CMake if missing). Python: Debian's
+# Binary: $THERASIM, else build/therasim (built by tools/build.sh if missing). Python: Debian's
 # /usr/bin/python3 with numpy, scipy, pandas, h5py.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THERASIM="${THERASIM:-$ROOT/build/therasim}"
 if [[ ! -x "$THERASIM" ]]; then
-  cmake -S "$ROOT" -B "$ROOT/build" -G Ninja >/dev/null
-  cmake --build "$ROOT/build" --target therasim
+  "$ROOT/tools/build.sh"  # the project's build (Release); a bare configure would not optimise
   THERASIM="$ROOT/build/therasim"
 fi
 export PYTHONPATH="$ROOT/analysis${PYTHONPATH:+:$PYTHONPATH}"
