@@ -305,6 +305,15 @@ def _dpi(fig, dpi):
         fig._original_dpi = dpi          # what savefig uses for dpi="figure"
 
 
+def _label_panel(ax, i, j, attr, units, n_rows):
+    """Grid, the attribute's label on the first column and the time axis on the last row."""
+    ax.grid(alpha=0.3)
+    if j == 0:
+        ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
+    if i == n_rows - 1:
+        ax.set_xlabel("Time (years)")
+
+
 def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None, dpi=None, formats=None):
     """A few sampled patients' trajectories for teaching, one column per patient.
 
@@ -349,11 +358,7 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
                     _shade(ax, x, p[flag].to_numpy(), colour, 0.15)
             ax.plot(x, p[attr].to_numpy(), color="black", linewidth=1.2,
                     drawstyle="steps-mid" if attr in ("engaged",) else "default")
-            ax.grid(alpha=0.3)
-            if j == 0:
-                ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
-            if i == len(attributes) - 1:
-                ax.set_xlabel("Time (years)")
+            _label_panel(ax, i, j, attr, units, len(attributes))
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
     from matplotlib.patches import Patch
     handles = [Patch(color=COLOURS["dialog"], alpha=0.3, label="care coordinator uses DIALOG"),
@@ -420,11 +425,7 @@ def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACH
             style = "steps-mid" if attr == "engaged" else "default"
             ax.plot(x, pb[attr].to_numpy(), color=COLOURS["b"], linewidth=2.0, drawstyle=style)
             ax.plot(x, pa[attr].to_numpy(), color=COLOURS["a"], linewidth=1.2, drawstyle=style)
-            ax.grid(alpha=0.3)
-            if j == 0:
-                ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
-            if i == len(attributes) - 1:
-                ax.set_xlabel("Time (years)")
+            _label_panel(ax, i, j, attr, units, len(attributes))
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
     handles = [Line2D([], [], color=COLOURS["a"], linewidth=1.2, label=_run_label("A", names[0])),
                Line2D([], [], color=COLOURS["b"], linewidth=2.0, label=_run_label("B", names[1])),
