@@ -39,6 +39,7 @@ void declare_agents(sim::Schema& s) {
     p.add("negative_experiences",      U8,  0,   "",               "1 if negative past experiences of treatment",                FINAL);
     ranged(p.add("n_involuntary",      I32, 0,   "admissions",     "Involuntary admissions so far (coercion history)",           BASE), 0, 1e6);
     p.add("insight",                   F32, 0,   "logit",          "Insight and attitude to treatment: offset of the adherence target", FINAL);
+    ranged(traced(p.add("intentional", U8, 0, "",               "1 while non-adherence is intentional (the adherence class)", BASE)), 0, 1);
     ranged(p.add("pref_partnership",   F32, 0.5, "0-1",            "Preference for partnership (1) vs paternalistic (0) decisions", FINAL), 0, 1);
     ranged(p.add("severity",           U8,  0,   "",               "Baseline severity subgroup: 0 low, 1 moderate, 2 high (BPRS bands)", FINAL), 0, 2);
     ranged(p.add("symptoms_base",      F32, 40,  "BPRS (18-126)",  "Symptom level when stable (trait)",                          FINAL), 18, 126);
@@ -84,6 +85,9 @@ void declare_agents(sim::Schema& s) {
     ranged(p.add("sat_medication",     F32, 4,   "rating (1-7)",   "Satisfaction with medication",                               BASE), 1, 7);
     ranged(p.add("sat_practical_help", F32, 4,   "rating (1-7)",   "Satisfaction with practical help",                           BASE), 1, 7);
     ranged(p.add("sat_meetings",       F32, 4,   "rating (1-7)",   "Satisfaction with meetings with professionals",              BASE), 1, 7);
+    p.add("sat_offset_medication",     F32, 0,   "rating points",  "The patient's own offset in rating satisfaction with medication", FINAL);
+    p.add("sat_offset_practical_help", F32, 0,   "rating points",  "The patient's own offset in rating satisfaction with practical help", FINAL);
+    p.add("sat_offset_meetings",       F32, 0,   "rating points",  "The patient's own offset in rating satisfaction with meetings", FINAL);
     ranged(traced(p.add("satisfaction",F32, 4,   "rating (1-7)",   "Treatment satisfaction: mean of the 3 treatment items",      BASE)), 1, 7);
     ranged(p.add("events",             U8,  0,   "",               "Events of this step (bit flags, see models/context.hpp)",    NONE), 0, 255);
     ranged(p.add("step_bed_days",      F32, 0,   "days",           "Inpatient days in this step",                                NONE), 0, 366);
@@ -110,6 +114,7 @@ void declare_agents(sim::Schema& s) {
     ranged(d.add("star_c_collaboration", F32, 3, "0-4",            "STAR-C positive collaboration",                              BASE), 0, 4);
     ranged(d.add("star_c_input",       F32, 3,   "0-4",            "STAR-C positive clinician input",                            BASE), 0, 4);
     ranged(d.add("star_c_difficulties",F32, 1,   "0-4",            "STAR-C emotional difficulties",                              BASE), 0, 4);
+    ranged(traced(d.add("star_latent", F32, 3,   "0-4",            "The relationship as both share it: STAR total of the latent factors, without either view's offset", BASE)), 0, 4);
     ranged(traced(d.add("star_p",      F32, 3,   "0-4",            "STAR-P total (mean of 12 items, negative items reversed)",   BASE)), 0, 4);
     ranged(traced(d.add("star_c",      F32, 3,   "0-4",            "STAR-C total (mean of 12 items, negative items reversed)",   BASE)), 0, 4);
 
@@ -171,6 +176,7 @@ PatientView::PatientView(sim::AgentTable& t) : n(t.size()) {
     n_involuntary = t.column<std::int32_t>("n_involuntary");
     pref_partnership = t.column<float>("pref_partnership");
     insight = t.column<float>("insight");
+    intentional = t.column<std::uint8_t>("intentional");
     severity = t.column<std::uint8_t>("severity");
     symptoms_base = t.column<float>("symptoms_base");
     symptoms = t.column<float>("symptoms");
@@ -213,6 +219,8 @@ PatientView::PatientView(sim::AgentTable& t) : n(t.size()) {
     sat_practical_help = t.column<float>("sat_practical_help");
     sat_meetings = t.column<float>("sat_meetings");
     satisfaction = t.column<float>("satisfaction");
+    sat_offset = {t.column<float>("sat_offset_medication"), t.column<float>("sat_offset_practical_help"),
+                  t.column<float>("sat_offset_meetings")};
     dialog_boost = t.column<float>("dialog_boost");
     events = t.column<std::uint8_t>("events");
     step_bed_days = t.column<float>("step_bed_days");
@@ -239,6 +247,7 @@ DyadView::DyadView(sim::AgentTable& t) {
     star_c_collaboration = t.column<float>("star_c_collaboration");
     star_c_input = t.column<float>("star_c_input");
     star_c_difficulties = t.column<float>("star_c_difficulties");
+    star_latent = t.column<float>("star_latent");
     star_p = t.column<float>("star_p");
     star_c = t.column<float>("star_c");
 }

@@ -31,7 +31,7 @@ struct PatientView {
     std::size_t n = 0;
     std::int32_t *team, *region, *clinician, *family;
     float *age, *illness_years, *pref_partnership, *insight;
-    std::uint8_t *male, *diagnosis, *negative_experiences, *severity;
+    std::uint8_t *male, *diagnosis, *negative_experiences, *severity, *intentional;
     std::int32_t* n_involuntary;
     float *symptoms_base, *symptoms, *days_to_discharge, *adherence;
     std::uint8_t *relapsed, *inpatient, *involuntary, *engaged, *contact, *dialog_session, *arm;
@@ -43,6 +43,7 @@ struct PatientView {
     std::int32_t* unmet_needs_start;
     float *qol, *qol_start, *qol_shock, *sat_medication, *sat_practical_help, *sat_meetings, *satisfaction, *dialog_boost, *bed_days,
         *cost, *step_bed_days, *adherence_sum, *share_engaged, *mean_adherence;
+    std::array<float*, 3> sat_offset;  // medication, practical help, meetings
     std::uint8_t* events;
     explicit PatientView(sim::AgentTable& t);
 };
@@ -52,7 +53,7 @@ struct DyadView {
     float *weeks_together, *chemistry, *bias_patient, *bias_clinician, *collaboration, *clinician_input, *non_support,
         *difficulties, *coercion_scar;
     float *star_p_collaboration, *star_p_input, *star_p_non_support, *star_c_collaboration, *star_c_input,
-        *star_c_difficulties, *star_p, *star_c;
+        *star_c_difficulties, *star_latent, *star_p, *star_c;
     explicit DyadView(sim::AgentTable& t);
 };
 

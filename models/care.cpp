@@ -1,6 +1,8 @@
 // Meetings, engagement and adherence: the first two steps of the cascade. Disengagement
 // becomes likely below a minimal relationship threshold; adherence needs a stronger
-// relationship than engagement (seed paper, "Theoretical concepts and models").
+// relationship than engagement (seed paper, "Theoretical concepts and models"). Adherence has
+// two classes: intentional non-adherence (a decision, with a low target) and the rest (occasional
+// misses); the felt relationship, family support and insight decide the class, with hysteresis.
 
 #include "models/components.hpp"
 
@@ -29,19 +31,19 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
 void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const auto& e = x.cfg.engagement;
-    const double years = w.step * w.step_days / DAYS_PER_YEAR;
+    const double years = w.time() * w.step_days / DAYS_PER_YEAR;  // negative during the burn-in
     const sim::BlockStream draws = w.block_stream(streams::ENGAGEMENT, b);
     const auto threshold = static_cast<float>(e.threshold), inv_width = static_cast<float>(1.0 / e.width);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const double u = draws.uniform(i);
         if (p.inpatient[i]) continue;
         if (p.engaged[i]) {
-            const float star = x.d.star_p[i];
+            const float star = x.felt(i);
             double rr = 1.0;
             if (p.age[i] + years < 30.0) rr *= e.rel_young;
             if (p.male[i]) rr *= e.rel_male;
             if (p.illness_years[i] + years < e.early_years) rr *= e.rel_early;
-            if (static_cast<long long>(w.step) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
+            if (static_cast<long long>(w.time()) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
             rr *= 1.0 - e.family_protection * x.support(i);
             const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
             if (u < over_weeks(p_week, x.k.weeks)) {
@@ -59,23 +61,38 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
     }
 }
 
+double adherence_score(const Ctx& x, std::size_t i) {
+    const auto& a = x.cfg.adherence;
+    const double family = a.family_effect * x.support(i);  // 0 without a family
+    return a.slope * (x.felt(i) - a.threshold) + family + x.p.insight[i];
+}
+
+void update_adherence_class(Ctx& x, std::size_t i) {
+    const double z = adherence_score(x, i), h = x.cfg.adherence.hysteresis;
+    if (x.p.intentional[i] ? z > h : z < -h) x.p.intentional[i] = !x.p.intentional[i];
+}
+
 double adherence_target(const Ctx& x, std::size_t i) {
     const auto& a = x.cfg.adherence;
     if (x.p.inpatient[i]) return a.inpatient_level;
     if (!x.p.engaged[i]) return a.disengaged_level;
-    const double family = a.family_effect * x.support(i);  // 0 without a family
-    const auto z = static_cast<float>(a.slope * (x.d.star_p[i] - a.threshold) + family + x.p.insight[i]);
-    return a.floor + (a.ceiling - a.floor) * logisticf(z);
+    return x.p.intentional[i] ? a.floor : a.ceiling;
 }
 
 void adherence_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const sim::BlockStream draws = w.block_stream(streams::ADHERENCE, b);
+    const double held = x.cfg.adherence.held_at;
     for (std::size_t i = b.begin; i < b.end; ++i) {
         auto g = draws.draws(i);
         const double noise = g.normal();
-        const double target = adherence_target(x, i);
-        p.adherence[i] = clampf(p.adherence[i] + x.k.r_adherence * (target - p.adherence[i]) + x.k.sd_adherence * noise, 0, 1);
+        if (p.engaged[i] && !p.inpatient[i]) update_adherence_class(x, i);
+        if (held >= 0) {
+            p.adherence[i] = static_cast<float>(held);
+        } else {
+            const double target = adherence_target(x, i);
+            p.adherence[i] = clampf(p.adherence[i] + x.k.r_adherence * (target - p.adherence[i]) + x.k.sd_adherence * noise, 0, 1);
+        }
         update_clinician_view(x, i);
     }
 }

@@ -59,7 +59,11 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b);
 void engagement_step(Ctx& x, sim::World& w, const sim::Block& b);
 /// Patient: adherence moves towards a target set by the relationship, family support and setting.
 void adherence_step(Ctx& x, sim::World& w, const sim::Block& b);
-/// Adherence target of patient @p i in their current state.
+/// Adherence class score of patient @p i: above 0 favours adherence, below 0 intentional non-adherence.
+double adherence_score(const Ctx& x, std::size_t i);
+/// Moves patient @p i to the other adherence class if their score has crossed 0 by the hysteresis.
+void update_adherence_class(Ctx& x, std::size_t i);
+/// Adherence target of patient @p i in their current state (class, engagement, admission).
 double adherence_target(const Ctx& x, std::size_t i);
 
 // ---- illness.cpp ----
@@ -69,7 +73,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b);
 // ---- wellbeing.cpp ----
 /// Patient: unmet needs arising and met (routine care, DIALOG actions), life domains, satisfaction.
 void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b);
-/// Satisfaction targets (medication, practical help, meetings) of patient @p i.
+/// Satisfaction targets (medication, practical help, meetings) of patient @p i, with their own offsets.
 std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i);
 
 // ---- family.cpp ----
@@ -88,8 +92,15 @@ struct Fit {
 /// Returns NaNs when there are fewer than 8 rows or 3 clusters or X'X is singular.
 Fit ancova(const std::vector<double>& y, const std::vector<double>& arm, const std::vector<double>& base,
            const std::vector<std::int32_t>& cluster);
+/// Months after randomisation at which simulated trials report effects (trial_*_d_m<months>),
+/// those within the horizon: DIALOG+ assessed at 3, 6 and 12 months, DIALOG at 12.
+inline constexpr std::array<int, 4> ASSESSMENT_MONTHS = {3, 6, 12, 24};
 /// Declares the end-of-replicate metrics of a simulated trial.
 void declare_trial_metrics(sim::Schema& s);
+/// Plans the assessments of a trial (after the burn-in): the steps of ASSESSMENT_MONTHS within the horizon.
+void start_trial_assessments(Ctx& x, const sim::World& w);
+/// Serial: records every patient's outcomes at an assessment step.
+void trial_assessment_step(Ctx& x, sim::World& w);
 /// Analyses the replicate as its trial was: per outcome, the baseline-adjusted difference between
 /// arms (ANCOVA) standardised by the baseline SD, with a confidence interval and p-value from
 /// clinician-clustered (CR1) standard errors, overall and in the problematic-baseline subgroup.

@@ -31,7 +31,7 @@ struct StepRates {
     double scar_decay = 1, boost_decay = 1;
     double odds_involuntary = 0, los_scale_voluntary = 0;
     int after_discharge_steps = 0, dialog_interval_steps = 1, new_staff_delay_steps = 0;
-    double w_direct = 0;
+    Paths paths{};  // weights of the mechanism's paths (Config::paths)
 };
 
 /// Converts a per-week relaxation rate to one step.
@@ -50,10 +50,28 @@ struct Ctx {
     std::size_t n_regions = 0;
     std::vector<double> p_meet;           // chance per step that an engaged patient of a post has a meeting
     std::vector<double> log_keep_need;    // log(1 - chance a need is met at a meeting), per team
-    double log_relapse_ratio = 0;         // log(h_on / h_off)
-    double rel_ee_high = 1, rel_ee_low = 1;  // relapse multipliers of high and low EE families
+    // Relapse hazard per step at no adherence and log(h_on / h_off), per family kind (0 none,
+    // 1 low EE, 2 high EE): each kind's average one-year risk at full and at no adherence is
+    // the input (relapse.p_year_on/off_medication), with high/low EE hazard ratio rel_high_ee.
+    std::array<float, 3> relapse_h_off_step{}, relapse_log_ratio{};
+
+    /// A trial's assessment: outcomes of every patient recorded at one step (trial.cpp).
+    struct Assessment {
+        int months = 0;
+        std::uint32_t step = 0;
+        bool done = false;
+        std::array<std::vector<float>, 4> outcomes;  // quality of life, satisfaction, unmet needs, symptoms
+    };
+    std::vector<Assessment> assessments;
 
     Ctx(Config config, sim::World& w);
+    /// The felt relationship of patient @p i's dyad, which drives behaviour (engagement,
+    /// adherence, coercion, satisfaction): the latent STAR total plus a small causal share of
+    /// the patient's own rating offset (relationship.perception_weight).
+    [[nodiscard]] float felt(std::size_t i) const {
+        return d.star_latent[i] + perception_weight * (d.star_p[i] - d.star_latent[i]);
+    }
+    float perception_weight = 0;
     /// Effective family support of patient @p i (0 without a family).
     [[nodiscard]] float support(std::size_t i) const {
         const std::int32_t fam = p.family[i];

@@ -66,7 +66,7 @@ double train(Ctx& x, const sim::World& w, std::size_t post) {
 
 void rollout_step(Ctx& x, sim::World& w) {
     const auto& di = x.cfg.dialog;
-    if (!di.enabled) return;
+    if (!di.enabled || w.burning_in()) return;  // DIALOG starts at step 1 at the earliest
     const auto step = static_cast<std::int32_t>(w.step);
     double trained_now = 0, trained_total = 0;
     for (std::size_t t = 0; t < x.trust.n; ++t)

@@ -15,7 +15,7 @@ void admit(Ctx& x, std::size_t i, sim::Draws& g) {
     double odds = x.k.odds_involuntary * x.team.coercion[static_cast<std::size_t>(p.team[i])];
     if (!p.engaged[i]) odds *= a.or_involuntary_disengaged;
     if (p.n_involuntary[i] > 0) odds *= a.or_involuntary_history;
-    odds *= std::pow(a.or_involuntary_per_star, x.d.star_p[i] - x.cfg.mechanism.star_reference);
+    odds *= std::pow(a.or_involuntary_per_star, x.felt(i) - x.cfg.mechanism.star_reference);
     const bool involuntary = u < odds / (1.0 + odds);
     const double mean = x.k.los_scale_voluntary * (involuntary ? a.rel_los_involuntary : 1.0);
     const double los = g.gamma(a.los_shape, mean / a.los_shape);
@@ -49,8 +49,6 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const double ref = x.cfg.mechanism.star_reference;
     const sim::BlockStream relapse_draws = w.block_stream(streams::RELAPSE, b);
     const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
-    const auto log_ratio = static_cast<float>(x.log_relapse_ratio);
-    const auto h_off_step = static_cast<float>(k.relapse_h_off * step_days);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const double u_relapse = relapse_draws.uniform(i);
         const double adh = p.adherence[i];
@@ -81,9 +79,10 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
                 p.relapsed[i] = 0;
         } else {
             // Hazard over the step, log-linear in adherence between the off- and on-treatment hazards.
-            float h = h_off_step * std::exp(log_ratio * p.adherence[i]);
+            // Per family kind (none, low EE, high EE), so that each kind's average one-year risk is the input.
             const std::int32_t fam = p.family[i];
-            if (fam >= 0) h *= static_cast<float>(x.f.high_ee[fam] ? x.rel_ee_high : x.rel_ee_low);
+            const std::size_t kind = fam < 0 ? 0 : x.f.high_ee[fam] ? 2 : 1;
+            float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
             h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
             if (u_relapse < -std::expm1(-h)) {
                 p.relapsed[i] = 1;
@@ -95,7 +94,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
         // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
         auto g = symptom_draws.draws(i);
         const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
-                              k.w_direct * x.cfg.mechanism.symptom_effect * (x.d.star_p[i] - ref);
+                              k.paths.direct * x.cfg.mechanism.symptom_effect * (x.felt(i) - ref);
         p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normal(), 18, 126);
     }
 }

@@ -2,6 +2,7 @@
 
 #include "models/agents.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace models {
@@ -56,6 +57,8 @@ constexpr const char* NHS_BENCH = "NHS Benchmarking 2018/19, via Centre for Ment
 constexpr const char* DIALOG_2007 = "Priebe et al. (2007) Br J Psychiatry 191:420-426";
 constexpr const char* DIALOG_PLUS = "Priebe et al. (2015) Psychother Psychosom 84:304-313";
 constexpr const char* MCCABE_2012 = "calibrated towards McCabe et al. (2012) PLoS ONE 7(4):e36080 (rs = 0.13); guess";
+constexpr const char* SLADE_2005 = "Slade et al. (2005) Br J Psychiatry 187:256-261 (MANSA -0.23, -0.29 to -0.17, per patient-rated unmet need)";
+constexpr const char* GOLDSMITH_2015 = "direction from Goldsmith et al. (2015) Psychol Med 45:2365-2373 (sessions help with a good alliance, harm with a poor one); size guess";
 constexpr const char* BPRS_BANDS = "Leucht et al. (2005) Br J Psychiatry 187:366-371 (BPRS 41 ~ 'moderately ill', 53 ~ 'markedly ill')";
 
 const char* const DEFAULT_REGIONS = R"([
@@ -165,7 +168,7 @@ template <class V> void visit(V& v, Config& c) {
     v.real(ad.or_involuntary_disengaged, "admission.or_involuntary_disengaged", 2).above(0, 100).with_unit("odds ratio").means("Odds of involuntary admission if disengaged").cite(GUESS);
     v.real(ad.or_involuntary_history, "admission.or_involuntary_history", 2).above(0, 100).with_unit("odds ratio").means("Odds of involuntary admission after a past one").cite(GUESS);
     v.real(ad.or_involuntary_per_star, "admission.or_involuntary_per_star", 0.7).above(0, 100).with_unit("odds ratio per STAR point")
-        .means("Odds of involuntary admission per point of STAR-P above mechanism.star_reference").cite(GUESS);
+        .means("Odds of involuntary admission per point of the felt relationship above mechanism.star_reference").cite(GUESS);
     v.real(ad.los_mean_days, "admission.los_mean_days", 33).above(0, 3650).with_unit("days").means("Mean length of stay of acute admissions").cite(NHS_BENCH);
     v.real(ad.los_split_share, "admission.los_split_share", 0.40).range(0, 1).with_unit("share")
         .means("Share of involuntary admissions used to split admission.los_mean_days between voluntary and involuntary stays (the realised share of the default model)")
@@ -197,10 +200,13 @@ template <class V> void visit(V& v, Config& c) {
     v.real(rl.noise_sd, "relationship.noise_sd", 0.05).range(0, 2).with_unit("STAR points").means("Meeting-to-meeting fluctuation").cite(GUESS);
     v.real(rl.drift_without_contact, "relationship.drift_without_contact", 0.01).range(0, 1).with_unit("1/week")
         .means("Weekly loss of continuity-built collaboration while the patient is disengaged").cite(GUESS);
-    v.real(rl.adherence_in_clinician_view, "relationship.adherence_in_clinician_view", 0.8).range(-4, 4).with_unit("STAR points per unit adherence")
+    v.real(rl.adherence_in_clinician_view, "relationship.adherence_in_clinician_view", 0.4).range(-4, 4).with_unit("STAR points per unit adherence")
         .means("How much a patient's adherence colours the clinician's rating of collaboration").cite(GUESS);
     v.real(rl.nonadherence_difficulties, "relationship.nonadherence_difficulties", 0.5).range(-4, 4).with_unit("STAR points")
         .means("Emotional difficulties (clinician view) from a fully non-adherent patient").cite(GUESS);
+    v.real(rl.perception_weight, "relationship.perception_weight", 0.25).range(0, 1).with_unit("weight")
+        .means("Causal share of the patient's own rating offset in the felt relationship that drives engagement, adherence, coercion and satisfaction (0: the shared latent relationship only; 1: the patient's STAR-P view)")
+        .cite("guess: the offset is mostly measurement (McCabe et al. 2012: STAR-P predicts adherence weakly, OR 1.21)");
     v.real(rl.initial_weeks_mean, "relationship.initial_weeks_mean", 104).range(0, 5200).with_unit("weeks")
         .means("Mean age of the dyads existing at the start (exponential)").cite(GUESS);
 
@@ -225,11 +231,15 @@ template <class V> void visit(V& v, Config& c) {
         .means("Weekly chance that outreach re-engages a disengaged patient (scaled by team capacity)").cite(GUESS);
 
     auto& ah = c.adherence;
-    v.real(ah.threshold, "adherence.threshold", 2.6).range(0, 4).with_unit("STAR-P (0-4)")
-        .means("Relationship at which adherence is halfway between floor and ceiling (above the engagement threshold)").cite(SEED);
-    v.real(ah.slope, "adherence.slope", 1.5).range(0, 20).with_unit("logit per STAR point").means("Steepness of the adherence threshold").cite(GUESS);
-    v.real(ah.floor, "adherence.floor", 0.1).range(0, 1).with_unit("fraction").means("Adherence of an engaged patient with a very poor relationship").cite(GUESS);
-    v.real(ah.ceiling, "adherence.ceiling", 0.98).range(0, 1).with_unit("fraction").means("Adherence of an engaged patient with an excellent relationship").cite(GUESS);
+    v.real(ah.threshold, "adherence.threshold", 2.6).range(0, 4).with_unit("STAR (0-4)")
+        .means("Felt relationship at which an average patient's adherence class is even (above the engagement threshold)").cite(SEED);
+    v.real(ah.slope, "adherence.slope", 0.9).range(0, 20).with_unit("logit per STAR point").means("Effect of the felt relationship on the adherence class").cite(GUESS);
+    v.real(ah.floor, "adherence.floor", 0.12).range(0, 1).with_unit("fraction").means("Adherence target of an engaged patient whose non-adherence is intentional").cite(GUESS);
+    v.real(ah.ceiling, "adherence.ceiling", 0.92).range(0, 1).with_unit("fraction").means("Adherence target of the other engaged patients (occasional, unintentional misses)").cite(GUESS);
+    v.real(ah.hysteresis, "adherence.class_hysteresis", 0.5).range(0, 10).with_unit("logit")
+        .means("A patient changes adherence class only when their class score crosses 0 by this much (decisions about medication are not revisited every week)").cite(GUESS);
+    v.real(ah.held_at, "adherence.held_at", -1).range(-1, 1).with_unit("fraction")
+        .means("Hold every patient's adherence at this value (-1: not held); for the withdrawal comparison of relapse (Leucht et al. 2012 compared stabilised patients kept on or taken off treatment)");
     v.real(ah.family_effect, "adherence.family_effect", 0.8).range(-10, 10).with_unit("logit per unit support").means("Effect of family support on adherence").cite(GUESS);
     v.real(ah.rate, "adherence.rate", 0.1).above(0, 1).with_unit("1/week").means("Share of the gap to the adherence target closed per week").cite(GUESS);
     v.real(ah.noise_sd, "adherence.noise_sd", 0.03).range(0, 1).with_unit("fraction/week").means("Week-to-week fluctuation of adherence").cite(GUESS);
@@ -248,8 +258,11 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.rel_need_relapse, "wellbeing.rel_need_relapse", 3).range(0, 100).with_unit("relative risk").means("New needs during a relapse").cite(GUESS);
     v.real(wb.p_meet_per_contact, "wellbeing.p_meet_per_contact", 0.02).range(0, 1).with_unit("probability per need per meeting")
         .means("Chance that routine care meets an unmet need at a meeting (scaled by team capacity)").cite(GUESS);
-    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 0.657).range(0, 6).with_unit("rating points")
-        .means("Fall of one life domain's set point when a need arises (rise of the lowest when one is met)").cite(FIT_DIALOG_2007);
+    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 1.84).range(0, 6).with_unit("rating points")
+        .means("Fall of one life domain's set point when a need arises (rise of the lowest when one is met): 8 x 0.23, so one need moves the mean of the 8 domains by 0.23")
+        .cite(SLADE_2005);
+    v.real(wb.qol_per_unmet_need, "wellbeing.qol_per_unmet_need", 0.23).range(0, 6).with_unit("rating points per need")
+        .means("At the start, fall of a patient's mean set point per unmet need above wellbeing.mean_unmet_needs (cross-sectional)").cite(SLADE_2005);
     v.real(wb.qol_mean, "wellbeing.qol_mean", 4.3).range(1, 7).with_unit("rating (1-7)").means("Mean quality of life at the start").cite(GUESS);
     v.real(wb.qol_patient_sd, "wellbeing.qol_patient_sd", 0.7).range(0, 6).with_unit("rating points").means("Between-patient SD of mean quality of life").cite(GUESS);
     v.real(wb.qol_domain_sd, "wellbeing.qol_domain_sd", 0.9).range(0, 6).with_unit("rating points").means("Within-patient SD between life domains").cite(GUESS);
@@ -263,10 +276,12 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.improved_threshold, "wellbeing.improved_threshold", 0.5).above(0, 6).with_unit("rating points")
         .means("Rise in quality of life counted as a meaningful improvement").cite(GUESS);
     v.real(wb.sat_base, "wellbeing.sat_base", 4.8).range(1, 7).with_unit("rating (1-7)").means("Treatment satisfaction of an average patient").cite(GUESS);
+    v.real(wb.sat_item_sd, "wellbeing.sat_item_sd", 0.6).range(0, 6).with_unit("rating points")
+        .means("SD of a patient's own offset in rating each treatment-satisfaction item (how they use the scale)").cite(GUESS);
     v.real(wb.sat_relationship, "wellbeing.sat_relationship", 0.8).range(-6, 6).with_unit("rating points per STAR point").means("Effect of the relationship on treatment satisfaction").cite(GUESS);
     v.real(wb.sat_adherence, "wellbeing.sat_adherence", 1.0).range(-6, 6).with_unit("rating points per unit").means("Effect of adherence on satisfaction with medication").cite(GUESS);
     v.real(wb.sat_needs, "wellbeing.sat_needs", 0.15).range(0, 6).with_unit("rating points per need").means("Fall of satisfaction with practical help per unmet need").cite(GUESS);
-    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.395).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(FIT_DIALOG_2007);
+    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.5).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(FIT_DIALOG_2007);
     v.real(wb.sat_rate, "wellbeing.sat_rate", 0.15).above(0, 1).with_unit("1/week").means("Share of the gap to the satisfaction target closed per week").cite(GUESS);
 
     auto& fa = c.family;
@@ -337,6 +352,16 @@ template <class V> void visit(V& v, Config& c) {
     v.real(di.new_staff_delay_weeks, "dialog.new_staff_delay_weeks", 12).range(0, 520).with_unit("weeks").means("Delay before a new hire in a rolled-out trust is trained").cite(GUESS);
     v.real(di.action_probability, "dialog.action_probability", 0.072).range(0, 1).with_unit("probability per need")
         .means("Chance a session leads to action that meets an unmet need (solution-focused approach, average capacity)").cite(FIT_DIALOG_2007);
+    v.integer(di.domains_discussed, "dialog.domains_discussed", 3).range(0, 8).with_unit("domains")
+        .means("Lowest-rated life domains discussed at a session, with actions agreed").cite(DIALOG_PLUS + std::string(" (up to three domains, DIALOG+ protocol)"));
+    v.real(di.session_gain, "dialog.session_gain", 0.042).range(0, 1).with_unit("share of room per session")
+        .means("Share of a discussed domain's room for improvement (7 minus its set point) gained at a session, at approach effect 1 and weight 1 of the sessions path")
+        .cite(FIT_DIALOG_2007);
+    v.real(di.spillover, "dialog.spillover", 0.2).range(0, 1).with_unit("relative")
+        .means("Gain of the domains not discussed, relative to the discussed ones").cite(GUESS);
+    v.real(di.alliance_moderation, "dialog.alliance_moderation", 1.0).range(0, 10).with_unit("per STAR point")
+        .means("How the felt relationship scales what a session achieves on the sessions path (factor 1 + this x (felt - mechanism.star_reference) x the hypothesis's moderation weight; below 0 a session harms)")
+        .cite(GOLDSMITH_2015);
     v.real(di.boost_half_life_weeks, "dialog.boost_half_life_weeks", 8).above(0, 520).with_unit("weeks").means("Half-life of a session's effect on communication").cite(GUESS);
     const char* ap_labels[4] = {"none", "client_centred", "cognitive_behavioural", "solution_focused"};
     const double ap_default[4] = {0.5, 0.7, 0.8, 1.0};
@@ -349,12 +374,19 @@ template <class V> void visit(V& v, Config& c) {
     v.real(di.cost_per_clinician_minute, "dialog.cost_per_clinician_minute", 1.0).range(0, 1000).with_unit("GBP/minute").means("Cost of a care coordinator's time").cite(GUESS);
 
     auto& me = c.mechanism;
-    v.choice(me.hypothesis, "mechanism.hypothesis", "mixture", {"basis", "therapy_in_itself", "mixture"})
-        .means("basis: the relationship acts only through engagement and adherence; therapy_in_itself: it also acts directly on symptoms and quality of life; mixture: direct path weighted by mechanism.direct_weight");
-    v.real(me.direct_weight, "mechanism.direct_weight", 0.5).range(0, 1).with_unit("weight").means("Weight of the direct path (only with hypothesis: mixture)").cite(GUESS);
-    v.real(me.star_reference, "mechanism.star_reference", 3.0).range(0, 4).with_unit("STAR-P (0-4)").means("Relationship at which the direct path has no effect").cite(GUESS);
+    std::vector<std::string> names;
+    std::string meanings;
+    for (const auto& h : HYPOTHESES) {
+        names.emplace_back(h.name);
+        meanings += std::string(meanings.empty() ? "" : "; ") + h.name + ": " + h.meaning;
+    }
+    v.choice(me.hypothesis, "mechanism.hypothesis", "mixture", names).means(meanings + " (the paths of each: docs/model.md)");
+    v.real(me.direct_weight, "mechanism.direct_weight", 0.5).range(0, 1).with_unit("weight")
+        .means("Weight of therapy_in_itself in the mixture (only with hypothesis: mixture)").cite(GUESS);
+    v.real(me.star_reference, "mechanism.star_reference", 3.0).range(0, 4).with_unit("STAR (0-4)")
+        .means("Felt relationship at which the direct path has no effect and sessions achieve their average").cite(GUESS);
     v.real(me.symptom_effect, "mechanism.symptom_effect", 3.0).range(0, 100).with_unit("BPRS per STAR point").means("Direct effect on symptoms at full weight").cite(GUESS);
-    v.real(me.qol_effect, "mechanism.qol_effect", 0.3).range(0, 6).with_unit("rating points per STAR point").means("Direct effect on life-domain ratings at full weight").cite(GUESS);
+    v.real(me.qol_effect, "mechanism.qol_effect", 3.0).range(0, 6).with_unit("rating points per STAR point").means("Direct effect on life-domain ratings at full weight").cite(GUESS);
 
     v.boolean(c.trial.analyse, "trial.analyse", false)
         .means("Analyse each replicate as its trial was: baseline-adjusted standardised effects with clinician-clustered intervals (needs dialog.rollout.design: cluster_randomised)");
@@ -386,10 +418,18 @@ Config load_config(const sim::Params& params) {
     return c;
 }
 
-double Config::direct_weight() const {
-    if (mechanism.hypothesis == "basis") return 0.0;
-    if (mechanism.hypothesis == "therapy_in_itself") return 1.0;
-    return mechanism.direct_weight;
+Paths Config::paths() const {
+    for (const auto& h : HYPOTHESES) {
+        if (mechanism.hypothesis != h.name) continue;
+        if (!h.blend) return h.paths;
+        const Paths& a = HYPOTHESES[0].paths;  // basis
+        const Paths& b = HYPOTHESES[1].paths;  // therapy in itself
+        const double w = mechanism.direct_weight;
+        auto mix = [w](double x, double y) { return (1.0 - w) * x + w * y; };
+        return {mix(a.sessions, b.sessions), mix(a.moderation, b.moderation), mix(a.dialog_relationship, b.dialog_relationship),
+                mix(a.direct, b.direct)};
+    }
+    throw std::logic_error("unknown hypothesis " + mechanism.hypothesis);
 }
 
 double Config::dialog_interval_weeks() const {

@@ -21,6 +21,33 @@ struct Region {
     double capacity = 1;   // relative capacity to act on needs
 };
 
+/// The weights of the paths by which the relationship and DIALOG act (docs/model.md).
+struct Paths {
+    double sessions;             ///< DIALOG sessions improve the discussed life domains (therapeutic meeting route)
+    double moderation;           ///< the felt relationship scales what a session achieves (Goldsmith et al. 2015)
+    double dialog_relationship;  ///< DIALOG's structured communication improves the relationship
+    double direct;               ///< the relationship improves symptoms and quality of life directly
+};
+
+/// A hypothesis about the relationship's part in therapy, declared once: adding one is one
+/// row here and a scenario (docs/extending.md). A blended row mixes the first two rows with
+/// weight mechanism.direct_weight on the second.
+struct Hypothesis {
+    const char* name;
+    const char* meaning;
+    Paths paths;
+    bool blend = false;
+};
+inline constexpr std::array<Hypothesis, 3> HYPOTHESES = {{
+    {"basis",
+     "the relationship is the basis of therapy: it acts through engagement and adherence and moderates what structured sessions achieve, with no effect of its own",
+     {1.0, 1.0, 0.0, 0.0}},
+    {"therapy_in_itself",
+     "the relationship is therapy in itself: DIALOG improves the relationship, and the relationship improves symptoms and quality of life directly",
+     {0.0, 0.0, 1.0, 1.0}},
+    {"mixture", "both, with weight mechanism.direct_weight on therapy_in_itself", {0, 0, 0, 0}, true},
+}};
+
 struct Config {
     struct {
         long long n_patients;
@@ -53,7 +80,7 @@ struct Config {
         double collaboration_base, input_base, non_support_base, difficulties_base, chemistry_sd, bias_patient_sd,
             bias_clinician_sd, continuity_gain, continuity_weeks, match_gain, skill_gain, responsiveness_gain,
             symptom_strain, dialog_gain, learning_rate, noise_sd, drift_without_contact, adherence_in_clinician_view,
-            nonadherence_difficulties, initial_weeks_mean;
+            nonadherence_difficulties, initial_weeks_mean, perception_weight;
     } relationship;
     struct {
         double threshold, width, p_week_max, rel_young, rel_male, rel_after_discharge, after_discharge_weeks,
@@ -62,13 +89,13 @@ struct Config {
     } engagement;
     struct {
         double threshold, slope, floor, ceiling, family_effect, rate, noise_sd, disengaged_level, inpatient_level,
-            good_threshold, initial_mean, insight_sd;
+            good_threshold, initial_mean, insight_sd, hysteresis, held_at;
     } adherence;
     struct {
-        double mean_unmet_needs, p_need_week, rel_need_relapse, p_meet_per_contact, need_qol_effect, qol_mean,
+        double mean_unmet_needs, p_need_week, rel_need_relapse, p_meet_per_contact, need_qol_effect, qol_per_unmet_need, qol_mean,
             qol_patient_sd, qol_domain_sd, qol_rate, qol_noise_sd, qol_shock_sd, qol_shock_rate, qol_symptom_effect,
             improved_threshold,
-            sat_base, sat_relationship, sat_adherence, sat_needs, sat_dialog, sat_rate;
+            sat_base, sat_item_sd, sat_relationship, sat_adherence, sat_needs, sat_dialog, sat_rate;
     } wellbeing;
     struct {
         double share_high_ee, high_ee_threshold, support_mean, burden_base, burden_symptoms, burden_inpatient,
@@ -93,7 +120,8 @@ struct Config {
         double start_year, duration_years;
         long long n_waves;
         double uptake, fidelity_initial, fidelity_sd, fidelity_half_life_years, supervision_drift, fidelity_floor,
-            new_staff_delay_weeks, action_probability, boost_half_life_weeks;
+            new_staff_delay_weeks, action_probability, boost_half_life_weeks, session_gain, spillover, alliance_moderation;
+        long long domains_discussed;
         std::array<double, 4> approach_effect;
         double cost_training, cost_device, extra_minutes, cost_per_clinician_minute;
     } dialog;
@@ -109,8 +137,8 @@ struct Config {
         double attrition;
     } trial;
 
-    /// The weight of the direct (therapy-in-itself) path implied by the mechanism settings.
-    [[nodiscard]] double direct_weight() const;
+    /// The weights of the paths implied by the mechanism settings.
+    [[nodiscard]] Paths paths() const;
     /// DIALOG session interval for the chosen variant.
     [[nodiscard]] double dialog_interval_weeks() const;
 };

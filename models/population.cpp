@@ -203,20 +203,30 @@ void create_population(sim::World& w, const Config& cfg) {
         pv.severity[i] = pv.symptoms[i] >= sy.cut_high ? 2 : pv.symptoms[i] >= sy.cut_moderate ? 1 : 0;
         pv.engaged[i] = admitted || u_engaged >= cfg.engagement.p_disengaged_at_start;
         pv.unmet_needs[i] = std::min(22, boost::random::poisson_distribution<int>(std::max(1e-9, wb.mean_unmet_needs))(g));
-        const double own = wb.qol_mean + wb.qol_patient_sd * g.normal();
+        // A patient with more unmet needs (Slade et al. 2005) and more symptoms rates life lower
+        // and has more room to improve.
+        const double own = wb.qol_mean + wb.qol_patient_sd * g.normal() - wb.qol_per_unmet_need * (pv.unmet_needs[i] - wb.mean_unmet_needs) -
+                           wb.qol_symptom_effect * (pv.symptoms_base[i] - sy.base_mean) / 10.0;
         // Ratings start at their set points, lowered by symptoms above the stable level.
         const double symptom_shift = -wb.qol_symptom_effect * (pv.symptoms[i] - pv.symptoms_base[i]) / 10.0;
-        double sum = 0;
         for (std::size_t k = 0; k < N_DOMAINS; ++k) {
             pv.qol_set[k][i] = clampf(own + wb.qol_domain_sd * g.normal(), 1, 7);
             pv.qol_domain[k][i] = clampf(pv.qol_set[k][i] + symptom_shift, 1, 7);
-            sum += pv.qol_domain[k][i];
         }
-        pv.qol[i] = static_cast<float>(sum / N_DOMAINS);
-        pv.qol_start[i] = pv.qol[i];
         has_family[i] = g.uniform() < po.p_family;
         pv.adherence[i] = static_cast<float>(std::clamp(cfg.adherence.initial_mean + 0.2 * g.normal(), 0.0, 1.0));
         pv.insight[i] = static_cast<float>(cfg.adherence.insight_sd * g.normal());
+        // Drawn after the older traits so that those keep their places in the stream.
+        for (auto* own_offset : pv.sat_offset) own_offset[i] = static_cast<float>(wb.sat_item_sd * g.normal());
+        // The shared shock starts from its stationary distribution (AR(1) with the weekly rate).
+        const double keep = 1.0 - std::min(1.0 - 1e-9, wb.qol_shock_rate);
+        pv.qol_shock[i] = static_cast<float>(wb.qol_shock_sd / std::sqrt(1.0 - keep * keep) * g.normal());
+        double rated = 0;
+        for (std::size_t k = 0; k < N_DOMAINS; ++k) {
+            pv.qol_domain[k][i] = clampf(pv.qol_domain[k][i] + pv.qol_shock[i], 1, 7);
+            rated += pv.qol_domain[k][i];
+        }
+        pv.qol[i] = static_cast<float>(rated / N_DOMAINS);
         if (po.eligibility_max_qol >= 7.0 || pv.qol[i] < po.eligibility_max_qol) break;
       }
     });

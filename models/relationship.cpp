@@ -3,7 +3,8 @@
 // a target set by the dyad's chemistry, continuity, the match of decision styles, the
 // clinician's skill and responsiveness, the patient's symptoms, coercion and structured
 // communication (DIALOG). Patient (STAR-P) and clinician (STAR-C) views add view-specific
-// offsets, so the two agree only weakly (McCabe et al. 2012: rs = 0.13).
+// offsets, so the two agree only weakly (McCabe et al. 2012: rs = 0.13). Behaviour follows the
+// felt relationship (Ctx::felt): the latent total plus a small share of the patient's offset.
 
 #include "models/components.hpp"
 
@@ -30,7 +31,7 @@ Targets targets(const Ctx& x, std::size_t i) {
     // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
     const double strain = r.symptom_strain * std::max(0.0, (x.p.symptoms[i] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
     const double scar = x.d.coercion_scar[i];
-    const double dose = x.p.dialog_boost[i];
+    const double dose = x.k.paths.dialog_relationship * x.p.dialog_boost[i];
     Targets t;
     t.collaboration = r.collaboration_base + x.d.chemistry[i] + r.continuity_gain * cont + match_term - strain - scar +
                       0.5 * r.dialog_gain * dose;
@@ -44,13 +45,19 @@ Targets targets(const Ctx& x, std::size_t i) {
 
 // STAR totals: 6 collaboration, 3 input and 3 negative items (reversed), mean item score 0-4.
 
+/// STAR total from collaboration (6 items), input (3) and a reversed negative factor (3).
+inline float star_total(float collaboration, float input, float negative) {
+    return (6.0f * collaboration + 3.0f * input + 3.0f * (4.0f - negative)) / 12.0f;
+}
+
 void update_patient_view(Ctx& x, std::size_t i) {
     auto& d = x.d;
+    d.star_latent[i] = star_total(d.collaboration[i], d.clinician_input[i], d.non_support[i]);
     const float bp = d.bias_patient[i];
     d.star_p_collaboration[i] = std::clamp(d.collaboration[i] + bp, 0.0f, 4.0f);
     d.star_p_input[i] = std::clamp(d.clinician_input[i] + 0.8f * bp, 0.0f, 4.0f);
     d.star_p_non_support[i] = std::clamp(d.non_support[i] - 0.5f * bp, 0.0f, 4.0f);
-    d.star_p[i] = (6.0f * d.star_p_collaboration[i] + 3.0f * d.star_p_input[i] + 3.0f * (4.0f - d.star_p_non_support[i])) / 12.0f;
+    d.star_p[i] = star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]);
 }
 
 void update_clinician_view(Ctx& x, std::size_t i) {
@@ -62,7 +69,7 @@ void update_clinician_view(Ctx& x, std::size_t i) {
     d.star_c_collaboration[i] = std::clamp(d.collaboration[i] + bc + adh_view, 0.0f, 4.0f);
     d.star_c_input[i] = std::clamp(d.clinician_input[i] + bc, 0.0f, 4.0f);
     d.star_c_difficulties[i] = std::clamp(d.difficulties[i] - 0.5f * bc, 0.0f, 4.0f);
-    d.star_c[i] = (6.0f * d.star_c_collaboration[i] + 3.0f * d.star_c_input[i] + 3.0f * (4.0f - d.star_c_difficulties[i])) / 12.0f;
+    d.star_c[i] = star_total(d.star_c_collaboration[i], d.star_c_input[i], d.star_c_difficulties[i]);
 }
 
 void update_views(Ctx& x, std::size_t i) {

@@ -43,7 +43,7 @@ StepRates make_rates(const Config& cfg, double step_days) {
     k.after_discharge_steps = static_cast<int>(std::lround(cfg.engagement.after_discharge_weeks / k.weeks));
     k.dialog_interval_steps = std::max(1, static_cast<int>(std::lround(cfg.dialog_interval_weeks() / k.weeks)));
     k.new_staff_delay_steps = static_cast<int>(std::lround(cfg.dialog.new_staff_delay_weeks / k.weeks));
-    k.w_direct = cfg.direct_weight();
+    k.paths = cfg.paths();
     return k;
 }
 
@@ -62,12 +62,27 @@ Ctx::Ctx(Config config, sim::World& w)
     log_keep_need.resize(team.n);
     for (std::size_t t = 0; t < team.n; ++t)
         log_keep_need[t] = std::log1p(-std::min(1.0 - 1e-12, cfg.wellbeing.p_meet_per_contact * team.capacity[t]));
-    log_relapse_ratio = std::log(k.relapse_h_on / k.relapse_h_off);
-    // Relapse risks of the literature are population averages: high and low EE multipliers
-    // keep the average over families at 1 while their ratio is relapse.rel_high_ee.
+    // Relapse risks of the literature are averages over patients: the hazards of low and high EE
+    // families (ratio rel_high_ee) are scaled so that their average one-year risk is the input.
     const double share = cfg.family.share_high_ee, hr = cfg.relapse.rel_high_ee;
-    rel_ee_low = 1.0 / (share * hr + (1.0 - share));
-    rel_ee_high = hr * rel_ee_low;
+    auto family_scale = [&](double p_year) {
+        const double h = -std::log1p(-p_year);  // cumulative hazard over a year
+        auto risk = [&](double s) { return share * -std::expm1(-h * s * hr) + (1 - share) * -std::expm1(-h * s) - p_year; };
+        double lo = 1e-6, hi = 1e6;  // risk() rises with s; bisection on the log scale
+        for (int it = 0; it < 200; ++it) {
+            const double mid = std::sqrt(lo * hi);
+            (risk(mid) < 0 ? lo : hi) = mid;
+        }
+        return std::sqrt(lo * hi);
+    };
+    const double s_on = family_scale(cfg.relapse.p_year_on_medication), s_off = family_scale(cfg.relapse.p_year_off_medication);
+    const std::array<double, 3> on = {k.relapse_h_on, k.relapse_h_on * s_on, k.relapse_h_on * s_on * hr};
+    const std::array<double, 3> off = {k.relapse_h_off, k.relapse_h_off * s_off, k.relapse_h_off * s_off * hr};
+    for (std::size_t kind = 0; kind < 3; ++kind) {
+        relapse_h_off_step[kind] = static_cast<float>(off[kind] * w.step_days);
+        relapse_log_ratio[kind] = static_cast<float>(std::log(on[kind] / off[kind]));
+    }
+    perception_weight = static_cast<float>(cfg.relationship.perception_weight);
     trust_posts.resize(trust.n);
     for (std::size_t post = 0; post < c.n; ++post)
         trust_posts[static_cast<std::size_t>(team.trust[static_cast<std::size_t>(c.team[post])])].push_back(
@@ -78,6 +93,10 @@ TherasimModel::TherasimModel() = default;
 TherasimModel::~TherasimModel() = default;
 
 void TherasimModel::declare(sim::Schema& s) const {
+    // The engine's burn-in, with this model's default: a year settles the relationship,
+    // adherence, quality of life and engagement (docs/model.md, "Burn-in").
+    if (s.find_param("time.burn_in_weeks"))
+        s.declared("time.burn_in_weeks").real(52).cite("settling time of the model's slowest fast states (docs/model.md)");
     declare_parameters(s);
     declare_agents(s);
     declare_outputs(s);
@@ -172,20 +191,43 @@ void TherasimModel::init(sim::World& w) {
     ctx_ = std::make_unique<Ctx>(std::move(cfg), w);
     Ctx& x = *ctx_;
     for (std::size_t i = 0; i < x.p.n; ++i) start_dyad(x, w.rng, i, 0, true);
-    // Start adherence and satisfaction at their targets given the initial relationship.
-    for (std::size_t i = 0; i < x.p.n; ++i) {
-        x.p.adherence[i] = clampf(adherence_target(x, i) + 0.2 * (x.p.adherence[i] - x.cfg.adherence.initial_mean), 0, 1);
+    // Start the adherence class, adherence and satisfaction at their targets given the initial
+    // relationship (the burn-in then settles them).
+    auto& p = x.p;
+    for (std::size_t i = 0; i < p.n; ++i) {
+        p.intentional[i] = adherence_score(x, i) < 0;
+        const double held = x.cfg.adherence.held_at;
+        p.adherence[i] = held >= 0 ? static_cast<float>(held)
+                                   : clampf(adherence_target(x, i) + 0.2 * (p.adherence[i] - x.cfg.adherence.initial_mean), 0, 1);
         update_views(x, i);
         const auto t = satisfaction_targets(x, i);
-        x.p.sat_medication[i] = clampf(t[0], 1, 7);
-        x.p.sat_practical_help[i] = clampf(t[1], 1, 7);
-        x.p.sat_meetings[i] = clampf(t[2], 1, 7);
-        x.p.satisfaction[i] = (x.p.sat_medication[i] + x.p.sat_practical_help[i] + x.p.sat_meetings[i]) / 3.0f;
-        x.p.symptoms_start[i] = x.p.symptoms[i];
-        x.p.satisfaction_start[i] = x.p.satisfaction[i];
-        x.p.unmet_needs_start[i] = x.p.unmet_needs[i];
+        p.sat_medication[i] = clampf(t[0], 1, 7);
+        p.sat_practical_help[i] = clampf(t[1], 1, 7);
+        p.sat_meetings[i] = clampf(t[2], 1, 7);
+        p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
     }
     schedule_rollout(x, w);
+}
+
+void TherasimModel::start_reporting(sim::World& w) {
+    // What the burn-in counted is not part of the run; step 0 is the baseline of every outcome.
+    auto& p = ctx_->p;
+    for (std::size_t i = 0; i < p.n; ++i) {
+        p.n_contacts[i] = p.n_dialog_sessions[i] = p.n_dialog_planned[i] = p.n_relapses[i] = 0;
+        p.n_admissions_voluntary[i] = p.n_admissions_involuntary[i] = p.n_disengagements[i] = 0;
+        p.needs_met[i] = p.steps_engaged[i] = 0;
+        p.n_dyads[i] = 1;
+        p.bed_days[i] = p.cost[i] = p.adherence_sum[i] = 0.0f;
+        p.events[i] = 0;
+        p.symptoms_start[i] = p.symptoms[i];
+        p.satisfaction_start[i] = p.satisfaction[i];
+        p.unmet_needs_start[i] = p.unmet_needs[i];
+        p.qol_start[i] = p.qol[i];
+        // Severity subgroups are defined by the baseline (step 0) symptoms.
+        const auto& sy = ctx_->cfg.symptoms;
+        p.severity[i] = p.symptoms[i] >= sy.cut_high ? 2 : p.symptoms[i] >= sy.cut_moderate ? 1 : 0;
+    }
+    start_trial_assessments(*ctx_, w);
 }
 
 std::vector<sim::Phase> TherasimModel::phases() {
@@ -201,6 +243,8 @@ std::vector<sim::Phase> TherasimModel::phases() {
     //                            life, satisfaction  h. run sums of engagement and adherence
     //                            i. outputs (also at step 0)
     //   4. families   (families) burden, expressed emotion, family intervention
+    //   5. trial      (serial)   a simulated trial's assessments (3, 6, 12, 24 months)
+    // The burn-in (time.burn_in_weeks) runs the same steps, without the observers, before step 0.
     // Patients see their family's state of the previous step; families see this step's patients.
     sim::Phase care{"care", "patient", {}, {}};
     care.kernels.push_back({"contact", kernel(contact_step), false});
@@ -217,6 +261,7 @@ std::vector<sim::Phase> TherasimModel::phases() {
     out.push_back({"workforce", "", [&x](sim::World& w) { workforce_step(x, w); }, {}});
     out.push_back(std::move(care));
     out.push_back({"families", "family", {}, {{"family", kernel(family_step), false}}});
+    if (x.cfg.trial.analyse) out.push_back({"trial", "", [&x](sim::World& w) { trial_assessment_step(x, w); }, {}});
     return out;
 }
 

@@ -18,6 +18,7 @@ public:
     void check(const sim::Scenario& scenario) const override;
     [[nodiscard]] std::size_t estimate_bytes(const sim::Params& params) const override;
     void init(sim::World& world) override;
+    void start_reporting(sim::World& world) override;
     [[nodiscard]] std::vector<sim::Phase> phases() override;
     void finalize(sim::World& world) override;
     [[nodiscard]] std::vector<std::string> traced_agents() const override { return {"patient", "dyad"}; }

@@ -117,6 +117,60 @@ void declare_trial_metrics(sim::Schema& s) {
             s.metric(base + "_p", "p", std::string("Two-sided p-value of the effect on ") + o.label + who);
             s.metric(base + "_significant", "0/1", std::string("1 if p < 0.05 (mean over replicates: power) for ") + o.label + who);
         }
+    for (const int m : ASSESSMENT_MONTHS)
+        for (const auto& o : OUTCOMES) {
+            const std::string base = std::string("trial_") + o.name + "_d_m" + std::to_string(m);
+            const std::string when = " at " + std::to_string(m) + " months (NaN beyond the horizon)";
+            s.metric(base, "SD", std::string("Standardised effect on ") + o.label + when);
+            s.metric(base + "_lo", "SD", std::string("Lower 95% limit of the effect on ") + o.label + when);
+            s.metric(base + "_hi", "SD", std::string("Upper 95% limit of the effect on ") + o.label + when);
+            s.metric(base + "_significant", "0/1", std::string("1 if p < 0.05 for ") + o.label + when);
+        }
+}
+
+void start_trial_assessments(Ctx& x, const sim::World& w) {
+    x.assessments.clear();
+    if (!x.cfg.trial.analyse) return;
+    for (const int m : ASSESSMENT_MONTHS) {
+        const auto step = static_cast<std::uint32_t>(std::lround(m * (DAYS_PER_YEAR / 12.0) / w.step_days));
+        if (step < 1 || step > w.n_steps) continue;
+        Ctx::Assessment a;
+        a.months = m;
+        a.step = step;
+        x.assessments.push_back(std::move(a));
+    }
+}
+
+namespace {
+/// The value of outcome @p o of patient @p i now.
+float outcome_now(const Ctx& x, std::size_t o, std::size_t i) {
+    switch (o) {
+        case 0: return x.p.qol[i];
+        case 1: return x.p.satisfaction[i];
+        case 2: return static_cast<float>(x.p.unmet_needs[i]);
+        default: return x.p.symptoms[i];
+    }
+}
+/// The value of outcome @p o of patient @p i at step 0.
+float outcome_start(const Ctx& x, std::size_t o, std::size_t i) {
+    switch (o) {
+        case 0: return x.p.qol_start[i];
+        case 1: return x.p.satisfaction_start[i];
+        case 2: return static_cast<float>(x.p.unmet_needs_start[i]);
+        default: return x.p.symptoms_start[i];
+    }
+}
+}  // namespace
+
+void trial_assessment_step(Ctx& x, sim::World& w) {
+    for (auto& a : x.assessments) {
+        if (a.step != w.step) continue;
+        for (std::size_t o = 0; o < OUTCOMES.size(); ++o) {
+            a.outcomes[o].resize(x.p.n);
+            for (std::size_t i = 0; i < x.p.n; ++i) a.outcomes[o][i] = outcome_now(x, o, i);
+        }
+        a.done = true;
+    }
 }
 
 void analyse_trial(Ctx& x, sim::World& w) {
@@ -146,35 +200,40 @@ void analyse_trial(Ctx& x, sim::World& w) {
     if (rows.size() < 8) return;
     const double needs_median = median(needs0), sym_median = median(sym0);
 
-    for (const char* sub : SUBGROUPS) {
-        for (const auto& o : OUTCOMES) {
-            std::vector<double> y, base, arm;
-            std::vector<std::int32_t> cluster;
-            for (std::size_t i : rows) {
-                if (*sub && !(p.unmet_needs_start[i] > needs_median || p.symptoms_start[i] > sym_median)) continue;
-                double y0 = 0, y1 = 0;
-                const std::string name = o.name;
-                if (name == "qol") y0 = p.qol_start[i], y1 = p.qol[i];
-                else if (name == "satisfaction") y0 = p.satisfaction_start[i], y1 = p.satisfaction[i];
-                else if (name == "unmet_needs") y0 = p.unmet_needs_start[i], y1 = p.unmet_needs[i];
-                else y0 = p.symptoms_start[i], y1 = p.symptoms[i];
-                y.push_back(y1);
-                base.push_back(y0);
-                arm.push_back(x.c.trial_arm[static_cast<std::size_t>(p.clinician[i])]);
-                cluster.push_back(p.clinician[i]);
-            }
-            const std::string key = std::string("trial_") + sub + o.name;
-            const Fit f = y.size() >= 8 ? ancova(y, arm, base, cluster) : Fit{};
-            const double scale = y.size() >= 2 ? sd(base) : NAN;
-            if (std::isnan(f.effect) || !(scale > 0) || !(f.se > 0)) continue;
-            const boost::math::students_t t(f.df);
-            const double crit = boost::math::quantile(t, 0.975);
-            const double pval = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(f.effect / f.se)));
-            w.set_metric(key + "_d", f.effect / scale);
-            w.set_metric(key + "_d_lo", (f.effect - crit * f.se) / scale);
-            w.set_metric(key + "_d_hi", (f.effect + crit * f.se) / scale);
-            w.set_metric(key + "_p", pval);
-            w.set_metric(key + "_significant", pval < 0.05 ? 1.0 : 0.0);
+    // One outcome's effect among @p who with outcomes @p now(o, i); writes the metrics named
+    // key + d_suffix, _lo/_hi (after d_suffix), and _p / _significant if asked.
+    auto analyse = [&](std::size_t o, const std::string& key, const std::string& d_suffix, bool with_p, auto who, auto now) {
+        std::vector<double> y, base, arm;
+        std::vector<std::int32_t> cluster;
+        for (std::size_t i : rows) {
+            if (!who(i)) continue;
+            y.push_back(now(o, i));
+            base.push_back(outcome_start(x, o, i));
+            arm.push_back(x.c.trial_arm[static_cast<std::size_t>(p.clinician[i])]);
+            cluster.push_back(p.clinician[i]);
+        }
+        const Fit f = y.size() >= 8 ? ancova(y, arm, base, cluster) : Fit{};
+        const double scale = y.size() >= 2 ? sd(base) : NAN;
+        if (std::isnan(f.effect) || !(scale > 0) || !(f.se > 0)) return;
+        const boost::math::students_t t(f.df);
+        const double crit = boost::math::quantile(t, 0.975);
+        const double pval = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(f.effect / f.se)));
+        w.set_metric(key + d_suffix, f.effect / scale);
+        w.set_metric(key + d_suffix + "_lo", (f.effect - crit * f.se) / scale);
+        w.set_metric(key + d_suffix + "_hi", (f.effect + crit * f.se) / scale);
+        if (with_p) w.set_metric(key + "_p", pval);
+        w.set_metric(key + (with_p ? "" : d_suffix) + "_significant", pval < 0.05 ? 1.0 : 0.0);
+    };
+    auto everyone = [](std::size_t) { return true; };
+    auto problematic = [&](std::size_t i) { return p.unmet_needs_start[i] > needs_median || p.symptoms_start[i] > sym_median; };
+    auto at_end = [&](std::size_t o, std::size_t i) { return static_cast<double>(outcome_now(x, o, i)); };
+    for (std::size_t o = 0; o < OUTCOMES.size(); ++o) {
+        analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d", true, everyone, at_end);
+        analyse(o, std::string("trial_problematic_") + OUTCOMES[o].name, "_d", true, problematic, at_end);
+        for (const auto& a : x.assessments) {
+            if (!a.done) continue;
+            auto at = [&a](std::size_t oo, std::size_t i) { return static_cast<double>(a.outcomes[oo][i]); };
+            analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d_m" + std::to_string(a.months), false, everyone, at);
         }
     }
 }

@@ -1,7 +1,9 @@
 // Needs, quality of life and treatment satisfaction. New needs lower a life domain; needs are
 // met by routine care and, faster, by action agreed in DIALOG sessions, which patients direct
 // at the domains they rate lowest. Domain ratings follow their set points, symptoms and (on
-// the direct path) the relationship. Satisfaction follows the relationship, adherence and needs.
+// the direct path) the relationship. At a DIALOG session the lowest-rated domains are discussed
+// and improve (the therapeutic meeting route). Satisfaction follows the felt relationship,
+// adherence and needs, each item with the patient's own offset.
 
 #include "models/components.hpp"
 
@@ -22,14 +24,33 @@ void meet_need(Ctx& x, std::size_t i) {
     ++p.needs_met[i];
 }
 
+/// A delivered DIALOG session on the sessions path: the patient's lowest-rated domains (up to
+/// dialog.domains_discussed) are discussed and actions agreed; each discussed domain's set point
+/// and rating gain @p gain of their room for improvement, the other domains gain spillover x gain.
+void discuss_domains(Ctx& x, std::size_t i, double gain) {
+    auto& p = x.p;
+    std::array<std::size_t, N_DOMAINS> order{};
+    for (std::size_t k = 0; k < N_DOMAINS; ++k) order[k] = k;
+    const auto n = static_cast<std::size_t>(x.cfg.dialog.domains_discussed);
+    // Lowest ratings first; ties keep the domains' order.
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p.qol_domain[a][i] < p.qol_domain[b][i]; });
+    for (std::size_t r = 0; r < N_DOMAINS; ++r) {
+        const std::size_t k = order[r];
+        const double g = r < n ? gain : gain * x.cfg.dialog.spillover;
+        p.qol_set[k][i] = clampf(p.qol_set[k][i] + g * (7.0 - p.qol_set[k][i]), 1, 7);
+        p.qol_domain[k][i] = clampf(p.qol_domain[k][i] + g * (7.0 - p.qol_domain[k][i]), 1, 7);
+    }
+}
+
 }  // namespace
 
 std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
     const auto& wb = x.cfg.wellbeing;
-    const double rel = x.d.star_p[i] - x.cfg.mechanism.star_reference;
-    return {wb.sat_base + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
-            wb.sat_base + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
-            wb.sat_base + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
+    const double rel = x.felt(i) - x.cfg.mechanism.star_reference;
+    const auto& own = x.p.sat_offset;
+    return {wb.sat_base + own[0][i] + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
+            wb.sat_base + own[1][i] + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
+            wb.sat_base + own[2][i] + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
 }
 
 void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
@@ -67,6 +88,11 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
             const double p_act = std::min(1.0, di.action_probability * di.approach_effect[approach] * cap);
             for (std::int32_t n = p.unmet_needs[i]; n > 0; --n)
                 if (g.uniform() < p_act) meet_need(x, i);
+            // The therapeutic meeting: the lowest-rated domains are discussed and improve, by the
+            // approach, the sessions path's weight and (moderation) the felt relationship.
+            const double moderation = 1.0 + k.paths.moderation * di.alliance_moderation * (x.felt(i) - ref);
+            const double gain = k.paths.sessions * di.session_gain * di.approach_effect[approach] * std::max(-1.0, moderation);
+            if (gain != 0.0) discuss_domains(x, i, std::clamp(gain, -1.0, 1.0));
         }
 
         // Life domains follow their set points, a shared shock (life events, mood), symptoms
@@ -74,7 +100,7 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         auto q = shock_draws.draws(i);
         p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * q.normal());
         const auto shift = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
-                                              k.w_direct * x.cfg.mechanism.qol_effect * (x.d.star_p[i] - ref));
+                                              k.paths.direct * x.cfg.mechanism.qol_effect * (x.felt(i) - ref));
         // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
         const sim::Words words = domain_draws.words(i);
         float sum = 0;

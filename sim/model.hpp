@@ -41,8 +41,16 @@ public:
     const Params& params;
     const Rng rng;
     std::uint32_t run = 0;       ///< row of this run in the results (= the replicate, or point x replicates + replicate in a sweep)
-    std::uint32_t step = 0;      ///< 0 during init; 1..n_steps while stepping (the step being simulated)
+    /// 0 during init; 1..n_steps while stepping (the step being simulated). During the burn-in
+    /// it counts -n_burn_in..-1 modulo 2^32, so burn-in draws have keys of their own; time() is
+    /// the same step as a signed number.
+    std::uint32_t step = 0;
     std::uint32_t n_steps = 0;   ///< steps in the horizon
+    std::uint32_t n_burn_in = 0; ///< steps simulated before step 0 and not reported (time.burn_in_weeks)
+    /// @return the current step as a signed number: negative during the burn-in.
+    [[nodiscard]] std::int32_t time() const { return static_cast<std::int32_t>(step); }
+    /// @return true while the burn-in runs (nothing is recorded).
+    [[nodiscard]] bool burning_in() const { return time() < 0; }
     double step_days = 7.0;      ///< days per step
 
     /// @throws std::logic_error if @p name is not a declared agent type
@@ -111,6 +119,9 @@ public:
     [[nodiscard]] virtual std::size_t estimate_bytes(const Params& params) const = 0;
     /// Creates the agents and fills the dimension levels; World::step is 0.
     virtual void init(World& world) = 0;
+    /// Called after the burn-in (directly after init when there is none), before step 0 is
+    /// recorded: the model clears what it counted during the burn-in and records its baseline.
+    virtual void start_reporting(World&) {}
     /// @return the phases of a step, in the order the engine runs them.
     [[nodiscard]] virtual std::vector<Phase> phases() = 0;
     /// Called once after the last step; sets the replicate's metrics (World::set_metric).

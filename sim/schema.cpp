@@ -152,6 +152,12 @@ const ParamSpec* Schema::find_param(const std::string& path) const {
     return it == param_index_.end() ? nullptr : &params_[it->second];
 }
 
+ParamSpec& Schema::declared(const std::string& path) {
+    auto it = param_index_.find(path);
+    if (it == param_index_.end()) throw std::logic_error("no parameter " + path);
+    return params_[it->second];
+}
+
 const AgentTypeSpec& Schema::agent_spec(const std::string& name) const {
     for (const auto& a : agents_)
         if (a.name == name) return a;

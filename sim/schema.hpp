@@ -134,6 +134,9 @@ public:
 
     [[nodiscard]] const std::vector<ParamSpec>& params() const { return params_; }
     [[nodiscard]] const ParamSpec* find_param(const std::string& path) const;
+    /// The declared parameter @p path, for a model to restate an engine parameter's default,
+    /// meaning or source. @throws std::logic_error if it is not declared
+    ParamSpec& declared(const std::string& path);
     [[nodiscard]] const std::vector<AgentTypeSpec>& agents() const { return agents_; }
     [[nodiscard]] const AgentTypeSpec& agent_spec(const std::string& name) const;
     [[nodiscard]] const std::vector<SeriesSpec>& series() const { return series_; }

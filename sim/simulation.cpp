@@ -29,6 +29,7 @@ World::World(const Schema& s, const Scenario& scenario, std::uint32_t replicate)
     const double years = params.real("time.years");
     step_days = params.real("time.step_days");
     n_steps = static_cast<std::uint32_t>(std::lround(years * 365.25 / step_days));
+    n_burn_in = static_cast<std::uint32_t>(std::lround(params.real("time.burn_in_weeks") * 7.0 / step_days));
     for (const auto& a : s.agents()) tables_.emplace_back(a);
     metrics.assign(s.metrics().size(), std::numeric_limits<double>::quiet_NaN());
 }
@@ -57,8 +58,12 @@ void World::set_metric(const std::string& name, double value) {
     metrics[static_cast<std::size_t>(i)] = value;
 }
 
-void World::set_national(const std::string& name, double value) { series.set_national(step, series_id(name), value); }
-void World::add_national(const std::string& name, double value) { series.add_national(step, series_id(name), value); }
+void World::set_national(const std::string& name, double value) {
+    if (!burning_in()) series.set_national(step, series_id(name), value);
+}
+void World::add_national(const std::string& name, double value) {
+    if (!burning_in()) series.add_national(step, series_id(name), value);
+}
 
 Schema make_schema(const Model& model) {
     Schema s;
@@ -67,6 +72,8 @@ Schema make_schema(const Model& model) {
         .means("Replicates of the scenario: replicate r draws from its own keyed streams (seed, r); results hold every replicate and their quantiles");
     s.param("time.years").real(5.0).above(0, 100).with_unit("years").means("Simulated horizon");
     s.param("time.step_days").real(7.0).above(0, 365).with_unit("days").means("Length of one step");
+    s.param("time.burn_in_weeks").real(0.0).range(0, 5200).with_unit("weeks")
+        .means("Weeks simulated before time 0 and not reported, so that time 0 is a settled state (the model may set its own default)");
     s.param("output.trajectories").integer(200).range(0, 100000).with_unit("agents")
         .means("Number of agents of the traced type whose state is recorded every step");
     s.param("output.compression").integer(4).range(0, 9).means("gzip level of HDF5 datasets (0: none)");
@@ -176,7 +183,10 @@ Snapshot take_snapshot(const AgentTable& t, bool baseline_only) {
     return s;
 }
 
-void run_sweep(World& w, const Phase& phase, bool observers_only) {
+/// Which kernels of a sweep run.
+enum class Kernels { all, observers, state };  // state: all but the observers (burn-in)
+
+void run_sweep(World& w, const Phase& phase, Kernels which) {
     AgentTable& t = w.agents(phase.agent_type);
     const std::size_t n = t.size();
     const std::size_t nb = (n + BLOCK_SIZE - 1) / BLOCK_SIZE;
@@ -186,7 +196,7 @@ void run_sweep(World& w, const Phase& phase, bool observers_only) {
             for (std::size_t b = r.begin(); b != r.end(); ++b) {
                 const Block blk{b, b * BLOCK_SIZE, std::min(n, (b + 1) * BLOCK_SIZE)};
                 for (const auto& k : phase.kernels)
-                    if (!observers_only || k.observer) k.fn(w, blk);
+                    if (which == Kernels::all || (which == Kernels::observers) == k.observer) k.fn(w, blk);
             }
         },
         tbb::simple_partitioner());
@@ -263,8 +273,24 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
     w.series.init(schema, w.n_groups(), w.n_steps, (max_rows + BLOCK_SIZE - 1) / BLOCK_SIZE);
 
     const std::vector<Phase> phases = model.phases();
+    auto step = [&](Kernels which) {
+        for (const auto& p : phases) {
+            if (p.agent_type.empty())
+                p.serial(w);
+            else
+                run_sweep(w, p, which);
+        }
+    };
+    // Burn-in: steps -n_burn_in..-1, every rule but the observers; nothing is recorded.
+    for (std::uint32_t b = w.n_burn_in; b > 0; --b) {
+        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+        w.step = static_cast<std::uint32_t>(-static_cast<std::int64_t>(b));
+        step(Kernels::state);
+    }
+    w.step = 0;
+    model.start_reporting(w);
     for (const auto& p : phases)
-        if (!p.agent_type.empty()) run_sweep(w, p, true);
+        if (!p.agent_type.empty()) run_sweep(w, p, Kernels::observers);
     w.series.commit(0);
     if (opt.check_invariants) check_invariants(w);
 
@@ -295,12 +321,7 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
     for (std::uint32_t s = 1; s <= w.n_steps; ++s) {
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
         w.step = s;
-        for (const auto& p : phases) {
-            if (p.agent_type.empty())
-                p.serial(w);
-            else
-                run_sweep(w, p, false);
-        }
+        step(Kernels::all);
         w.series.commit(s);
         record_trajectories(w, tr);
         if (opt.check_invariants) check_invariants(w);

@@ -28,14 +28,16 @@ sim::Scenario scenario(const std::string& yaml, const std::vector<std::string>& 
 
 std::string small_yaml(int n_patients, double years, std::uint32_t seed) {
     return "seed: " + std::to_string(seed) + "\n" +
-           "time: {years: " + std::to_string(years) + "}\n"
+           "time: {years: " + std::to_string(years) + ", burn_in_weeks: 0}\n"
            "population: {n_patients: " + std::to_string(n_patients) + "}\n"
            "structure:\n"
            "  team_size: 5\n"
            "  regions:\n"
            "    - {name: North, share: 0.5, n_trusts: 2}\n"
            "    - {name: South, share: 0.5, n_trusts: 2}\n"
-           "output: {trajectories: 10}\n";
+           "output: {trajectories: 10}\n"
+           // Rule-level tests set STAR-P and read behaviour: the felt relationship is then STAR-P.
+           "relationship: {perception_weight: 1}\n";
 }
 
 double Run::national(const std::string& name, std::size_t step) const {

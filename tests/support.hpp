@@ -26,6 +26,8 @@ const sim::Schema& schema();
 sim::Scenario scenario(const std::string& yaml, const std::vector<std::string>& overrides = {});
 
 /// A small population for fast tests: one region, a few hundred patients, 1 year.
+/// No burn-in, and behaviour follows STAR-P (relationship.perception_weight 1), so that a test
+/// can set the state at step 0 and a rule's inputs directly; tests of those two features override them.
 std::string small_yaml(int n_patients = 400, double years = 1.0, std::uint32_t seed = 7);
 
 /// A finished in-process run; keeps the schema, scenario and model alive with the results.

@@ -401,7 +401,15 @@ def test_hypothesis_table_cli_and_figure(synthetic_pair, tmp_path, capsys):
 # ---------------------------------------------------------------------------------------------
 
 def _engine_run(runner, scenario, name):
-    return runner.run(name, "--set", f"population.n_patients={ENGINE_PATIENTS}",
+    # The direct path is planted on STAR-P (relationship.perception_weight 1: behaviour follows
+    # the patient's view) and the run starts unsettled (no burn-in), so that baseline STAR-P
+    # causes later change and the analysis has a known path to recover; a direct effect on quality
+    # of life of 0.3 per point keeps the ratings away from the ends of the 1-7 scale, which
+    # would attenuate the slope the analysis recovers. Sessions are not moderated by the
+    # relationship here, so that basis has no path from STAR-P outside the mediators.
+    return runner.run(name, "--set", "relationship.perception_weight=1", "--set", "time.burn_in_weeks=0",
+                      "--set", "mechanism.qol_effect=0.3", "--set", "dialog.alliance_moderation=0",
+                      "--set", f"population.n_patients={ENGINE_PATIENTS}",
                       "--set", f"time.years={ENGINE_YEARS}",
                       "--set", f"output.trajectories={ENGINE_PATIENTS}", scenario=scenario)
 
@@ -487,7 +495,8 @@ def test_mediator_attributes_match_the_trajectories(mechanism_runs):
 
 def test_a_run_too_small_to_estimate_is_refused_clearly(runner):
     """30 patients over 2 years: nobody starts in hospital, so that covariate is constant."""
-    small = runner.run("teaching_mediation.h5", "--quiet",
+    small = runner.run("teaching_mediation.h5", "--quiet", "--set", "relapse.prevalence_at_start=0",
+                       "--set", "time.burn_in_weeks=0",
                        scenario=os.path.join(REPO, "scenarios", "teaching_small.yaml"))
     with pytest.raises(md.MediationError, match="is the same for every patient analysed .30 patients."):
         md.mediation(small, draws=50)

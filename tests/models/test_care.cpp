@@ -243,39 +243,56 @@ TEST_CASE("outreach re-engages disengaged patients at p_reengage_week scaled by 
 
 TEST_CASE("adherence needs a stronger relationship than engagement", "[care][adherence]") {
     // The relationship at which disengagement risk is half its maximum is engagement.threshold
-    // (checked statistically above); the adherence target of an engaged community patient of
-    // average insight and no family is halfway between floor and ceiling only at
-    // adherence.threshold, which must be higher. At the engagement threshold such a patient stays
-    // engaged most weeks but their adherence target is below 'good' adherence (engaged but not
-    // adherent), and a good relationship makes them adherent.
+    // (checked statistically above); the adherence class score of an engaged community patient
+    // of average insight and no family is 0 only at adherence.threshold, which must be higher.
+    // At the engagement threshold such a patient stays engaged most weeks but moves to
+    // intentional non-adherence (target adherence.floor, below 'good'), and a good relationship
+    // moves them back (target adherence.ceiling, good). Classes change only past the hysteresis.
     auto r = test::one_step(test::small_yaml(200, 1.0, SEED + 6));
     auto& x = r.ctx();
     const auto& a = x.cfg.adherence;
     const auto& e = x.cfg.engagement;
     CHECK(a.threshold > e.threshold);
+    CHECK(a.floor < a.good_threshold);
+    CHECK(a.ceiling > a.good_threshold);
     const std::size_t i = 0;
     x.p.engaged[i] = 1;
     x.p.inpatient[i] = 0;
     x.p.family[i] = -1;
     x.p.insight[i] = 0;
-    auto target_at = [&](double star) {
-        x.d.star_p[i] = static_cast<float>(star);
-        return models::adherence_target(x, i);
-    };
-    const double mid = (a.floor + a.ceiling) / 2;
-    CHECK(target_at(a.threshold) == Approx(mid).margin(1e-6));
-    CHECK(target_at(e.threshold) < mid);
-    CHECK(target_at(e.threshold) < a.good_threshold);
-    CHECK(target_at(e.threshold) == Approx(a.floor + (a.ceiling - a.floor) * logistic(a.slope * (e.threshold - a.threshold)))
-                                        .margin(1e-6));
-    CHECK(target_at(3.8) > a.good_threshold);
+    auto set_star = [&](double star) { x.d.star_p[i] = x.d.star_latent[i] = static_cast<float>(star); };
+    set_star(a.threshold);
+    CHECK(models::adherence_score(x, i) == Approx(0.0).margin(1e-6));
+    set_star(e.threshold);
+    CHECK(models::adherence_score(x, i) == Approx(a.slope * (e.threshold - a.threshold)).margin(1e-6));
     // Monotone in the relationship.
-    double prev = -1;
+    double prev = -1e9;
     for (double s = 0; s <= 4.0; s += 0.25) {
-        const double t = target_at(s);
-        CHECK(t > prev);
-        prev = t;
+        set_star(s);
+        const double z = models::adherence_score(x, i);
+        CHECK(z > prev);
+        prev = z;
     }
+    // Hysteresis: from the adherent class, a score just below 0 keeps the class; one past
+    // -hysteresis switches to intentional non-adherence, and back only past +hysteresis.
+    x.p.intentional[i] = 0;
+    const double per_point = a.slope;
+    set_star(a.threshold - 0.5 * a.hysteresis / per_point);
+    models::update_adherence_class(x, i);
+    CHECK(x.p.intentional[i] == 0);
+    CHECK(models::adherence_target(x, i) == Approx(a.ceiling));
+    set_star(a.threshold - 2 * a.hysteresis / per_point);
+    REQUIRE(models::adherence_score(x, i) < -a.hysteresis);
+    models::update_adherence_class(x, i);
+    CHECK(x.p.intentional[i] == 1);
+    CHECK(models::adherence_target(x, i) == Approx(a.floor));
+    set_star(a.threshold + 0.5 * a.hysteresis / per_point);
+    models::update_adherence_class(x, i);
+    CHECK(x.p.intentional[i] == 1);
+    set_star(a.threshold + 2 * a.hysteresis / per_point);
+    REQUIRE(models::adherence_score(x, i) > a.hysteresis);
+    models::update_adherence_class(x, i);
+    CHECK(x.p.intentional[i] == 0);
     // Disengaged and admitted patients have their fixed levels, whatever the relationship.
     x.d.star_p[i] = 4.0f;
     x.p.engaged[i] = 0;

@@ -40,8 +40,9 @@ std::string rollout_yaml(std::uint32_t seed = SEED) {
            std::to_string(UPTAKE) + "\n  rollout: {start_year: 0.25, duration_years: 0.5, n_waves: 3}\n";
 }
 
-/// A run advanced one step at a time: the engine's loop (init, baseline observers, then the
-/// phases of each step with kernels fused per block), without threads.
+/// A run advanced one step at a time: the engine's loop (init, burn-in without observers,
+/// start of reporting, baseline observers, then the phases of each step with kernels fused per
+/// block), without threads.
 class Stepper {
 public:
     Stepper(const std::string& yaml, const std::vector<std::string>& overrides)
@@ -53,19 +54,20 @@ public:
         for (const auto& t : world_->tables()) rows = std::max(rows, t.size());
         world_->series.init(test::schema(), world_->n_groups(), world_->n_steps, (rows + sim::BLOCK_SIZE - 1) / sim::BLOCK_SIZE);
         phases_ = model_.phases();
+        for (std::uint32_t b = world_->n_burn_in; b > 0; --b) {
+            world_->step = static_cast<std::uint32_t>(-static_cast<std::int64_t>(b));
+            run_phases(Kernels::state);
+        }
+        world_->step = 0;
+        model_.start_reporting(*world_);
         for (const auto& p : phases_)
-            if (!p.agent_type.empty()) sweep(p, true);
+            if (!p.agent_type.empty()) sweep(p, Kernels::observers);
         world_->series.commit(0);
     }
     void step() {
         sim::World& w = *world_;
         ++w.step;
-        for (const auto& p : phases_) {
-            if (p.agent_type.empty())
-                p.serial(w);
-            else
-                sweep(p, false);
-        }
+        run_phases(Kernels::all);
         w.series.commit(w.step);
     }
     /// What the engine does after the last step (run means, trial analysis).
@@ -74,12 +76,21 @@ public:
     [[nodiscard]] models::Ctx& ctx() { return model_.context(); }
 
 private:
-    void sweep(const sim::Phase& p, bool observers_only) {
+    enum class Kernels { all, observers, state };
+    void run_phases(Kernels which) {
+        for (const auto& p : phases_) {
+            if (p.agent_type.empty())
+                p.serial(*world_);
+            else
+                sweep(p, which);
+        }
+    }
+    void sweep(const sim::Phase& p, Kernels which) {
         const std::size_t n = world_->agents(p.agent_type).size();
         for (std::size_t b = 0, begin = 0; begin < n; ++b, begin += sim::BLOCK_SIZE) {
             const sim::Block blk{b, begin, std::min(n, begin + sim::BLOCK_SIZE)};
             for (const auto& k : p.kernels)
-                if (!observers_only || k.observer) k.fn(*world_, blk);
+                if (which == Kernels::all || (which == Kernels::observers) == k.observer) k.fn(*world_, blk);
         }
     }
     std::unique_ptr<sim::Scenario> scenario_;

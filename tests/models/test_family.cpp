@@ -122,8 +122,8 @@ TEST_CASE("the family intervention lowers expressed emotion", "[family][statisti
 }
 
 TEST_CASE("family support raises adherence and protects against disengagement", "[family][care][statistical]") {
-    // Adherence target (exact): family support adds family_effect * support_eff to the logit,
-    // with support_eff = support * (1 - support_loss_burden * burden) (0 without a family).
+    // Adherence class score (exact): family support adds family_effect * support_eff, with
+    // support_eff = support * (1 - support_loss_burden * burden) (0 without a family).
     // Disengagement (statistical): at STAR-P = threshold - 3 widths (weekly risk 0.0286 without a
     // family), full support and no burden lower the risk by family_protection (to 0.0200);
     // 10 steps of 20,000 patients, about half with a family; each group within Z binomial SEs.
@@ -134,24 +134,20 @@ TEST_CASE("family support raises adherence and protects against disengagement", 
     const auto& a = x.cfg.adherence;
     const auto& fa = x.cfg.family;
     const auto& e = x.cfg.engagement;
-    // Adherence target.
     std::size_t checked = 0;
     for (std::size_t i = 0; i < x.p.n && checked < 500; ++i) {
         const std::int32_t fam = x.p.family[i];
         if (fam < 0) continue;
-        x.p.engaged[i] = 1;
-        x.p.inpatient[i] = 0;
-        x.d.star_p[i] = 2.6f;
+        x.d.star_p[i] = x.d.star_latent[i] = 2.6f;
         x.p.insight[i] = 0;
         x.f.burden[fam] = 0.4f;
-        const double with_family = models::adherence_target(x, i);
+        const double with_family = models::adherence_score(x, i);
         const double support = x.f.support[fam] * (1 - fa.support_loss_burden * 0.4);
-        const double z = a.slope * (2.6 - a.threshold) + a.family_effect * support;
-        CHECK(with_family == Approx(a.floor + (a.ceiling - a.floor) / (1 + std::exp(-z))).margin(1e-5));
+        CHECK(with_family == Approx(a.slope * (2.6 - a.threshold) + a.family_effect * support).margin(1e-5));
         x.p.family[i] = -1;
-        const double without = models::adherence_target(x, i);
+        const double without = models::adherence_score(x, i);
         x.p.family[i] = fam;
-        CHECK(without == Approx((a.floor + a.ceiling) / 2).margin(1e-5));
+        CHECK(without == Approx(0.0).margin(1e-5));
         CHECK((with_family > without) == (support > 0));
         ++checked;
     }

@@ -25,7 +25,8 @@ constexpr double SHARES[3] = {0.5, 0.3, 0.2};
 
 /// Three regions of unequal size; @p extra is appended to the structure section.
 std::string three_regions(int n_patients, const std::string& extra = "", std::uint32_t seed = SEED) {
-    return "seed: " + std::to_string(seed) + "\npopulation: {n_patients: " + std::to_string(n_patients) +
+    // No burn-in: the tests here check the population as drawn.
+    return "seed: " + std::to_string(seed) + "\ntime: {burn_in_weeks: 0}\npopulation: {n_patients: " + std::to_string(n_patients) +
            "}\n"
            "structure:\n  team_size: 5\n" +
            extra +

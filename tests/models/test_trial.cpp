@@ -110,13 +110,13 @@ TEST_CASE("a simulated DIALOG trial is randomised by clinician and analysed per 
 }
 
 TEST_CASE("a trial with no intervention effect is significant about 5% of the time", "[trial][statistical]") {
-    // With DIALOG's effects switched off (no action on needs, no communication or satisfaction
+    // With DIALOG's effects switched off (no action on needs, no sessions path, no communication or satisfaction
     // effect, no direct path), the symptom, QoL and needs effects are null: across 200 simulated
     // trials the share with p < 0.05 is 0.05 within Z binomial SEs (SE = 0.015), pooled over
     // three outcomes (600 tests, SE 0.009).
     const sim::Scenario sc = test::scenario("extends: trials/dialog_2007.yaml\n",
-                                            {"dialog.action_probability=0", "relationship.dialog_gain=0", "wellbeing.sat_dialog=0",
-                                             "replicates=200"});
+                                            {"dialog.action_probability=0", "dialog.session_gain=0", "relationship.dialog_gain=0",
+                                             "wellbeing.sat_dialog=0", "replicates=200"});
     test::TempDir dir;
     sim::EnsembleOptions opt;
     (void)sim::run_ensemble(models::make_model, test::schema(), sc, dir.path("null.h5"), opt);

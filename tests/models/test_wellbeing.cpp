@@ -137,7 +137,8 @@ TEST_CASE("a need arising lowers one life domain's set point and a need met rais
     // lowest current rating.
     // need_qol_effect 0.25 keeps most set points away from the scale's ends (set here, not the default).
     auto r = test::one_step(test::small_yaml(6000, 1.0, SEED + 3),
-                            {"dialog.variant=dialog_plus", "wellbeing.p_need_week=0.3", "wellbeing.need_qol_effect=0.25"});
+                            {"dialog.variant=dialog_plus", "wellbeing.p_need_week=0.3", "wellbeing.need_qol_effect=0.25",
+                             "dialog.session_gain=0"});  // the sessions path is tested on its own
     auto& x = r.ctx();
     prepare(x, false, true);
     const double effect = x.cfg.wellbeing.need_qol_effect;

@@ -235,7 +235,7 @@ TEST_CASE("validate of a bad scenario or a bad --set exits 2 with file, line and
     const std::string bad = w.dir.path("bad.yaml");
     test::write_file(bad, "seed: 1\ntime:\n  yeers: 3\n");
     CHECK(therasim("validate " + quote(bad), &out) == EXIT_INVALID);
-    CHECK(out == std::string(ERROR_PREFIX) + bad + ":3: key 'time.yeers': unknown key; did you mean 'years'? Valid keys in 'time' are: years, step_days\n");
+    CHECK(out == std::string(ERROR_PREFIX) + bad + ":3: key 'time.yeers': unknown key; did you mean 'years'? Valid keys in 'time' are: years, step_days, burn_in_weeks\n");
     CHECK(therasim("validate " + quote(w.dir.path("missing.yaml")), &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains("does not exist"));
     // Model-level checks run in validate too.
