@@ -212,7 +212,10 @@ void TherasimModel::init(sim::World& w) {
 void TherasimModel::start_reporting(sim::World& w) {
     // What the burn-in counted is not part of the run; step 0 is the baseline of every outcome.
     auto& p = ctx_->p;
+    // A trial recruits patients in contact with their clinician at baseline (after the burn-in).
+    const bool recruited = ctx_->cfg.trial.analyse;
     for (std::size_t i = 0; i < p.n; ++i) {
+        if (recruited) p.engaged[i] = 1;
         p.n_contacts[i] = p.n_dialog_sessions[i] = p.n_dialog_planned[i] = p.n_relapses[i] = 0;
         p.n_admissions_voluntary[i] = p.n_admissions_involuntary[i] = p.n_disengagements[i] = 0;
         p.needs_met[i] = p.steps_engaged[i] = 0;
