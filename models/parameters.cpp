@@ -211,7 +211,7 @@ template <class V> void visit(V& v, Config& c) {
         .means("Mean age of the dyads existing at the start (exponential)").cite(GUESS);
 
     auto& en = c.engagement;
-    v.real(en.threshold, "engagement.threshold", 2.2).range(0, 4).with_unit("STAR-P (0-4)").means("Relationship below which disengagement becomes likely").cite(SEED);
+    v.real(en.threshold, "engagement.threshold", 2.2).range(0, 4).with_unit("felt STAR (0-4)").means("Relationship below which disengagement becomes likely").cite(SEED);
     v.real(en.width, "engagement.width", 0.25).above(0, 4).with_unit("STAR points").means("Softness of the engagement threshold").cite(GUESS);
     v.real(en.p_week_max, "engagement.p_week_max", 0.03).range(0, 1).with_unit("probability/week").means("Weekly disengagement risk far below the threshold").cite(GUESS);
     v.real(en.rel_young, "engagement.rel_young", 1.5).range(0, 100).with_unit("relative risk").means("Disengagement risk under 30 years of age")
@@ -239,7 +239,8 @@ template <class V> void visit(V& v, Config& c) {
     v.real(ah.hysteresis, "adherence.class_hysteresis", 0.5).range(0, 10).with_unit("logit")
         .means("A patient changes adherence class only when their class score crosses 0 by this much (decisions about medication are not revisited every week)").cite(GUESS);
     v.real(ah.held_at, "adherence.held_at", -1).range(-1, 1).with_unit("fraction")
-        .means("Hold every patient's adherence at this value (-1: not held); for the withdrawal comparison of relapse (Leucht et al. 2012 compared stabilised patients kept on or taken off treatment)");
+        .means("Hold every patient's adherence at this value (-1: not held); for the withdrawal comparison of relapse (Leucht et al. 2012 compared stabilised patients kept on or taken off treatment)")
+        .cite(LEUCHT_2012 + std::string(" (design)"));
     v.real(ah.family_effect, "adherence.family_effect", 0.8).range(-10, 10).with_unit("logit per unit support").means("Effect of family support on adherence").cite(GUESS);
     v.real(ah.rate, "adherence.rate", 0.1).above(0, 1).with_unit("1/week").means("Share of the gap to the adherence target closed per week").cite(GUESS);
     v.real(ah.noise_sd, "adherence.noise_sd", 0.03).range(0, 1).with_unit("fraction/week").means("Week-to-week fluctuation of adherence").cite(GUESS);
@@ -386,7 +387,8 @@ template <class V> void visit(V& v, Config& c) {
     v.real(me.star_reference, "mechanism.star_reference", 3.0).range(0, 4).with_unit("STAR (0-4)")
         .means("Felt relationship at which the direct path has no effect and sessions achieve their average").cite(GUESS);
     v.real(me.symptom_effect, "mechanism.symptom_effect", 3.0).range(0, 100).with_unit("BPRS per STAR point").means("Direct effect on symptoms at full weight").cite(GUESS);
-    v.real(me.qol_effect, "mechanism.qol_effect", 3.0).range(0, 6).with_unit("rating points per STAR point").means("Direct effect on life-domain ratings at full weight").cite(GUESS);
+    v.real(me.qol_effect, "mechanism.qol_effect", 3.0).range(0, 6).with_unit("rating points per STAR point").means("Direct effect on life-domain ratings at full weight")
+        .cite("fitted so that the DIALOG 2007 trial's quality-of-life effect (Priebe et al. 2007, d = 0.20) is met under therapy_in_itself; see docs/validation.md");
 
     v.boolean(c.trial.analyse, "trial.analyse", false)
         .means("Analyse each replicate as its trial was: baseline-adjusted standardised effects with clinician-clustered intervals (needs dialog.rollout.design: cluster_randomised)");
