@@ -158,7 +158,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     auto model = factory();
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
-    check_output_path(a.output, a.overwrite);
+    check_output_path(a.output, a.overwrite, sc.chain);
     if (sc.sweep && !a.quiet && sc.sweep->points() >= 1000)
         std::cerr << "therasim: checking the " << sc.sweep->points() << " sweep points\n";
     preflight(*model, sc);
@@ -172,6 +172,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     opt.progress = !a.quiet;
     opt.stop = &g_stop;
     opt.check_invariants = a.check;
+    opt.overwrite = a.overwrite;
     const auto replicates = sc.params.integer("replicates");
     if (!a.quiet)
         std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")"

@@ -28,7 +28,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     const std::size_t runs = sc.runs();
     const char* what = sc.sweep ? "runs" : "replicates";
 
-    ResultsWriter writer(path, schema, sc);
+    ResultsWriter writer(path, schema, sc, opt.overwrite);
     EnsembleInfo info;
     info.threads = threads;
     info.replicates = runs;
@@ -67,9 +67,16 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
             if (n == runs) std::fprintf(stderr, "\n");
         }
     };
-    if (writer.resumed() && opt.progress)
+    if (writer.resumed() && opt.progress) {
         std::fprintf(stderr, "therasim: resuming %s: %zu of %zu %s already done\n", writer.partial_path().c_str(),
                      writer.done_count(), runs, what);
+        if (writer.rejected() > 0)
+            std::fprintf(stderr, "therasim: %zu damaged part(s) failed verification and run again\n", writer.rejected());
+    }
+    const auto kept = [&] {
+        return std::to_string(writer.done_count()) + " of " + std::to_string(runs) + " " + what + " are kept in " +
+               writer.partial_path() + " (not a result); rerun the same command to resume";
+    };
     try {
         if (runs == 1) {
             one(0);
@@ -83,13 +90,17 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     } catch (const Interrupted& e) {
         // Replicates already written are kept for the same command to resume.
         if (writer.done_count() == 0) throw Interrupted(e.signal(), "stopped, no results file written");
-        writer.keep_partial();
-        throw Interrupted(e.signal(), std::to_string(writer.done_count()) + " of " + std::to_string(runs) + " " + what +
-                                          " are kept in " + writer.partial_path() +
-                                          " (not a result); rerun the same command to resume");
+        throw Interrupted(e.signal(), kept());
+    } catch (const RunError& e) {
+        if (writer.done_count() == 0) throw;
+        throw RunError(std::string(e.what()) + "; " + kept());
     }
     info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    writer.finish(info.wall_seconds);
+    try {
+        writer.finish(info.wall_seconds);
+    } catch (const RunError& e) {
+        throw RunError(std::string(e.what()) + "; " + kept());
+    }
     return info;
 }
 

@@ -20,6 +20,7 @@ struct EnsembleOptions {
     bool progress = false;                             ///< progress bar with ETA on stderr (a terminal only)
     const volatile std::sig_atomic_t* stop = nullptr;  ///< nonzero: stop (signal number)
     bool check_invariants = false;
+    bool overwrite = false;                            ///< the final move may replace an existing file
 };
 
 /// What a finished ensemble reports.
@@ -35,7 +36,7 @@ struct EnsembleInfo {
 
 /// Runs all `replicates` of @p scenario (in parallel when there are several, each replicate's
 /// sweeps in parallel too) and writes them to @p path as they finish.
-/// @throws Interrupted, RunError (the partial file is removed)
+/// @throws Interrupted, RunError (finished runs are kept in PATH.partial-run for a rerun to resume)
 EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, const Scenario& scenario,
                           const std::string& path, const EnsembleOptions& options);
 

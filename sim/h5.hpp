@@ -1,8 +1,9 @@
 #pragma once
 /// @file h5.hpp
-/// HDF5 results: writing a run (atomically: a temporary file renamed on success) and reading
-/// back the parts tools need. The layout is documented in docs/output.md.
+/// HDF5 results: writing runs so that none is lost or faked (results_writer.cpp) and reading
+/// back the parts tools need (h5.cpp). The layout is documented in docs/output.md.
 
+#include "sim/files.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulation.hpp"
 
@@ -17,66 +18,78 @@ namespace sim {
 inline constexpr int OUTPUT_SCHEMA_VERSION = 2;
 
 /// Refuses to start a run whose output cannot be written: an existing file without
-/// @p overwrite, a missing or unwritable directory.
+/// @p overwrite, something that is not a regular file (a directory, device, pipe or socket)
+/// even with it, one of the command's @p inputs, a missing or unwritable directory.
 /// @throws UsageError
-void check_output_path(const std::string& path, bool overwrite);
+void check_output_path(const std::string& path, bool overwrite, const std::vector<std::string>& inputs = {});
 
-/// Writes the replicates of a run as they finish, into a temporary file in the same directory
-/// (FILE.partial-run) that finish() completes and renames to FILE. If FILE.partial-run holds
-/// finished replicates of the same scenario from an interrupted run, they are kept and skipped. Memory does not grow with the
-/// number of replicates: each replicate's series go to disk when it is written. Thread-safe.
+/// Writes the runs of an ensemble or sweep as they finish, so that a run marked done is never
+/// lost or damaged by what happens later, and a rerun of the same command resumes.
+///
+/// Each run goes to its own part file in the work directory FILE.partial-run/, written under a
+/// temporary name and renamed once whole; its name carries the hash of its bytes. A rerun of the
+/// same scenario (same resolved text and build) verifies every part (hash, run, scenario, the
+/// shapes of its data) and reruns those that fail. finish() assembles the parts into a complete
+/// file, flushes it to disk and moves it to FILE; without @p overwrite it never replaces a file
+/// that appeared at FILE meanwhile. The work directory is removed only once FILE is in place, and
+/// kept whenever it holds a finished run. A lock in it refuses a second writer of the same FILE.
+/// Memory does not grow with the number of runs. Thread-safe.
 class ResultsWriter {
 public:
-    /// Creates the temporary file. @throws RunError if it cannot be created
-    ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario);
-    /// Removes the temporary file unless finish() succeeded.
+    /// Opens or resumes the work directory.
+    /// @throws UsageError if another process holds it, or it holds another scenario's or build's
+    /// runs or files therasim did not write (which are left alone); RunError if it cannot be created
+    ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite = false);
+    /// Removes a half-written part or result; removes the work directory if no run is finished.
     ~ResultsWriter();
     ResultsWriter(const ResultsWriter&) = delete;
     ResultsWriter& operator=(const ResultsWriter&) = delete;
 
-    /// Writes one replicate's series (and, for replicate 0, agent states and trajectories).
-    /// @throws RunError on any HDF5 failure
+    /// Writes one run's series and metrics (and, for run 0, agent states and trajectories) as its part.
+    /// @throws RunError on any HDF5 or file-system failure
     void write(const Results& results);
-    /// Writes provenance and the summaries across replicates, marks the file complete and
-    /// renames it to its final name. @throws RunError on any failure (the temporary file is removed)
+    /// Assembles the results file (provenance and the summaries across runs included) and moves
+    /// it into place. @throws RunError on any failure (finished runs are kept)
     void finish(double wall_seconds);
 
-    /// @return true if replicate @p replicate is already in the file (resumed from FILE.partial-run).
-    [[nodiscard]] bool done(std::size_t replicate) const;
+    /// @return true if run @p run is finished (in this process or, verified, by an earlier one).
+    [[nodiscard]] bool done(std::size_t run) const;
     [[nodiscard]] std::size_t done_count() const;
+    /// @return true if the work directory existed (an interrupted run is being resumed).
     [[nodiscard]] bool resumed() const { return resumed_; }
-    /// Keeps the partial file when the writer is destroyed unfinished, so a rerun can resume it.
-    void keep_partial() { keep_ = true; }
-    [[nodiscard]] const std::string& partial_path() const { return tmp_; }
+    /// Parts found on resume that failed verification and were removed (they run again).
+    [[nodiscard]] std::size_t rejected() const { return rejected_; }
+    [[nodiscard]] const std::string& partial_path() const { return work_; }
 
 private:
-    void header(const World& w);
-    bool try_resume();
-    void write_locked(const Results& results);
-    void finish_locked(double wall_seconds);
+    void open_work_directory();
+    [[nodiscard]] bool verify_part(const std::string& part, std::size_t run) const;
+    [[nodiscard]] std::size_t grouped_series_count() const;
+    void write_part(const Results& results, const std::string& tmp);
+    void assemble(const std::string& tmp, double wall_seconds);
+    void write_provenance(long long file, const std::string& start_time, unsigned threads, double wall_seconds) const;
+    void write_summaries(long long file, std::size_t steps, const std::vector<std::size_t>& group_dims, std::size_t n_groups) const;
     [[nodiscard]] std::size_t done_count_locked() const;
-    std::string path_, tmp_;
+    std::string path_, work_;
     const Schema& schema_;
     const Scenario& scenario_;
-    std::size_t replicates_;
+    std::size_t replicates_;  ///< runs (points x replicates in a sweep)
     int compression_;
     bool grouped_;  ///< write /series/grouped and /summary/grouped (output.grouped)
-    long long file_ = -1;  // hid_t
-    bool has_header_ = false;
-    std::size_t n_steps_ = 0, n_groups_ = 0;
-    std::vector<unsigned long long> group_dims_;
+    bool overwrite_;
+    std::string resolved_, manifest_, scenario_hash_;
+    std::vector<std::string> parts_;  ///< file name of each finished run's part; "" if not finished
+    files::Lock lock_;
     unsigned threads_ = 0;
-    std::string start_time_;
-    std::string resolved_;
-    std::vector<bool> done_;
-    bool resumed_ = false, keep_ = false;
+    std::size_t rejected_ = 0;
+    bool resumed_ = false, finished_ = false;
     mutable std::mutex mutex_;
 };
 
-/// Writes a single run's @p results to @p path (a one-replicate ResultsWriter).
-/// @throws RunError on any HDF5 or file-system failure (the temporary file is removed)
+/// Writes a single run's @p results to @p path (a one-run ResultsWriter).
+/// @throws RunError on any HDF5 or file-system failure
 void write_results(const std::string& path, const Schema& schema, const Scenario& scenario, const Results& results,
-                   const Model& model);
+                   const Model& model, bool overwrite = false);
 
 /// A national series read back from a results file.
 struct SeriesData {

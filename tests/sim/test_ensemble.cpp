@@ -200,7 +200,6 @@ TEST_CASE("a partial file of another scenario is refused rather than resumed", "
         ro.threads = 1;
         const auto res = sim::run(*model, test::schema(), other, ro);
         w.write(*res);
-        w.keep_partial();
     }
     REQUIRE(std::filesystem::exists(out + ".partial-run"));
     const sim::Scenario sc = test::scenario(ensemble_yaml());

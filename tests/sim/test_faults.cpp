@@ -104,13 +104,18 @@ bool strace_works() {
     return test::shell("strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:retval=1 true", &out) == 0;
 }
 
-/// Runs @p command (a therasim run writing @p output) under strace, which sends SIGKILL to
-/// therasim when it first enters one of @p syscalls on its temporary file @p output.partial-run.
-/// -D makes strace a grandchild rather than the parent; -P limits the injection to calls on that
-/// file (an ASan build also writes to a pipe of its own).
+/// The work directory of a run writing @p output, and the files in it that the tests stop at.
+std::string work_dir(const std::string& output) { return output + ".partial-run"; }
+std::string first_part(const std::string& output) { return work_dir(output) + "/run-00000000.h5.tmp"; }
+std::string assembled(const std::string& output) { return work_dir(output) + "/result.h5"; }
+
+/// Runs @p command (a therasim run) under strace, which sends SIGKILL to therasim when it first
+/// enters one of @p syscalls on the file @p path. -D makes strace a grandchild rather than the
+/// parent; -P limits the injection to calls on that file (an ASan build also writes to a pipe of
+/// its own).
 /// @return the exit code (137 when the kill happened)
-int killed_at(const std::string& syscalls, const std::string& output, const std::string& command, std::string* out) {
-    const std::string script = "exec strace -D -qq -o /dev/null -P \"" + output + ".partial-run\" -e trace=" + syscalls +
+int killed_at(const std::string& syscalls, const std::string& path, const std::string& command, std::string* out) {
+    const std::string script = "exec strace -D -qq -o /dev/null -P \"" + path + "\" -e trace=" + syscalls +
                                " -e inject=" + syscalls + ":signal=KILL " + command;
     return test::shell("sh -c " + quote(script), out);
 }
@@ -240,29 +245,44 @@ TEST_CASE("a full disk fails the run with exit 1, names the file and leaves no p
 
 // ==== SIGKILL while writing ==================================================================
 
-TEST_CASE("SIGKILL at any moment of writing never leaves a file at the target path", "[faults][sigkill]") {
+TEST_CASE("SIGKILL while writing never leaves a file at the target path, and the same command then finishes", "[faults][sigkill]") {
     if (!strace_works()) {
         WARN("SKIPPED: strace cannot trace or inject faults here (ptrace not permitted or strace missing); SIGKILL at a "
              "chosen moment of the write is not tested");
         return;
     }
-    // pwrite64: the first write of the partial file (HDF5 writes with pwrite); rename: it is
-    // complete and about to be renamed.
-    for (const std::string syscall : {"pwrite64", "rename,renameat,renameat2"}) {
+    // The first write of the run's part (HDF5 writes with pwrite), the first write of the
+    // assembled file, and its move into place. tests/sim/test_crash_consistency.cpp kills at
+    // every write of a small ensemble and sweep.
+    struct Point {
+        const char* what;
+        std::string syscalls;
+        std::string (*path)(const std::string&);
+    };
+    const std::vector<Point> points = {{"the first write of the run's part", "pwrite64", first_part},
+                                       {"the first write of the assembled file", "pwrite64", assembled},
+                                       {"the move into place", "rename,renameat,renameat2,link", assembled}};
+    for (const auto& p : points) {
         for (const bool existing : {false, true}) {
-            INFO("killed on entering " << syscall << (existing ? ", over an existing file with --overwrite" : ", a new file"));
+            INFO("killed at " << p.what << (existing ? ", over an existing file with --overwrite" : ", a new file"));
             Workspace w;
             if (existing) test::write_file(w.output, PRECIOUS);
+            const std::string command = w.run(w.output, existing ? "--overwrite" : "");
             std::string out;
-            CHECK(killed_at(syscall, w.output, w.run(w.output, existing ? "--overwrite" : ""), &out) == EXIT_SIGKILL);
+            CHECK(killed_at(p.syscalls, p.path(w.output), command, &out) == EXIT_SIGKILL);
             INFO(out);
             if (existing) CHECK(test::read_file(w.output) == PRECIOUS);
             else CHECK_FALSE(fs::exists(w.output));
-            // Only the temporary file, named after the target; readers refuse it whatever it holds.
+            // Only the work directory, named after the target; readers refuse it and what is in it.
             const auto left = leftovers(w.dir.dir());
             REQUIRE(left.size() == 1);
-            CHECK_THAT(left.front(), Catch::StartsWith(w.output + PARTIAL));
+            CHECK(left.front() == work_dir(w.output));
             CHECK_THROWS_AS(sim::ResultsFile(left.front()), sim::RunError);
+            if (fs::exists(assembled(w.output))) CHECK_THROWS_AS(sim::ResultsFile(assembled(w.output)), sim::RunError);
+            // The same command again finishes the file and removes the work directory.
+            CHECK(test::shell(command, &out) == EXIT_OK);
+            CHECK_NOTHROW(sim::ResultsFile(w.output));
+            CHECK(leftovers(w.dir.dir()).empty());
         }
     }
 }
@@ -285,20 +305,19 @@ TEST_CASE("readers refuse a results file cut short at any length", "[faults][sig
     }
 }
 
-TEST_CASE("a complete .partial file left by a run killed before its rename is refused by readers", "[faults][sigkill]") {
-    // A run killed just before its rename leaves OUT.partial-run holding the whole file, with
-    // complete = 1; readers refuse it by its name, so it never passes for a result.
+TEST_CASE("a complete file left by a run killed before its move into place is refused by readers", "[faults][sigkill]") {
+    // A run killed just before the move leaves OUT.partial-run/result.h5 holding the whole file,
+    // with complete = 1; readers refuse it by where it is, so it never passes for a result.
     if (!strace_works()) {
         WARN("SKIPPED: strace cannot inject faults here");
         return;
     }
     Workspace w;
     std::string out;
-    REQUIRE(killed_at("rename,renameat,renameat2", w.output, w.run(w.output), &out) == EXIT_SIGKILL);
-    const auto left = leftovers(w.dir.dir());
-    REQUIRE(left.size() == 1);
-    CHECK_THROWS_AS(sim::ResultsFile(left.front()), sim::RunError);
-    CHECK(test::shell(bin() + " compare " + quote(left.front()), &out) == EXIT_RUN_FAILED);
+    REQUIRE(killed_at("rename,renameat,renameat2,link", assembled(w.output), w.run(w.output), &out) == EXIT_SIGKILL);
+    REQUIRE(fs::is_regular_file(assembled(w.output)));
+    CHECK_THROWS_AS(sim::ResultsFile(assembled(w.output)), sim::RunError);
+    CHECK(test::shell(bin() + " compare " + quote(assembled(w.output)), &out) == EXIT_RUN_FAILED);
     CHECK_THAT(out, Catch::Contains("partial file of an unfinished run"));
 }
 

@@ -49,9 +49,9 @@ const test::Run& small_run() {
     return r;
 }
 
-void write(const std::string& path) {
+void write(const std::string& path, bool overwrite = false) {
     const test::Run& r = small_run();
-    sim::write_results(path, test::schema(), *r.scenario, *r.results, *r.model);
+    sim::write_results(path, test::schema(), *r.scenario, *r.results, *r.model, overwrite);
 }
 
 std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
@@ -377,8 +377,13 @@ TEST_CASE("write_results leaves only the finished file behind", "[h5]") {
     test::TempDir dir;
     write(dir.path(RESULTS));
     CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS});
-    // Writing again replaces the file (check_output_path is what guards existing files).
-    write(dir.path(RESULTS));
+    // Writing again refuses to replace it, and keeps the finished run for a rerun to resume.
+    const std::string before = test::read_file(dir.path(RESULTS));
+    CHECK_THROWS_WITH(write(dir.path(RESULTS)), Catch::Contains("was created by something else"));
+    CHECK(test::read_file(dir.path(RESULTS)) == before);
+    CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS, std::string(RESULTS) + ".partial-run"});
+    // With overwrite the rerun resumes the kept run and replaces the file.
+    write(dir.path(RESULTS), true);
     CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS});
     CHECK_NOTHROW(sim::ResultsFile(dir.path(RESULTS)));
 }
@@ -390,8 +395,8 @@ TEST_CASE("write_results into a missing directory fails with RunError and leaves
         write(path);
         FAIL("write_results succeeded");
     } catch (const sim::RunError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("HDF5: cannot create"));
-        CHECK_THAT(e.what(), Catch::Contains(PARTIAL));
+        CHECK_THAT(e.what(), Catch::Contains("cannot create '" + path + PARTIAL));
+        CHECK_THAT(e.what(), Catch::Contains("No such file or directory"));
     }
     CHECK(files_in(dir.dir()).empty());
 }

@@ -1,0 +1,62 @@
+#pragma once
+/// @file files.hpp
+/// File-system operations for outputs that must never be lost or faked: an exclusive lock,
+/// a move into place that does not replace what appeared meanwhile, durable small files and a
+/// content hash that verifies a file written earlier (possibly by a process that was killed).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sim::files {
+
+/// An exclusive advisory lock (flock) on a file, held until destroyed or the process dies
+/// (SIGKILL included: the kernel releases it), so a crashed holder never blocks a rerun.
+class Lock {
+public:
+    /// Creates @p path if needed and locks it without waiting.
+    /// @return false (and holds nothing) if another process holds it. @throws RunError if it cannot be opened
+    bool try_acquire(const std::string& path);
+    Lock() = default;
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+    /// Releases the lock and removes its file (the holder finished with what it guarded).
+    void release_and_remove();
+
+private:
+    int fd_ = -1;
+    std::string path_;
+};
+
+/// Flushes a file's data (or a directory's entries) to stable storage. @throws RunError
+void sync(const std::string& path);
+
+/// Moves @p from to @p to atomically (same file system). Without @p replace it never replaces
+/// an existing @p to, even one created a moment ago (renameat2 RENAME_NOREPLACE, or link and
+/// unlink where the file system lacks it); with @p replace it replaces only a regular file.
+/// @return false if @p to exists and was kept. @throws RunError on any other failure
+bool move_into_place(const std::string& from, const std::string& to, bool replace);
+
+/// Writes @p content to @p path atomically: a temporary file in the same directory, flushed,
+/// then renamed. @throws RunError
+void write_atomically(const std::string& path, const std::string& content);
+
+/// Reads a whole (small) file. @throws RunError
+std::string read_text(const std::string& path);
+
+/// A 64-bit hash of a file's bytes (not cryptographic: it detects torn, truncated or damaged
+/// files, not tampering). @throws RunError if it cannot be read
+std::uint64_t hash_file(const std::string& path);
+/// The same hash of a byte string.
+std::uint64_t hash_bytes(const std::string& bytes);
+/// @p h as 16 lower-case hexadecimal digits.
+std::string hex(std::uint64_t h);
+
+/// @return true if @p a and @p b name the same file (same device and inode); false if either is missing.
+bool same_file(const std::string& a, const std::string& b);
+
+/// Names of the entries of directory @p dir (not . and ..), unsorted. @throws RunError
+std::vector<std::string> list(const std::string& dir);
+
+}  // namespace sim::files

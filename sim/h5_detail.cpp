@@ -1,0 +1,247 @@
+#include "sim/h5_detail.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+
+namespace sim::h5 {
+
+hid_t ok(hid_t id, const std::string& what) {
+    if (id < 0) throw RunError("HDF5: cannot " + what);
+    return id;
+}
+
+void silence_hdf5() {
+    // HDF5 closes files still open at exit; after a failed write (full disk, size limit) that
+    // close crashes inside the library. Every file here is closed explicitly, so the exit
+    // handler is not registered (this only works before HDF5's first use in the process).
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+hid_t string_type() {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& value) {
+    Handle type(string_type(), H5Tclose);
+    Handle space(ok(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
+    Handle a(ok(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), std::string("create attribute ") + name),
+             H5Aclose);
+    const char* p = value.c_str();
+    ok(H5Awrite(a, type, &p), std::string("write attribute ") + name);
+}
+
+void attr_number(hid_t obj, const char* name, double value) {
+    Handle space(ok(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
+    Handle a(ok(H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT), std::string("create attribute ") + name),
+             H5Aclose);
+    ok(H5Awrite(a, H5T_NATIVE_DOUBLE, &value), std::string("write attribute ") + name);
+}
+
+void attr_int(hid_t obj, const char* name, long long value) {
+    Handle space(ok(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose);
+    Handle a(ok(H5Acreate2(obj, name, H5T_NATIVE_LLONG, space, H5P_DEFAULT, H5P_DEFAULT), std::string("create attribute ") + name),
+             H5Aclose);
+    ok(H5Awrite(a, H5T_NATIVE_LLONG, &value), std::string("write attribute ") + name);
+}
+
+hid_t group(hid_t parent, const std::string& name) {
+    return ok(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name);
+}
+
+/// Writes an N-d dataset, chunked and compressed when it is large enough to matter.
+void dataset(hid_t parent, const std::string& name, hid_t mem_type, const void* data, const std::vector<hsize_t>& dims,
+             int compression, const std::string& unit, const std::string& label) {
+    Handle space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create dataspace"), H5Sclose);
+    Handle dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
+    hsize_t total = 1;
+    for (auto d : dims) total *= d;
+    if (compression > 0 && total >= 1024) {
+        // Chunks of about 64k elements along the first dimension.
+        std::vector<hsize_t> chunk = dims;
+        hsize_t rest = total / std::max<hsize_t>(1, dims[0]);
+        chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], 65536 / std::max<hsize_t>(1, rest)));
+        H5Pset_chunk(dcpl, static_cast<int>(dims.size()), chunk.data());
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, static_cast<unsigned>(compression));
+    }
+    Handle ds(ok(H5Dcreate2(parent, name.c_str(), mem_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create dataset " + name),
+              H5Dclose);
+    if (total > 0) ok(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
+    if (!unit.empty()) attr_string(ds, "unit", unit);
+    if (!label.empty()) attr_string(ds, "label", label);
+}
+
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+    std::vector<const char*> p;
+    for (const auto& v : values) p.push_back(v.c_str());
+    Handle type(string_type(), H5Tclose);
+    dataset(parent, name, type, p.data(), {values.size()}, 0);
+}
+
+namespace {
+hid_t native(const Column& c) {
+    switch (c.index()) {
+        case 0: return H5T_NATIVE_FLOAT;
+        case 1: return H5T_NATIVE_DOUBLE;
+        case 2: return H5T_NATIVE_INT32;
+        default: return H5T_NATIVE_UINT8;
+    }
+}
+const void* data_of(const Column& c) {
+    return std::visit([](const auto& v) -> const void* { return v.data(); }, c);
+}
+std::size_t size_of(const Column& c) {
+    return std::visit([](const auto& v) { return v.size(); }, c);
+}
+}  // namespace
+
+void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<Column>& data,
+                   int compression) {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        const AttributeSpec& a = spec.attributes[cols[i]];
+        dataset(g, a.name, native(data[i]), data_of(data[i]), {size_of(data[i])}, compression, a.unit, a.label);
+    }
+}
+
+/// Creates an empty dataset of shape @p dims with one chunk per first-axis row (one replicate).
+hid_t row_dataset(hid_t parent, const std::string& name, hid_t type, const std::vector<hsize_t>& dims, int compression,
+                  const SeriesSpec& spec) {
+    Handle space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create dataspace"), H5Sclose);
+    Handle dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = 1;
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    if (compression > 0) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, static_cast<unsigned>(compression));
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    H5Pset_fill_value(dcpl, type, &nan);
+    const hid_t ds = ok(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create dataset " + name);
+    attr_string(ds, "unit", spec.unit);
+    attr_string(ds, "label", spec.label);
+    attr_string(ds, "stat", spec.stat == Stat::sum ? "sum" : "mean over " + spec.denominator);
+    attr_string(ds, "kind", spec.kind == Kind::flow ? "flow" : "level");
+    attr_int(ds, "headline", spec.headline ? 1 : 0);
+    return ds;
+}
+
+/// Writes @p data as row @p row (first axis) of dataset @p ds.
+void write_row(hid_t ds, hsize_t row, const double* data, const std::string& what) {
+    Handle file_space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(file_space);
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), start(dims.size(), 0), count;
+    H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+    count = dims;
+    count[0] = 1;
+    start[0] = row;
+    ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + what);
+    Handle mem_space(ok(H5Screate_simple(rank, count.data(), nullptr), "create dataspace"), H5Sclose);
+    ok(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, data), "write " + what);
+}
+
+/// Quantile of sorted values (linear interpolation between order statistics, numpy's default).
+double quantile(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+    const double h = (static_cast<double>(sorted.size()) - 1.0) * p;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+    return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+namespace {
+/// Refuses an attribute that is not a scalar (an array-valued one would be read past its end).
+void check_scalar(hid_t a, const char* name) {
+    Handle space(ok(H5Aget_space(a), std::string("get the dataspace of attribute ") + name), H5Sclose);
+    if (H5Sget_simple_extent_type(space) != H5S_SCALAR && H5Sget_simple_extent_npoints(space) != 1)
+        throw RunError(std::string("attribute ") + name + " is not a single value");
+}
+void check_class(hid_t a, const char* name, std::initializer_list<H5T_class_t> allowed, const char* expected) {
+    Handle type(ok(H5Aget_type(a), std::string("get the type of attribute ") + name), H5Tclose);
+    const H5T_class_t c = H5Tget_class(type);
+    for (auto k : allowed)
+        if (c == k) return;
+    throw RunError(std::string("attribute ") + name + " is not " + expected);
+}
+void check_scalar_number(hid_t a, const char* name) {
+    check_scalar(a, name);
+    check_class(a, name, {H5T_INTEGER, H5T_FLOAT}, "a number");
+}
+}  // namespace
+
+std::string read_string_attr(hid_t obj, const char* name) {
+    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
+    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
+    check_scalar(a, name);
+    {
+        Handle stored(ok(H5Aget_type(a), std::string("get the type of attribute ") + name), H5Tclose);
+        if (H5Tget_class(stored) != H5T_STRING || H5Tis_variable_str(stored) <= 0)
+            throw RunError(std::string("attribute ") + name + " is not a text value");
+    }
+    Handle type(string_type(), H5Tclose);
+    char* p = nullptr;
+    ok(H5Aread(a, type, &p), std::string("read attribute ") + name);
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+}
+long long read_int_attr(hid_t obj, const char* name) {
+    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
+    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
+    check_scalar(a, name);
+    check_class(a, name, {H5T_INTEGER}, "an integer");
+    long long v = 0;
+    ok(H5Aread(a, H5T_NATIVE_LLONG, &v), std::string("read attribute ") + name);
+    return v;
+}
+
+double read_number_attr(hid_t obj, const char* name) {
+    if (H5Aexists(obj, name) <= 0) throw RunError(std::string("missing attribute ") + name);
+    Handle a(ok(H5Aopen(obj, name, H5P_DEFAULT), std::string("open attribute ") + name), H5Aclose);
+    check_scalar_number(a, name);
+    double v = 0;
+    ok(H5Aread(a, H5T_NATIVE_DOUBLE, &v), std::string("read attribute ") + name);
+    return v;
+}
+
+std::vector<hsize_t> shape(hid_t ds) {
+    Handle space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 0) throw RunError("HDF5: cannot get the rank of a dataset");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    return dims;
+}
+
+std::vector<double> read_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                                 const std::string& what) {
+    if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0) throw RunError(what + " is missing");
+    Handle ds(ok(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open " + what), H5Dclose);
+    {
+        Handle type(ok(H5Dget_type(ds), "get the type of " + what), H5Tclose);
+        const H5T_class_t c = H5Tget_class(type);
+        if (c != H5T_FLOAT && c != H5T_INTEGER) throw RunError(what + " is not numeric");
+    }
+    const std::vector<hsize_t> got = shape(ds);
+    if (got != dims) {
+        auto str = [](const std::vector<hsize_t>& d) {
+            std::string s = "(";
+            for (std::size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+            return s + (d.size() == 1 ? ",)" : ")");
+        };
+        throw RunError(what + " has shape " + str(got) + "; expected " + str(dims));
+    }
+    hsize_t n = 1;
+    for (auto d : dims) n *= d;
+    std::vector<double> v(static_cast<std::size_t>(n));
+    if (n > 0) ok(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + what);
+    return v;
+}
+
+}  // namespace sim::h5

@@ -1,0 +1,592 @@
+// The results writer. Each finished run goes to its own part file in a work directory beside
+// the output (OUT.partial-run/run-RRRRRRRR-HASH.h5, HASH the 64-bit hash of the part's bytes),
+// written under a temporary name and renamed when whole, so a part under its final name is a
+// complete run and a rerun can verify it. finish() assembles the parts into OUT.partial-run/
+// result.h5, flushes it, moves it to OUT without replacing anything that appeared meanwhile
+// (unless --overwrite), and only then removes the work directory. A lock file in the work
+// directory keeps a second run off the same output. The layout is in docs/output.md; the design
+// and the faults it is tested against are in docs/hardening.md.
+#include "sim/h5.hpp"
+
+#include "sim/errors.hpp"
+#include "sim/files.hpp"
+#include "sim/h5_detail.hpp"
+#include "sim/version.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sim {
+namespace fs = std::filesystem;
+using namespace h5;
+
+namespace {
+
+constexpr const char* PART_FORMAT = "therasim run part";
+constexpr int PART_FORMAT_VERSION = 1;
+constexpr const char* MANIFEST = "scenario.yaml";
+constexpr const char* LOCK = "lock";
+constexpr const char* RESULT = "result.h5";
+
+void write_agents(hid_t f, const Results& r, int compression) {
+    const World& w = *r.world;
+    Handle g(group(f, "agents"), H5Gclose);
+    attr_int(g, "replicate", w.rng.replicate());
+    attr_int(g, "run", w.run);
+    for (const auto& t : w.tables()) {
+        Handle ag(group(g, t.name()), H5Gclose);
+        attr_string(ag, "label", t.spec().label);
+        attr_int(ag, "count", static_cast<long long>(t.size()));
+        Snapshot fin;
+        for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
+            if (t.spec().attributes[c].output != Output::none) {
+                fin.columns.push_back(c);
+                fin.data.push_back(t.column_at(c));
+            }
+        Handle fg(group(ag, "final"), H5Gclose);
+        write_columns(fg, t.spec(), fin.columns, fin.data, compression);
+        for (const auto& b : r.baseline) {
+            if (b.agent != t.name()) continue;
+            Handle bg(group(ag, "baseline"), H5Gclose);
+            write_columns(bg, t.spec(), b.columns, b.data, compression);
+        }
+    }
+    const Trajectories& tr = r.trajectories;
+    if (tr.rows.empty() || tr.columns.empty()) return;
+    Handle tg(group(f, "trajectories"), H5Gclose);
+    std::string agents;
+    for (const auto& c : tr.columns) {
+        const std::string& a = w.tables()[c.table].name();
+        if (agents.find(a) == std::string::npos) agents += (agents.empty() ? "" : ",") + a;
+    }
+    attr_string(tg, "agents", agents);
+    attr_int(tg, "replicate", w.rng.replicate());
+    attr_int(tg, "run", w.run);
+    dataset(tg, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
+    const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
+    for (std::size_t c = 0; c < nc; ++c) {
+        std::vector<float> v(nt * k);
+        for (std::size_t t = 0; t < nt; ++t)
+            for (std::size_t i = 0; i < k; ++i) v[t * k + i] = tr.values[(t * nc + c) * k + i];
+        const AttributeSpec& a = w.tables()[tr.columns[c].table].spec().attributes[tr.columns[c].attribute];
+        if (H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0) throw RunError("two traced attributes are both named " + a.name);
+        dataset(tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
+    }
+}
+
+/// The sweep's design (layout in docs/output.md, /sweep).
+void write_sweep(hid_t f, const Sweep& s, std::size_t reps) {
+    Handle g(group(f, "sweep"), H5Gclose);
+    const std::size_t k = s.k(), points = s.points();
+    attr_string(g, "design", s.design);
+    attr_int(g, "samples", static_cast<long long>(s.samples));
+    attr_int(g, "levels", s.levels);
+    attr_int(g, "points", static_cast<long long>(points));
+    attr_int(g, "replicates_per_point", static_cast<long long>(reps));
+    std::vector<std::string> names;
+    std::vector<double> lower, upper, values(points * k);
+    std::vector<std::uint8_t> integer;
+    for (const auto& p : s.parameters) {
+        names.push_back(p.path);
+        lower.push_back(p.lower);
+        upper.push_back(p.upper);
+        integer.push_back(p.integer ? 1 : 0);
+    }
+    for (std::size_t p = 0; p < points; ++p)
+        for (std::size_t i = 0; i < k; ++i) values[p * k + i] = s.value(p, i);
+    strings(g, "parameters", names);
+    dataset(g, "lower", H5T_NATIVE_DOUBLE, lower.data(), {k}, 0, "", "Lower end of each parameter's range");
+    dataset(g, "upper", H5T_NATIVE_DOUBLE, upper.data(), {k}, 0, "", "Upper end of each parameter's range");
+    dataset(g, "integer", H5T_NATIVE_UINT8, integer.data(), {k}, 0, "", "1 if the parameter is an integer (values rounded)");
+    dataset(g, "unit_points", H5T_NATIVE_DOUBLE, s.unit.data(), {points, k}, 0, "", "Design points in the unit cube");
+    dataset(g, "values", H5T_NATIVE_DOUBLE, values.data(), {points, k}, 0, "", "Parameter values of each design point");
+    dataset(g, "role", H5T_NATIVE_INT32, s.role.data(), {points}, 0, "",
+            "saltelli: 0 = A, 1 = B, 2 + i = A with parameter i from B; morris: parameter changed from the previous point (-1: first)");
+    dataset(g, "sample", H5T_NATIVE_INT32, s.sample.data(), {points}, 0, "", "saltelli: base sample; morris: trajectory; else the point");
+    std::vector<std::int32_t> point(points * reps), replicate(points * reps);
+    for (std::size_t r = 0; r < points * reps; ++r) {
+        point[r] = static_cast<std::int32_t>(r / reps);
+        replicate[r] = static_cast<std::int32_t>(r % reps);
+    }
+    dataset(g, "point", H5T_NATIVE_INT32, point.data(), {point.size()}, 0, "", "Design point of each run");
+    dataset(g, "replicate", H5T_NATIVE_INT32, replicate.data(), {replicate.size()}, 0, "", "Replicate (random-number key) of each run");
+}
+
+/// The time axis and the grouping dimensions of a run, written to every part and copied from
+/// run 0's part into the results file.
+void write_axes(hid_t f, const World& w, double years) {
+    {
+        Handle g(group(f, "time"), H5Gclose);
+        std::vector<std::int32_t> step(w.n_steps + 1);
+        std::vector<double> day(w.n_steps + 1);
+        for (std::uint32_t s = 0; s <= w.n_steps; ++s) {
+            step[s] = static_cast<std::int32_t>(s);
+            day[s] = s * w.step_days;
+        }
+        dataset(g, "step", H5T_NATIVE_INT32, step.data(), {step.size()}, 0, "steps", "Step number (0: baseline)");
+        dataset(g, "day", H5T_NATIVE_DOUBLE, day.data(), {day.size()}, 0, "days", "Days since the start of the run");
+        attr_number(g, "years", years);
+        attr_number(g, "step_days", w.step_days);
+        attr_int(g, "n_steps", w.n_steps);
+    }
+    Handle g(group(f, "dimensions"), H5Gclose);
+    std::string order;
+    for (const auto& d : w.dims) {
+        strings(g, d.name, d.levels);
+        Handle ds(ok(H5Dopen2(g, d.name.c_str(), H5P_DEFAULT), "open dimension"), H5Dclose);
+        attr_string(ds, "label", d.label);
+        order += (order.empty() ? "" : ",") + d.name;
+    }
+    attr_string(g, "order", order);
+}
+
+/// Size of each grouping dimension, from /dimensions of an open file.
+std::vector<std::size_t> group_dims_of(hid_t f) {
+    std::vector<std::size_t> dims;
+    Handle g(ok(H5Gopen2(f, "/dimensions", H5P_DEFAULT), "open /dimensions"), H5Gclose);
+    const std::string order = read_string_attr(g, "order");
+    for (std::size_t pos = 0; !order.empty();) {
+        const std::size_t comma = order.find(',', pos);
+        const std::string name = order.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        if (H5Lexists(g, name.c_str(), H5P_DEFAULT) <= 0) throw RunError("dimension " + name + " is missing");
+        Handle ds(ok(H5Dopen2(g, name.c_str(), H5P_DEFAULT), "open dimension " + name), H5Dclose);
+        const auto s = shape(ds);
+        if (s.size() != 1) throw RunError("dimension " + name + " is not a list");
+        dims.push_back(std::max<std::size_t>(1, static_cast<std::size_t>(s[0])));
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+    }
+    return dims;
+}
+
+/// Runs @p body; an HDF5 failure caused by the file system (full disk, size limit, I/O error)
+/// is reported as such, naming the file.
+template <class F> void file_system_errors(const std::string& file, F&& body) {
+    errno = 0;
+    try {
+        body();
+    } catch (const RunError& e) {
+        const int err = errno;
+        if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS)
+            throw RunError("cannot write '" + file + "': " + std::strerror(err) + " (" + e.what() + ")");
+        throw;
+    }
+}
+
+std::string part_prefix(std::size_t run) {
+    char s[32];
+    std::snprintf(s, sizeof s, "run-%08zu", run);
+    return s;
+}
+
+/// Parses "run-RRRRRRRR-HHHHHHHHHHHHHHHH.h5". @return false if @p name is not a part's name
+bool parse_part_name(const std::string& name, std::size_t* run, std::uint64_t* hash) {
+    if (name.size() != 4 + 8 + 1 + 16 + 3 || name.rfind("run-", 0) != 0 || name[12] != '-' || name.substr(29) != ".h5") return false;
+    for (std::size_t i = 4; i < 29; ++i)
+        if (i != 12 && !std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+    for (std::size_t i = 4; i < 12; ++i)
+        if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+    *run = std::stoull(name.substr(4, 8));
+    *hash = std::stoull(name.substr(13, 16), nullptr, 16);
+    return true;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, bool overwrite, const std::vector<std::string>& inputs) {
+    if (path.empty()) throw UsageError("no output file given (-o FILE)");
+    for (const auto& in : inputs)
+        if (files::same_file(path, in)) throw UsageError("output '" + path + "' is one of the inputs ('" + in + "'); give another -o");
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw UsageError("output '" + path + "' is a directory; give a file name");
+        if (!S_ISREG(st.st_mode)) throw UsageError("output '" + path + "' exists and is not a regular file (a device, pipe or socket); give a file name");
+        if (!overwrite) throw UsageError("output file '" + path + "' exists; pass --overwrite to replace it");
+    }
+    fs::path dir = fs::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw UsageError("output directory '" + dir.string() + "' does not exist");
+    if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
+}
+
+ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite)
+    : path_(std::move(path)), work_(path_ + ".partial-run"), schema_(schema), scenario_(scenario),
+      replicates_(scenario.runs()),
+      compression_(static_cast<int>(scenario.params.integer("output.compression"))),
+      grouped_(scenario.params.boolean("output.grouped")), overwrite_(overwrite),
+      resolved_(scenario.resolved_yaml(schema)), parts_(replicates_) {
+    silence_hdf5();
+    manifest_ = std::string("therasim work directory (not a result: rerun the same command to finish it)\n") +
+                "layout: " + std::to_string(PART_FORMAT_VERSION) + "\ngit_commit: " + GIT_COMMIT + "\nruns: " +
+                std::to_string(replicates_) + "\n---\n" + resolved_;
+    scenario_hash_ = files::hex(files::hash_bytes(resolved_));
+    open_work_directory();
+}
+
+void ResultsWriter::open_work_directory() {
+    struct stat st {};
+    if (::lstat(work_.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            throw UsageError("'" + work_ + "' exists and is not the work directory of a run; move it away or delete it");
+    } else if (::mkdir(work_.c_str(), 0755) != 0) {
+        throw RunError("cannot create '" + work_ + "': " + std::strerror(errno));
+    }
+    if (!lock_.try_acquire(work_ + "/" + LOCK))
+        throw UsageError("another therasim run is writing '" + path_ + "' (it holds " + work_ + "/" + LOCK +
+                         "); wait for it to finish, or give another -o");
+    const std::string manifest = work_ + "/" + MANIFEST;
+    std::vector<std::string> names = files::list(work_);
+    std::sort(names.begin(), names.end());
+    const bool has_manifest = std::find(names.begin(), names.end(), MANIFEST) != names.end();
+    if (has_manifest) {
+        const std::string text = files::read_text(manifest);
+        if (text != manifest_) {
+            const auto commit = text.find("\ngit_commit: ");
+            const std::string built = commit == std::string::npos ? "?" : text.substr(commit + 13, text.find('\n', commit + 13) - commit - 13);
+            if (built != GIT_COMMIT)
+                throw UsageError("'" + work_ + "' holds an interrupted run written by another build of therasim (" + built +
+                                 ", this is " + GIT_COMMIT + "); delete it to start afresh");
+            throw UsageError("'" + work_ + "' holds an interrupted run of a different scenario or seed; delete it to start afresh");
+        }
+    }
+    // What else may be there: parts (verified below), and what a killed run leaves half-written
+    // (temporary files), which is removed. Anything else is not ours and is left alone.
+    std::vector<std::string> candidates;
+    for (const auto& n : names) {
+        if (n == LOCK || n == MANIFEST) continue;
+        const bool torn = n == RESULT || (n.size() > 4 && n.substr(n.size() - 4) == ".tmp");
+        std::size_t run = 0;
+        std::uint64_t hash = 0;
+        if (torn) {
+            ::unlink((work_ + "/" + n).c_str());
+        } else if (parse_part_name(n, &run, &hash)) {
+            candidates.push_back(n);
+        } else {
+            throw UsageError("'" + work_ + "' holds '" + n + "', which therasim did not write; it is left alone: move it away to resume");
+        }
+    }
+    if (!has_manifest) {
+        if (!candidates.empty())
+            throw UsageError("'" + work_ + "' holds run parts but no " + MANIFEST + "; it is left alone: delete it to start afresh");
+        files::write_atomically(manifest, manifest_);
+        return;
+    }
+    // Every part is verified: the hash in its name against its bytes, then its run and scenario.
+    // One that fails (damaged on disk, or torn by a crash of the machine) is removed and rerun.
+    for (const auto& n : candidates) {
+        std::size_t run = 0;
+        std::uint64_t hash = 0;
+        parse_part_name(n, &run, &hash);
+        const std::string p = work_ + "/" + n;
+        bool good = run < replicates_ && parts_[run].empty();
+        try {
+            good = good && files::hash_file(p) == hash && verify_part(p, run);
+        } catch (const RunError&) {
+            good = false;
+        }
+        if (good) {
+            parts_[run] = n;
+        } else {
+            ::unlink(p.c_str());
+            ++rejected_;
+        }
+    }
+    resumed_ = true;
+}
+
+bool ResultsWriter::verify_part(const std::string& p, std::size_t run) const {
+    const hid_t f = H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return false;
+    Handle file(f, H5Fclose);
+    if (read_string_attr(f, "format") != PART_FORMAT || read_int_attr(f, "layout") != PART_FORMAT_VERSION ||
+        read_int_attr(f, "run") != static_cast<long long>(run) || read_string_attr(f, "scenario_hash") != scenario_hash_ ||
+        read_string_attr(f, "git_commit") != GIT_COMMIT)
+        return false;
+    // Every dataset the assembly reads, with the shapes it expects (this also reads the data).
+    Handle time(ok(H5Gopen2(f, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
+    const auto steps = static_cast<hsize_t>(read_int_attr(time, "n_steps")) + 1;
+    const std::vector<std::size_t> dims = group_dims_of(f);
+    hsize_t groups = 1;
+    for (auto d : dims) groups *= d;
+    (void)read_doubles(f, "national", {schema_.series().size(), steps}, "national series");
+    (void)read_doubles(f, "grouped", {grouped_series_count(), steps * groups}, "grouped series");
+    (void)read_doubles(f, "metrics", {schema_.metrics().size()}, "metrics");
+    (void)read_number_attr(f, "wall_time_s");
+    (void)read_string_attr(f, "start_time");
+    return run != 0 || H5Lexists(f, "/agents", H5P_DEFAULT) > 0;
+}
+
+std::size_t ResultsWriter::grouped_series_count() const {
+    if (!grouped_) return 0;
+    return static_cast<std::size_t>(
+        std::count_if(schema_.series().begin(), schema_.series().end(), [](const SeriesSpec& s) { return s.grouped; }));
+}
+
+ResultsWriter::~ResultsWriter() {
+    if (finished_) return;
+    // Unfinished: the part being written and a half-assembled result are removed; finished
+    // parts are kept for a rerun to resume. A directory with no finished run is removed.
+    std::error_code ec;
+    for (const auto& n : files::list(work_))
+        if (n == RESULT || (n.size() > 4 && n.substr(n.size() - 4) == ".tmp")) ::unlink((work_ + "/" + n).c_str());
+    if (done_count() == 0) {
+        ::unlink((work_ + "/" + MANIFEST).c_str());
+        lock_.release_and_remove();
+        ::rmdir(work_.c_str());
+    }
+}
+
+bool ResultsWriter::done(std::size_t run) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !parts_.at(run).empty();
+}
+
+std::size_t ResultsWriter::done_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return done_count_locked();
+}
+
+std::size_t ResultsWriter::done_count_locked() const {
+    return static_cast<std::size_t>(std::count_if(parts_.begin(), parts_.end(), [](const std::string& p) { return !p.empty(); }));
+}
+
+void ResultsWriter::write(const Results& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::size_t run = r.world->run;
+    if (run >= replicates_) throw std::logic_error("run out of range");
+    const std::string tmp = work_ + "/" + part_prefix(run) + ".h5.tmp";
+    file_system_errors(tmp, [&] { write_part(r, tmp); });
+    const std::string name = part_prefix(run) + "-" + files::hex(files::hash_file(tmp)) + ".h5";
+    if (std::rename(tmp.c_str(), (work_ + "/" + name).c_str()) != 0)
+        throw RunError("cannot rename '" + tmp + "': " + std::strerror(errno));
+    if (!parts_[run].empty() && parts_[run] != name) ::unlink((work_ + "/" + parts_[run]).c_str());  // a run written again
+    parts_[run] = name;
+    threads_ = r.threads;
+}
+
+void ResultsWriter::write_part(const Results& r, const std::string& tmp) {
+    const World& w = *r.world;
+    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp + "'");
+    Handle file(f, H5Fclose);
+    attr_string(f, "format", PART_FORMAT);
+    attr_int(f, "layout", PART_FORMAT_VERSION);
+    attr_int(f, "run", w.run);
+    attr_string(f, "scenario_hash", scenario_hash_);
+    attr_string(f, "git_commit", GIT_COMMIT);
+    attr_string(f, "start_time", r.start_time);
+    attr_number(f, "wall_time_s", r.wall_seconds);
+    attr_int(f, "threads", r.threads);
+    write_axes(f, w, scenario_.params.real("time.years"));
+    const SeriesStore& st = w.series;
+    const std::size_t steps = w.n_steps + 1, groups = w.n_groups(), ns = schema_.series().size();
+    std::vector<double> national(ns * steps), grouped;
+    for (std::size_t s = 0; s < ns; ++s) {
+        for (std::size_t t = 0; t < steps; ++t) national[s * steps + t] = st.value(schema_, t, s, SeriesStore::ALL);
+        if (!grouped_ || !schema_.series()[s].grouped) continue;
+        for (std::size_t t = 0; t < steps; ++t)
+            for (std::size_t g = 0; g < groups; ++g) grouped.push_back(st.value(schema_, t, s, g));
+    }
+    dataset(f, "national", H5T_NATIVE_DOUBLE, national.data(), {ns, steps}, 0);
+    dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(), steps * groups}, 0);
+    dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
+    if (w.run == 0) write_agents(f, r, compression_);
+    ok(H5Fflush(f, H5F_SCOPE_LOCAL), "flush '" + tmp + "'");
+}
+
+void ResultsWriter::finish(double wall_seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_count_locked() != replicates_) throw std::logic_error("finish() before every run was written");
+    const std::string tmp = work_ + "/" + RESULT;
+    file_system_errors(tmp, [&] { assemble(tmp, wall_seconds); });
+    files::sync(tmp);
+    if (!files::move_into_place(tmp, path_, overwrite_))
+        throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
+                       "every run is kept in " + work_ + ": move that file away (or add --overwrite) and rerun the same command");
+    // The result is in place: the parts are no longer needed.
+    for (const auto& n : parts_) ::unlink((work_ + "/" + n).c_str());
+    ::unlink((work_ + "/" + MANIFEST).c_str());
+    lock_.release_and_remove();
+    ::rmdir(work_.c_str());
+    finished_ = true;
+}
+
+void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
+    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp + "'");
+    Handle file(f, H5Fclose);
+    const std::size_t runs = replicates_, ns = schema_.series().size(), nm = schema_.metrics().size();
+    attr_string(f, "format", "therasim results");
+    attr_int(f, "schema_version", OUTPUT_SCHEMA_VERSION);
+    attr_string(f, "therasim_version", VERSION);
+    attr_string(f, "git_commit", GIT_COMMIT);
+    attr_int(f, "replicates", static_cast<long long>(runs));
+    attr_string(f, "resolved_scenario", resolved_);
+    // Axes and the agents of run 0 are copied from its part as they are (compressed chunks are
+    // not recompressed).
+    std::size_t n_steps = 0, n_groups = 1;
+    std::vector<std::size_t> gdims;
+    {
+        const std::string p0 = work_ + "/" + parts_[0];
+        Handle part(ok(H5Fopen(p0.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p0 + "'"), H5Fclose);
+        for (const char* g : {"time", "dimensions"}) ok(H5Ocopy(part, g, f, g, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + g);
+        Handle time(ok(H5Gopen2(part, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
+        n_steps = static_cast<std::size_t>(read_int_attr(time, "n_steps"));
+        gdims = group_dims_of(part);
+        for (auto d : gdims) n_groups *= d;
+    }
+    const std::size_t steps = n_steps + 1;
+    std::vector<Handle> national, grouped;
+    national.reserve(ns);
+    grouped.reserve(ns);
+    std::vector<int> grouped_index(ns, -1);
+    {
+        Handle g(group(f, "series"), H5Gclose);
+        Handle ng(group(g, "national"), H5Gclose);
+        std::optional<Handle> gg;
+        if (grouped_) gg.emplace(group(g, "grouped"), H5Gclose);
+        for (std::size_t s = 0; s < ns; ++s) {
+            const SeriesSpec& spec = schema_.series()[s];
+            national.emplace_back(row_dataset(ng, spec.name, H5T_NATIVE_DOUBLE, {runs, steps}, compression_, spec), H5Dclose);
+            if (!grouped_ || !spec.grouped) continue;
+            std::vector<hsize_t> dims{runs, steps};
+            dims.insert(dims.end(), gdims.begin(), gdims.end());
+            grouped_index[s] = static_cast<int>(grouped.size());
+            grouped.emplace_back(row_dataset(*gg, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
+        }
+    }
+    std::vector<double> metrics(runs * nm), wall(runs);
+    std::string start_time;
+    unsigned threads = threads_;
+    for (std::size_t r = 0; r < runs; ++r) {
+        const std::string p = work_ + "/" + parts_[r];
+        Handle part(ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'"), H5Fclose);
+        const auto nat = read_doubles(part, "national", {ns, steps}, "national series of '" + p + "'");
+        const auto grp = read_doubles(part, "grouped", {grouped_series_count(), steps * n_groups}, "grouped series of '" + p + "'");
+        const auto met = read_doubles(part, "metrics", {nm}, "metrics of '" + p + "'");
+        for (std::size_t s = 0; s < ns; ++s) {
+            write_row(national[s], r, nat.data() + s * steps, "series " + schema_.series()[s].name);
+            if (grouped_index[s] >= 0) {
+                const auto gi = static_cast<std::size_t>(grouped_index[s]);
+                write_row(grouped[gi], r, grp.data() + gi * steps * n_groups, "series " + schema_.series()[s].name);
+            }
+        }
+        std::copy(met.begin(), met.end(), metrics.begin() + static_cast<std::ptrdiff_t>(r * nm));
+        wall[r] = read_number_attr(part, "wall_time_s");
+        const std::string started = read_string_attr(part, "start_time");
+        if (start_time.empty() || started < start_time) start_time = started;
+        if (threads == 0) threads = static_cast<unsigned>(read_int_attr(part, "threads"));
+        if (r == 0) {
+            for (const char* g : {"agents", "trajectories"})
+                if (H5Lexists(part, g, H5P_DEFAULT) > 0) ok(H5Ocopy(part, g, f, g, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + g);
+        }
+    }
+    national.clear();
+    grouped.clear();
+    attr_string(f, "start_time", start_time);
+    if (nm > 0) {
+        Handle mg(group(f, "metrics"), H5Gclose);
+        std::vector<double> column(runs);
+        for (std::size_t m = 0; m < nm; ++m) {
+            for (std::size_t r = 0; r < runs; ++r) column[r] = metrics[r * nm + m];
+            dataset(mg, schema_.metrics()[m].name, H5T_NATIVE_DOUBLE, column.data(), {runs}, 0, schema_.metrics()[m].unit,
+                    schema_.metrics()[m].label);
+        }
+    }
+    {
+        Handle rg(group(f, "replicates"), H5Gclose);
+        const std::vector<std::uint8_t> ones(runs, 1);
+        dataset(rg, "done", H5T_NATIVE_UINT8, ones.data(), {runs}, 0, "", "1 once the replicate's results are written");
+        dataset(rg, "wall_time_s", H5T_NATIVE_DOUBLE, wall.data(), {runs}, 0, "s", "Wall time of the replicate (setup and stepping)");
+    }
+    write_provenance(f, start_time, threads, wall_seconds);
+    if (scenario_.sweep) write_sweep(f, *scenario_.sweep, static_cast<std::size_t>(scenario_.params.integer("replicates")));
+    write_summaries(f, steps, gdims, n_groups);
+    // Written last: a reader that finds complete == 1 knows every dataset is there.
+    attr_int(f, "complete", 1);
+    ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + tmp + "'");
+}
+
+void ResultsWriter::write_provenance(long long f, const std::string& start_time, unsigned threads, double wall_seconds) const {
+    Handle g(group(f, "provenance"), H5Gclose);
+    const Scenario& sc = scenario_;
+    attr_string(g, "scenario_name", sc.name);
+    attr_string(g, "scenario_description", sc.description);
+    attr_string(g, "scenario_file", sc.path);
+    std::string chain;
+    for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
+    attr_string(g, "scenario_chain", chain);
+    attr_int(g, "seed", sc.params.integer("seed"));
+    attr_int(g, "replicates", static_cast<long long>(replicates_));
+    attr_int(g, "threads", threads);
+    attr_string(g, "start_time", start_time);
+    attr_number(g, "wall_time_s", wall_seconds);
+    attr_string(g, "therasim_version", VERSION);
+    attr_string(g, "git_commit", GIT_COMMIT);
+    strings(g, "scenario_yaml", {resolved_});
+}
+
+void ResultsWriter::write_summaries(long long f, std::size_t steps, const std::vector<std::size_t>& gdims, std::size_t n_groups) const {
+    // Summaries across runs: mean and the 2.5%, 50% and 97.5% quantiles, per step (and group).
+    const std::size_t runs = replicates_;
+    Handle sg(group(f, "summary"), H5Gclose);
+    attr_string(sg, "statistics", "mean,q025,q50,q975");
+    auto summarise = [&](const std::vector<double>& all, std::size_t cells) {
+        std::vector<double> stats(4 * cells), x;
+        for (std::size_t c = 0; c < cells; ++c) {
+            x.clear();
+            for (std::size_t rep = 0; rep < runs; ++rep)
+                if (!std::isnan(all[rep * cells + c])) x.push_back(all[rep * cells + c]);
+            std::sort(x.begin(), x.end());
+            double sum = 0;
+            for (double v : x) sum += v;
+            stats[c] = x.empty() ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(x.size());
+            stats[cells + c] = quantile(x, 0.025);
+            stats[2 * cells + c] = quantile(x, 0.5);
+            stats[3 * cells + c] = quantile(x, 0.975);
+        }
+        return stats;
+    };
+    for (const bool grouped : {false, true}) {
+        if (grouped && !grouped_) continue;
+        const std::string kind = grouped ? "grouped" : "national";
+        Handle out(group(sg, kind), H5Gclose);
+        for (const auto& spec : schema_.series()) {
+            if (grouped && !spec.grouped) continue;
+            const std::size_t cells = steps * (grouped ? n_groups : 1);
+            std::vector<hsize_t> dims{4, steps}, src_dims{runs, steps};
+            if (grouped) {
+                dims.insert(dims.end(), gdims.begin(), gdims.end());
+                src_dims.insert(src_dims.end(), gdims.begin(), gdims.end());
+            }
+            const std::string src = "/series/" + kind + "/" + spec.name;
+            const std::vector<double> stats = summarise(read_doubles(f, src, src_dims, src), cells);
+            dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, compression_, spec.unit, spec.label);
+        }
+    }
+    if (schema_.metrics().empty()) return;
+    Handle out(group(sg, "metrics"), H5Gclose);
+    for (const auto& m : schema_.metrics()) {
+        const std::string src = "/metrics/" + m.name;
+        const std::vector<double> stats = summarise(read_doubles(f, src, {runs}, src), 1);
+        dataset(out, m.name, H5T_NATIVE_DOUBLE, stats.data(), {4}, 0, m.unit, m.label);
+    }
+}
+
+void write_results(const std::string& path, const Schema& schema, const Scenario& sc, const Results& r, const Model&,
+                   bool overwrite) {
+    ResultsWriter w(path, schema, sc, overwrite);
+    w.write(r);
+    w.finish(r.wall_seconds);
+}
+
+}  // namespace sim
