@@ -183,6 +183,18 @@ template <class F> void file_system_errors(const std::string& file, F&& body) {
     }
 }
 
+/// File access for the files the writer creates: built in memory and written out in one piece
+/// when flushed (HDF5's core driver with a backing store). A file being written is then a few
+/// large writes rather than hundreds of small ones, and costs its size in memory until closed.
+hid_t in_memory_access() {
+    const hid_t fapl = ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties");
+    if (H5Pset_fapl_core(fapl, 4u << 20, 1) < 0) {
+        H5Pclose(fapl);
+        throw RunError("HDF5: cannot select the in-memory file driver");
+    }
+    return fapl;
+}
+
 std::string part_prefix(std::size_t run) {
     char s[32];
     std::snprintf(s, sizeof s, "run-%08zu", run);
@@ -377,7 +389,8 @@ void ResultsWriter::write(const Results& r) {
 
 void ResultsWriter::write_part(const Results& r, const std::string& tmp) {
     const World& w = *r.world;
-    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp + "'");
+    Handle fapl(in_memory_access(), H5Pclose);
+    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
     Handle file(f, H5Fclose);
     attr_string(f, "format", PART_FORMAT);
     attr_int(f, "layout", PART_FORMAT_VERSION);
@@ -422,7 +435,8 @@ void ResultsWriter::finish(double wall_seconds) {
 }
 
 void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
-    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create '" + tmp + "'");
+    Handle fapl(in_memory_access(), H5Pclose);
+    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
     Handle file(f, H5Fclose);
     const std::size_t runs = replicates_, ns = schema_.series().size(), nm = schema_.metrics().size();
     attr_string(f, "format", "therasim results");

@@ -1,0 +1,264 @@
+// Crash consistency: SIGKILL at every write, rename, truncation, flush and removal of a small
+// ensemble and a small sweep, each followed by the same command, must end with the file an
+// uninterrupted run writes (every dataset and attribute equal, apart from start times and wall
+// times), and nothing left beside it. The kills are injected with strace (-e inject=SYSCALL:
+// signal=KILL:when=N); strace counts each system call separately, so every occurrence of every
+// call in the set is a kill point. Also: damaged parts found on resume are rerun, and a second
+// run on the same output is refused while the first holds it.
+#include "tests/support.hpp"
+
+#include "sim/h5.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int EXIT_OK = 0;
+constexpr int EXIT_INVALID = 2;
+constexpr int EXIT_SIGKILL = 128 + 9;
+
+/// The system calls that change files: each occurrence is a kill point.
+const std::vector<std::string> KILL_CALLS = {"pwrite64", "write", "ftruncate", "fsync", "fdatasync", "rename",
+                                             "renameat2", "link", "unlink", "mkdir", "rmdir"};
+/// Attributes and datasets that differ between any two runs (when and how long), not compared.
+const std::set<std::string> VOLATILE_ATTRIBUTES = {"start_time", "wall_time_s"};
+const std::set<std::string> VOLATILE_DATASETS = {"/replicates/wall_time_s"};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+bool strace_works() {
+    return test::shell("strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:retval=1 true") == 0;
+}
+
+// ---- comparing two results files ------------------------------------------------------------
+
+/// The bytes of an attribute or dataset's values; variable-length strings as their text.
+std::string value_bytes(hid_t obj, bool attribute) {
+    const hid_t type = attribute ? H5Aget_type(obj) : H5Dget_type(obj);
+    const hid_t space = attribute ? H5Aget_space(obj) : H5Dget_space(obj);
+    const auto n = static_cast<std::size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(space)));
+    std::string out;
+    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
+        std::vector<char*> p(n, nullptr);
+        if (n > 0) (void)(attribute ? H5Aread(obj, type, p.data()) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()));
+        for (char* c : p) out += std::string(c ? c : "") + '\0';
+        if (n > 0) H5Dvlen_reclaim(type, space, H5P_DEFAULT, p.data());
+    } else {
+        const hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
+        std::string buf(n * H5Tget_size(native), '\0');
+        if (n > 0) (void)(attribute ? H5Aread(obj, native, buf.data()) : H5Dread(obj, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()));
+        out = buf;
+        H5Tclose(native);
+    }
+    H5Sclose(space);
+    H5Tclose(type);
+    return out;
+}
+
+/// Every object, attribute and dataset of a file, as name -> value bytes.
+std::map<std::string, std::string> contents(const std::string& path) {
+    std::map<std::string, std::string> m;
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return {{"<error>", "cannot open " + path}};
+    std::vector<std::string> objects = {"/"};
+    H5Lvisit(
+        f, H5_INDEX_NAME, H5_ITER_INC,
+        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + name);
+            return 0;
+        },
+        &objects);
+    for (const auto& name : objects) {
+        const hid_t o = H5Oopen(f, name.c_str(), H5P_DEFAULT);
+        if (H5Iget_type(o) == H5I_DATASET && !VOLATILE_DATASETS.count(name)) m[name] = value_bytes(o, false);
+        else m[name] = "<group>";
+        const int n_attrs = H5Aget_num_attrs(o);
+        for (int i = 0; i < n_attrs; ++i) {
+            const hid_t a = H5Aopen_idx(o, static_cast<unsigned>(i));
+            char attr_name[256] = {};
+            H5Aget_name(a, sizeof attr_name, attr_name);
+            if (!VOLATILE_ATTRIBUTES.count(attr_name)) m[name + "@" + attr_name] = value_bytes(a, true);
+            H5Aclose(a);
+        }
+        H5Oclose(o);
+    }
+    H5Fclose(f);
+    return m;
+}
+
+/// "" if the files hold the same, else the first difference.
+std::string difference(const std::map<std::string, std::string>& want, const std::string& path) {
+    const auto got = contents(path);
+    for (const auto& [k, v] : want) {
+        const auto it = got.find(k);
+        if (it == got.end()) return k + " is missing";
+        if (it->second != v) return k + " differs";
+    }
+    for (const auto& [k, v] : got)
+        if (!want.count(k)) return k + " is extra";
+    return "";
+}
+
+// ---- the runs -------------------------------------------------------------------------------
+
+struct Case {
+    const char* name;
+    std::string yaml;
+};
+
+std::vector<Case> cases() {
+    const std::string base = test::small_yaml(150, 0.25, 5);
+    return {{"a 3-replicate ensemble", base + "replicates: 3\n"},
+            {"a 2-point sweep", base + "replicates: 1\nsweep:\n  design: latin_hypercube\n  samples: 2\n  parameters:\n"
+                                       "    costs.bed_day: [200, 600]\n"}};
+}
+
+/// Counts of each kill call in an uninterrupted run of @p command.
+std::map<std::string, int> count_calls(const std::string& command, const std::string& dir) {
+    const std::string trace = dir + "/trace.txt";
+    std::string calls;
+    for (const auto& c : KILL_CALLS) calls += (calls.empty() ? "" : ",") + c;
+    REQUIRE(test::shell("strace -f -qq -o " + quote(trace) + " -e trace=" + calls + " " + command) == EXIT_OK);
+    std::map<std::string, int> n;
+    std::ifstream in(trace);
+    const std::regex call(R"(^\d+\s+([a-z0-9_]+)\()");
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+        if (std::regex_search(line, m, call)) ++n[m[1]];
+    return n;
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+    std::vector<std::string> v;
+    for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same command, gives the uninterrupted file",
+          "[faults][sigkill][crash]") {
+    if (!strace_works()) {
+        WARN("SKIPPED: strace cannot trace or inject faults here (ptrace not permitted or strace missing)");
+        return;
+    }
+    for (const auto& c : cases()) {
+        INFO(c.name);
+        test::TempDir dir;
+        const std::string scenario = dir.path("s.yaml"), ref = dir.path("ref.h5"), out_dir = dir.path("out");
+        test::write_file(scenario, c.yaml);
+        fs::create_directory(out_dir);
+        const std::string out = out_dir + "/r.h5";
+        const auto run = [&](const std::string& o) {
+            return quote(test::therasim_binary()) + " run " + quote(scenario) + " -o " + quote(o) + " --quiet --threads 1";
+        };
+        REQUIRE(test::shell(run(ref)) == EXIT_OK);
+        const auto want = contents(ref);
+        const auto counts = count_calls(run(dir.path("probe.h5")), dir.dir());
+        int points = 0;
+        for (const auto& [call, n] : counts) {
+            for (int k = 1; k <= n; ++k) {
+                INFO("killed at " << call << " number " << k << " of " << n);
+                fs::remove_all(out_dir);
+                fs::create_directory(out_dir);
+                std::string log;
+                const int rc = test::shell("strace -f -D -qq -o /dev/null -e trace=" + call + " -e inject=" + call +
+                                               ":signal=KILL:when=" + std::to_string(k) + " " + run(out),
+                                           &log);
+                // The last calls (removing the work directory) may come after the result is in
+                // place; there the kill leaves a finished file and the rerun refuses to replace it.
+                REQUIRE((rc == EXIT_SIGKILL || rc == EXIT_OK));
+                const bool finished = fs::exists(out);
+                if (finished) {
+                    CHECK(difference(want, out).empty());
+                } else {
+                    // Never a file that looks like a result: only the work directory, if anything.
+                    for (const auto& e : entries(out_dir)) CHECK(e == "r.h5.partial-run");
+                    REQUIRE(test::shell(run(out), &log) == EXIT_OK);
+                    INFO(log);
+                    CHECK(difference(want, out) == "");
+                }
+                // A kill after the move into place, while the work directory is being removed,
+                // leaves what is left of it; the same command with --overwrite finishes again.
+                if (fs::exists(out + ".partial-run")) {
+                    const std::string again = run(out) + " --overwrite";
+                    CHECK(test::shell(again, &log) == EXIT_OK);
+                    CHECK(difference(want, out) == "");
+                }
+                CHECK(entries(out_dir) == std::vector<std::string>{"r.h5"});
+                ++points;
+            }
+        }
+        INFO(points << " kill points");
+        CHECK(points >= 20);
+    }
+}
+
+TEST_CASE("a damaged part is found on resume and its run is done again", "[faults][crash]") {
+    test::TempDir dir;
+    const std::string scenario = dir.path("s.yaml"), out = dir.path("r.h5"), ref = dir.path("ref.h5");
+    test::write_file(scenario, cases()[0].yaml);
+    const std::string bin = quote(test::therasim_binary()) + " run " + quote(scenario) + " --quiet --threads 1 -o ";
+    REQUIRE(test::shell(bin + quote(ref)) == EXIT_OK);
+    const auto want = contents(ref);
+    // The parts of an interrupted run, made by killing it at the first write of the result.
+    REQUIRE(test::shell("strace -f -D -qq -o /dev/null -P " + quote(out + ".partial-run/result.h5") +
+                        " -e trace=pwrite64 -e inject=pwrite64:signal=KILL " + bin + quote(out)) == EXIT_SIGKILL);
+    std::vector<std::string> parts;
+    for (const auto& e : entries(out + ".partial-run"))
+        if (e.rfind("run-", 0) == 0) parts.push_back(out + ".partial-run/" + e);
+    REQUIRE(parts.size() == 3);
+    SECTION("a flipped byte") {
+        std::fstream f(parts[1], std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(2000);
+        char b = 0;
+        f.read(&b, 1);
+        b = static_cast<char>(b ^ 0x5a);
+        f.seekp(2000);
+        f.write(&b, 1);
+    }
+    SECTION("cut short") { fs::resize_file(parts[2], fs::file_size(parts[2]) / 2); }
+    SECTION("emptied") { fs::resize_file(parts[0], 0); }
+    std::string log;
+    REQUIRE(test::shell(quote(test::therasim_binary()) + " run " + quote(scenario) + " --threads 1 -o " + quote(out), &log) == EXIT_OK);
+    CHECK_THAT(log, Catch::Contains("1 damaged part(s) failed verification and run again"));
+    CHECK(difference(want, out) == "");
+}
+
+TEST_CASE("a second run on the same output is refused while the first holds it", "[faults][crash]") {
+    test::TempDir dir;
+    const std::string scenario = dir.path("s.yaml"), out = dir.path("r.h5");
+    test::write_file(scenario, test::small_yaml(3000, 2.0, 5) + "replicates: 4\n");
+    const std::string run = quote(test::therasim_binary()) + " run " + quote(scenario) + " --quiet --threads 1 -o " + quote(out);
+    // The first run holds the lock while it works; the second starts once the work directory exists.
+    const std::string script = run + " & first=$!; while [ ! -e " + quote(out + ".partial-run/lock") +
+                               " ]; do sleep 0.01; done; " + run + "; echo \"second=$?\"; wait $first; echo \"first=$?\"";
+    std::string log;
+    REQUIRE(test::shell("sh -c " + quote(script), &log) == EXIT_OK);
+    INFO(log);
+    CHECK_THAT(log, Catch::Contains("another therasim run is writing '" + out + "'"));
+    CHECK_THAT(log, Catch::Contains("second=" + std::to_string(EXIT_INVALID)));
+    CHECK_THAT(log, Catch::Contains("first=0"));
+    CHECK_NOTHROW(sim::ResultsFile(out));
+    CHECK(entries(dir.dir()) == std::vector<std::string>{"r.h5", "s.yaml"});
+}
