@@ -33,7 +33,7 @@ Usage:
   therasim validate SCENARIO [--set k=v]... check a scenario without running it
   therasim params                           print the parameter reference (Markdown)
   therasim compare A.h5 [B.h5]              yearly headline outcomes; with two files, A minus B
-  therasim report RUN.h5 [--compare B.h5] -o report.html
+  therasim report RUN.h5 [--compare B.h5] -o report.html [--overwrite]
                                             one self-contained HTML report (tables, figures,
                                             provenance, scenario, caveats)
   therasim --version
@@ -479,7 +479,8 @@ int cmd_report(int argc, char** argv) {
     if (!old.empty()) path.append(":").append(old);
     ::setenv("PYTHONPATH", path.c_str(), 1);
     ::setenv("THERASIM_ANALYSIS_PROG", "therasim", 1);  // usage lines say `therasim report`
-    std::vector<std::string> words = {python, "-m", "therasim_analysis", "report"};
+    // -P: no module from the working directory shadows the package; -s: no user site-packages.
+    std::vector<std::string> words = {python, "-P", "-s", "-m", "therasim_analysis", "report"};
     for (int i = 2; i < argc; ++i) words.emplace_back(argv[i]);
     std::vector<char*> args;
     for (auto& w : words) args.push_back(w.data());

@@ -33,10 +33,38 @@ ResultsFile::ResultsFile(const std::string& path) : file_(-1), path_(path) {
                            std::to_string(OUTPUT_SCHEMA_VERSION));
         if (H5Aexists(file_, "complete") <= 0 || read_int_attr(file_, "complete") != 1)
             throw RunError("'" + path + "' is incomplete (the run that wrote it did not finish)");
+        check_layout();
+    } catch (const RunError& e) {
+        H5Fclose(file_);
+        const std::string what = e.what();
+        if (what.rfind("'" + path + "'", 0) == 0) throw;
+        throw RunError("'" + path + "': " + what + "; the file is damaged or was not written by therasim");
     } catch (...) {
         H5Fclose(file_);
         throw;
     }
+}
+
+void ResultsFile::check_layout() const {
+    // The rank, shape and type of everything the readers below use, so that they can trust it.
+    const long long reps = read_int_attr(file_, "replicates");
+    if (reps < 1) throw RunError("attribute replicates is " + std::to_string(reps) + ", expected at least 1");
+    if (H5Lexists(file_, "/time", H5P_DEFAULT) <= 0) throw RunError("/time is missing");
+    Handle time(ok(H5Gopen2(file_, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
+    if (H5Lexists(time, "day", H5P_DEFAULT) <= 0) throw RunError("/time/day is missing");
+    Handle day(ok(H5Dopen2(time, "day", H5P_DEFAULT), "open /time/day"), H5Dclose);
+    const auto d = shape(day);
+    if (d.size() != 1 || d[0] < 1) throw RunError("/time/day is not a list of at least one day");
+    const hsize_t steps = d[0], runs = static_cast<hsize_t>(reps);
+    auto check_group = [&](const std::string& g, const std::vector<hsize_t>& dims) {
+        for (const auto& name : names(g)) (void)read_doubles(file_, g + "/" + name, dims, g + "/" + name);
+    };
+    if (H5Lexists(file_, "/series", H5P_DEFAULT) > 0) check_group("/series/national", {runs, steps});
+    if (H5Lexists(file_, "/summary", H5P_DEFAULT) > 0) {
+        check_group("/summary/national", {4, steps});
+        check_group("/summary/metrics", {4});
+    }
+    check_group("/metrics", {runs});
 }
 
 ResultsFile::~ResultsFile() {
@@ -50,9 +78,12 @@ std::vector<std::string> ResultsFile::names(const std::string& group) const {
     H5Gget_num_objs(g, &n);
     std::vector<std::string> out;
     for (hsize_t i = 0; i < n; ++i) {
-        char buf[256];
-        H5Gget_objname_by_idx(g, i, buf, sizeof buf);
-        out.emplace_back(buf);
+        const ssize_t len = H5Gget_objname_by_idx(g, i, nullptr, 0);
+        if (len < 0) throw RunError("HDF5: cannot read the names in " + group);
+        std::string name(static_cast<std::size_t>(len) + 1, '\0');
+        H5Gget_objname_by_idx(g, i, name.data(), name.size());
+        name.resize(static_cast<std::size_t>(len));
+        out.push_back(std::move(name));
     }
     return out;
 }

@@ -102,7 +102,8 @@ struct SeriesData {
 /// Read access to a results file.
 class ResultsFile {
 public:
-    /// Opens @p path. @throws RunError if it is not a complete therasim results file of this schema version
+    /// Opens @p path and checks the rank, shape and type of every series, summary and metric.
+    /// @throws RunError if it is not a complete, well-formed therasim results file of this schema version
     explicit ResultsFile(const std::string& path);
     ~ResultsFile();
     ResultsFile(const ResultsFile&) = delete;
@@ -126,6 +127,7 @@ public:
     [[nodiscard]] std::vector<double> read_numbers(const std::string& dataset) const;
 
 private:
+    void check_layout() const;
     long long file_;  // hid_t
     std::string path_;
 };

@@ -111,10 +111,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (io.ResultsError, compare.PairingError, FileNotFoundError, KeyError) as err:
+    except (io.ResultsError, io.OutputError, compare.PairingError, FileNotFoundError, KeyError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    except OSError as err:                 # the file system refused (full disk, permissions)
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:               # a message, not a traceback; the details on request
+        if os.environ.get("THERASIM_DEBUG"):
+            raise
+        print(f"error: internal error ({type(err).__name__}: {err}); rerun with THERASIM_DEBUG=1 "
+              f"for the traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import stat
+import tempfile
 from contextlib import contextmanager
 
 import h5py
@@ -23,6 +25,11 @@ SERIES_ATTRS = ("unit", "label", "stat", "kind", "headline")
 
 class ResultsError(ValueError):
     """A file that is not a complete therasim results file of the layout this package reads."""
+
+
+class OutputError(ValueError):
+    """An output that must not be written: one of the inputs, not a regular file, or an existing
+    file without ``overwrite``."""
 
 
 def _text(value):
@@ -60,6 +67,11 @@ def open_results(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    parts = os.path.abspath(path).split(os.sep)
+    if any(".partial-" in p for p in parts[-2:]):
+        raise ResultsError(f"{path}: the partial file of an unfinished run, not a result")
+    if not os.path.isfile(path):
+        raise ResultsError(f"{path}: not a regular file")
     try:
         f = h5py.File(path, "r")
     except OSError as err:
@@ -78,10 +90,134 @@ def open_results(path):
         if _attr(f, "complete") != 1:
             raise ResultsError(f"{path}: incomplete results file (no complete = 1): the run was "
                                f"interrupted or failed while writing; re-run it")
+        _check_layout(f, path)
     except BaseException:
         f.close()
         raise
     return f
+
+
+def _check_layout(f, path):
+    """Check the rank, shape and type of everything the readers use; raise ResultsError naming
+    the file and the object otherwise (a damaged or hand-made file, not one therasim wrote)."""
+    def bad(what, why):
+        raise ResultsError(f"{path}: {what} {why}; the file is damaged or was not written by therasim")
+
+    def dataset(name, ndim=None, numeric=True):
+        if name not in f or not isinstance(f[name], h5py.Dataset):
+            bad(name, "is missing")
+        d = f[name]
+        if ndim is not None and d.ndim != ndim:
+            bad(name, f"has {d.ndim} dimensions, expected {ndim}")
+        if numeric and d.dtype.kind not in "iuf":
+            bad(name, f"is not numeric ({d.dtype})")
+        return d
+
+    for key in ("replicates", "schema_version", "complete"):
+        if np.shape(f.attrs[key]) not in ((), (1,)):
+            bad(f"attribute {key}", "is not a single value")
+    reps = _attr(f, "replicates")
+    if not isinstance(reps, (int, np.integer)) or isinstance(reps, bool) or reps < 1:
+        bad("attribute replicates", f"is {reps!r}, expected a positive integer")
+    # What is present must be well formed (readers that need what is absent say so themselves).
+    if "time" not in f:
+        return
+    step = dataset("time/step", 1)
+    day = dataset("time/day", 1)
+    if len(step) < 1 or len(day) != len(step):
+        bad("time axis", f"has {len(step)} steps and {len(day)} days, expected the same number, at least 1")
+    n = len(step)
+    for group, lead in (("series/national", reps), ("summary/national", 4)):
+        if group not in f:
+            continue
+        for name in f[group]:
+            d = dataset(f"{group}/{name}", 2)
+            if d.shape != (lead, n):
+                bad(f"{group}/{name}", f"has shape {d.shape}, expected ({lead}, {n})")
+    if "metrics" in f:
+        for name in f["metrics"]:
+            d = dataset(f"metrics/{name}", 1)
+            if d.shape != (reps,):
+                bad(f"metrics/{name}", f"has shape {d.shape}, expected ({reps},)")
+    if "provenance" in f:
+        for key, value in f["provenance"].attrs.items():
+            if np.shape(value) not in ((), (1,)):
+                bad(f"provenance attribute {key}", "is not a single value")
+
+
+def check_output(out, inputs=(), overwrite=False):
+    """Refuse, before any work, an output that cannot be written safely.
+
+    Args:
+        out: the file to write.
+        inputs: files the command reads; the output may not be one of them.
+        overwrite: allow replacing an existing regular file.
+
+    Raises:
+        OutputError: ``out`` is one of ``inputs``, exists and is not a regular file, or exists
+            and ``overwrite`` is false.
+        FileNotFoundError: its directory does not exist.
+    """
+    out = os.fspath(out)
+    for i in inputs:
+        if i is not None and os.path.exists(out) and os.path.exists(i) and os.path.samefile(out, i):
+            raise OutputError(f"{out}: is one of the inputs ({i}); give another output")
+    if os.path.lexists(out):
+        mode = os.stat(out).st_mode if os.path.exists(out) else 0
+        if not stat.S_ISREG(mode):
+            raise OutputError(f"{out}: exists and is not a regular file; give a file name")
+        if not overwrite:
+            raise OutputError(f"{out}: exists; pass --overwrite to replace it")
+    out_dir = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(out_dir):
+        raise FileNotFoundError(f"{out}: the directory {out_dir} does not exist")
+
+
+def write_output(out, data, overwrite=False):
+    """Write ``data`` to ``out`` so that no reader ever sees a part of it and nothing that
+    appeared at ``out`` meanwhile is replaced without ``overwrite``.
+
+    The data goes to a temporary file of its own in the same directory (two writers never share
+    one), is flushed, and is then linked into place (a link never replaces a file) or, with
+    ``overwrite``, renamed over a regular file. The temporary file is removed whatever happens.
+
+    Args:
+        out: the file to write.
+        data: ``str`` (written as UTF-8) or ``bytes``.
+        overwrite: allow replacing an existing regular file.
+
+    Returns:
+        ``out``.
+
+    Raises:
+        OutputError: ``out`` appeared meanwhile (without ``overwrite``) or is not a regular file.
+        OSError: the file system refused (full disk, no permission).
+    """
+    out = os.fspath(out)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    out_dir = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=os.path.basename(out) + ".partial-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        if overwrite:
+            if os.path.lexists(out) and not stat.S_ISREG(os.lstat(out).st_mode):
+                raise OutputError(f"{out}: is not a regular file; it is not replaced")
+            os.replace(tmp, out)
+        else:
+            try:
+                os.link(tmp, out)
+            except FileExistsError:
+                raise OutputError(f"{out}: was created by something else meanwhile and is left as "
+                                  f"it is; pass --overwrite to replace it") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
 
 
 @contextmanager

@@ -60,7 +60,13 @@ def save(fig, stem, formats=None):
     paths = []
     for fmt in formats:
         path = f"{stem}.{fmt}"
-        fig.savefig(path, format=fmt)
+        tmp = f"{path}.partial-{os.getpid()}"
+        try:
+            fig.savefig(tmp, format=fmt)      # a reader never sees half a figure
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         paths.append(path)
     return paths
 

@@ -1134,14 +1134,15 @@ def _default_title(rep):
 
 
 def build_report(path, compare=None, out="report.html", title=None, population=None, sections=None,
-                 extra_sections=(), model_doc=None, strict=False):
+                 extra_sections=(), model_doc=None, strict=False, overwrite=False):
     """Write one self-contained HTML report of a results file (or of a paired comparison).
 
     Args:
         path: results file of the run (A).
         compare: results file of the comparison run (B), same seed and replicates; adds the paired
             effects, subgroup effects and costs.
-        out: HTML file to write (written to a temporary name, then renamed).
+        out: HTML file to write (written to a temporary name, then moved into place; never one
+            of the inputs, never anything but a regular file).
         title: report title (default: from the scenario names).
         population: patients national totals are scaled to (default: the run's own).
         sections: the sections to build (default :data:`SECTIONS`).
@@ -1150,6 +1151,7 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
             :data:`MODEL_DOC`, i.e. ``docs/model.md`` next to ``analysis/``).
         strict: re-raise a section's error instead of reporting it in the page (otherwise the
             page says the section could not be built and a :class:`ReportWarning` is issued).
+        overwrite: replace an existing ``out`` (otherwise it is refused).
 
     Returns:
         the path written.
@@ -1157,6 +1159,7 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
     Raises:
         FileNotFoundError, io.ResultsError: an unreadable results file.
         compare.PairingError: two files that cannot be paired.
+        io.OutputError: ``out`` is an input, not a regular file, or exists without ``overwrite``.
     """
     t0 = time.monotonic()
     sections = list(SECTIONS if sections is None else sections)
@@ -1165,14 +1168,12 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         at = min([keys.index(k) for k in APPENDIX if k in keys], default=len(sections))
         sections[at:at] = list(extra_sections)
     out = os.fspath(out)
-    out_dir = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(out_dir):
-        raise FileNotFoundError(f"{out}: the directory {out_dir} does not exist")
     fa = io.open_results(path)
     fb = None
     try:
         if compare is not None:
             fb = io.open_results(compare)
+        io.check_output(out, inputs=(path, compare), overwrite=overwrite)
         for name, h in ((path, fa), (compare, fb)):
             if h is not None and "sweep" in h:
                 # Its runs are design points, not replicates of one scenario: the report's
@@ -1205,11 +1206,7 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         fa.close()
         if fb is not None:
             fb.close()
-    tmp_out = f"{out}.partial-report"
-    with open(tmp_out, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    os.replace(tmp_out, out)
-    return out
+    return io.write_output(out, page, overwrite=overwrite)
 
 
 def _page(rep, title, bodies, seconds):
@@ -1253,6 +1250,7 @@ def add_cli(subparsers):
     p.add_argument("run", help="results file of the run (A)")
     p.add_argument("--compare", metavar="OTHER", help="results file of the comparison run (B), same seed")
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.add_argument("--title", help="report title (default: from the scenario names)")
     p.add_argument("--population", type=int, metavar="PATIENTS",
                    help="scale national totals to this many patients (default: the run's population)")
@@ -1270,7 +1268,7 @@ def _cli(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReportWarning)
         out = build_report(args.run, compare=args.compare, out=args.output, title=args.title,
-                           population=args.population)
+                           population=args.population, overwrite=args.overwrite)
     errors = [w for w in caught if issubclass(w.category, ReportWarning)]
     for w in caught:
         if not issubclass(w.category, ReportWarning):
