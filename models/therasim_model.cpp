@@ -178,9 +178,22 @@ void TherasimModel::check(const sim::Scenario& sc) const {
 }
 
 std::size_t TherasimModel::estimate_bytes(const sim::Params& params) const {
-    // About 600 bytes per patient: patient and dyad columns, the baseline snapshot, families.
+    // About 600 bytes per patient: patient and dyad columns, the baseline snapshot, families
+    // (the engine adds the series, trajectories and results file: sim::estimate_memory).
     const auto n = static_cast<std::size_t>(params.integer("population.n_patients"));
-    return n * 600 + (64u << 20);
+    return n * 600;
+}
+
+std::size_t TherasimModel::estimate_traced_agents(const sim::Params& params) const {
+    return static_cast<std::size_t>(params.integer("population.n_patients"));
+}
+
+std::size_t TherasimModel::estimate_groups(const sim::Schema& schema, const sim::Params& params) const {
+    // The region dimension's levels are the scenario's regions (filled at init).
+    std::size_t n = 1;
+    for (const auto& d : schema.dimensions())
+        n *= d.name == "region" ? std::max<std::size_t>(1, params.table("structure.regions").size()) : std::max<std::size_t>(1, d.levels.size());
+    return n;
 }
 
 void TherasimModel::init(sim::World& w) {

@@ -17,6 +17,8 @@ public:
     void declare(sim::Schema& schema) const override;
     void check(const sim::Scenario& scenario) const override;
     [[nodiscard]] std::size_t estimate_bytes(const sim::Params& params) const override;
+    [[nodiscard]] std::size_t estimate_traced_agents(const sim::Params& params) const override;
+    [[nodiscard]] std::size_t estimate_groups(const sim::Schema& schema, const sim::Params& params) const override;
     void init(sim::World& world) override;
     void start_reporting(sim::World& world) override;
     [[nodiscard]] std::vector<sim::Phase> phases() override;

@@ -63,8 +63,9 @@ Options:
 const char* const VALIDATE_HELP = R"(therasim validate SCENARIO [--set KEY=VALUE]... [--print]
 
 Loads SCENARIO (and every file it extends), applies overrides, and checks every key, type,
-range and combination, and the memory the run would need. Prints "ok" or the first error with
-its file, line and key. --print writes the fully resolved scenario as YAML.
+range and combination, the step count, and the memory the run would need. Prints "ok" with the
+estimated peak memory (at --threads N; default all cores), or the first error with its file,
+line and key. --print writes the fully resolved scenario as YAML.
 )";
 
 const char* const PARAMS_HELP = R"(therasim params [--section PREFIX]
@@ -161,7 +162,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     check_output_path(a.output, a.overwrite, sc.chain);
     if (sc.sweep && !a.quiet && sc.sweep->points() >= 1000)
         std::cerr << "therasim: checking the " << sc.sweep->points() << " sweep points\n";
-    preflight(*model, sc);
+    preflight(*model, sc, a.threads);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -212,9 +213,14 @@ int cmd_validate(const Args& a, const ModelFactory& factory) {
     auto model = factory();
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
-    preflight(*model, sc);
-    if (a.print) std::cout << sc.resolved_yaml(schema);
-    else std::cout << "ok: " << a.positional[0] << " (" << sc.name << ")\n";
+    preflight(*model, sc, a.threads);
+    if (a.print) {
+        std::cout << sc.resolved_yaml(schema);
+    } else {
+        const MemoryEstimate e = estimate_memory(*model, schema, sc, a.threads);
+        std::cout << "ok: " << a.positional[0] << " (" << sc.name << "); estimated peak memory "
+                  << (e.total() + (1u << 19)) / (1u << 20) << " MiB (" << e.in_flight << " run(s) at once)\n";
+    }
     return EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "sim/schema.hpp"
 #include "sim/series.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -115,8 +116,19 @@ public:
     virtual void declare(Schema& schema) const = 0;
     /// Checks combinations of values that are each valid. @throws InconsistentScenario
     virtual void check(const Scenario&) const {}
-    /// @return an estimate of the run's peak memory in bytes, used to refuse runs too big for the machine.
+    /// @return an estimate of the memory one run's agents and model state need, in bytes (the
+    /// engine adds the series, trajectories, runs in flight and the results file: estimate_memory).
     [[nodiscard]] virtual std::size_t estimate_bytes(const Params& params) const = 0;
+    /// @return how many agents of the main traced type a run has (bounds the trajectories in
+    /// the memory estimate); default: unknown (no bound).
+    [[nodiscard]] virtual std::size_t estimate_traced_agents(const Params&) const { return static_cast<std::size_t>(-1); }
+    /// @return the number of groups series are kept by (the product of the dimensions' levels
+    /// once init has filled them), for the memory estimate; default: the declared levels.
+    [[nodiscard]] virtual std::size_t estimate_groups(const Schema& schema, const Params&) const {
+        std::size_t n = 1;
+        for (const auto& d : schema.dimensions()) n *= std::max<std::size_t>(1, d.levels.size());
+        return n;
+    }
     /// Creates the agents and fills the dimension levels; World::step is 0.
     virtual void init(World& world) = 0;
     /// Called after the burn-in (directly after init when there is none), before step 0 is

@@ -104,23 +104,85 @@ std::size_t peak_rss() {
 
 namespace {
 
-void check_memory(const Model& model, const Scenario& scenario) {
-    const std::size_t need = model.estimate_bytes(scenario.params);
+std::string fmt_number(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+
+/// A whole number of things, exactly below 10^15.
+std::string count_text(double v) {
+    return v < 1e15 ? std::to_string(std::llround(v)) : "more than 10^15";
+}
+
+std::string mib(std::size_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; }
+
+void check_time(const Scenario& sc) {
+    const Params& p = sc.params;
+    const double steps = p.real("time.years") * 365.25 / p.real("time.step_days");
+    const double burn = p.real("time.burn_in_weeks") * 7.0 / p.real("time.step_days");
+    if (std::lround(steps) < 1)
+        throw InconsistentScenario(p.where("time.years"), "time.years",
+                                   "a horizon of " + fmt_number(p.real("time.years")) + " years is shorter than one step of " +
+                                       fmt_number(p.real("time.step_days")) + " days: the run would take no step");
+    if (steps + burn > MAX_STEPS)
+        throw ResourceLimit(p.where("time.step_days"), "time.step_days",
+                            "time.years, time.burn_in_weeks and time.step_days give " + count_text(steps + burn) +
+                                " steps; at most " + count_text(MAX_STEPS) + " are allowed");
+}
+
+void check_memory(const Model& model, const Schema& schema, const Scenario& scenario, unsigned threads) {
+    const MemoryEstimate e = estimate_memory(model, schema, scenario, threads);
+    const std::size_t need = e.total();
     const std::size_t have = available_memory();
     if (have > 0 && need > have * 8 / 10) {
+        // Named after what dominates: the agents, or the series (steps x groups) and the file.
+        const bool agents = e.agents * e.in_flight >= std::max((e.series + e.part) * e.in_flight, e.assembly - e.agents);
+        const std::string key = agents ? "population.n_patients" : "time.step_days";
         std::ostringstream m;
-        m << "the run needs about " << need / (1u << 20) << " MiB but only " << have / (1u << 20)
-          << " MiB are available; reduce the population";
-        throw ResourceLimit(scenario.params.where("population.n_patients"), "population.n_patients", m.str());
+        m << "the run needs about " << mib(need) << " (per run: agents " << mib(e.agents) << ", series " << mib(e.series)
+          << ", its results " << mib(e.part) << "; " << e.in_flight << " run(s) at once; the results file " << mib(e.assembly)
+          << ") but only " << mib(have) << " are available; "
+          << (agents ? "reduce the population" : "take fewer or longer steps, fewer replicates, or set output.grouped: false");
+        throw ResourceLimit(scenario.params.where(key), key, m.str());
     }
 }
 
 }  // namespace
 
-void preflight(const Model& model, const Scenario& scenario) {
+MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const Scenario& sc, unsigned threads) {
+    const Params& p = sc.params;
+    MemoryEstimate e;
+    e.agents = model.estimate_bytes(p);
+    const auto steps = static_cast<std::size_t>(std::max(1L, std::lround(p.real("time.years") * 365.25 / p.real("time.step_days")))) + 1;
+    const std::size_t groups = model.estimate_groups(schema, p), ns = schema.series().size();
+    std::size_t grouped = 0;
+    for (const auto& s : schema.series()) grouped += s.grouped ? 1 : 0;
+    if (!p.boolean("output.grouped")) grouped = 0;
+    std::size_t traced = 0;
+    for (const auto& a : schema.agents())
+        for (const auto& at : a.attributes) traced += at.traced ? 1 : 0;
+    const std::size_t k = std::min(static_cast<std::size_t>(p.integer("output.trajectories")), model.estimate_traced_agents(p));
+    const std::size_t trajectories = steps * traced * k * sizeof(float);
+    // The store keeps every series by group for every step (doubles); the trajectories grow
+    // by doubling, so up to twice their size is held.
+    e.series = steps * ns * groups * sizeof(double) + 2 * trajectories;
+    const std::size_t row = steps * (ns + grouped * groups) * sizeof(double);  // one run's national and grouped rows
+    e.part = row + trajectories;
+    const unsigned t = threads ? threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
+    e.in_flight = std::min<std::size_t>(std::max(1u, t), sc.runs());
+    // Every run's rows, run 0's agents and trajectories, the summaries (4 statistics of a row),
+    // and one series of every run read back for them.
+    e.assembly = sc.runs() * row + e.agents + trajectories + 4 * row + sc.runs() * steps * groups * sizeof(double);
+    return e;
+}
+
+void preflight(const Model& model, const Scenario& scenario, unsigned threads) {
+    const Schema schema = make_schema(model);
+    check_time(scenario);
     if (!scenario.sweep) {
         model.check(scenario);
-        check_memory(model, scenario);
+        check_memory(model, schema, scenario, threads);
         return;
     }
     // Every point must be a valid scenario: a combination of swept values can be impossible.
@@ -132,8 +194,9 @@ void preflight(const Model& model, const Scenario& scenario) {
     tbb::parallel_for(std::size_t{0}, s.points(), [&](std::size_t p) {
         const Scenario at = scenario.at_point(p);
         try {
+            check_time(at);
             model.check(at);
-            check_memory(model, at);
+            check_memory(model, schema, at, threads);
         } catch (const InputError&) {
             const std::lock_guard<std::mutex> lock(mutex);
             if (p < first_bad) {

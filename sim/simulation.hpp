@@ -12,6 +12,7 @@
 
 #include "sim/model.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <memory>
@@ -60,9 +61,31 @@ struct RunOptions {
     bool nested = false;                           ///< called inside an ensemble that set the thread limit
 };
 
-/// Runs the model's checks and the memory estimate against the machine's available memory.
+/// What a run needs in memory at its peak, by part (bytes). Runs hold their agents, series and
+/// their part of the results file while they run; the results file is assembled, in memory,
+/// once they are done: the peak is the larger of the two phases.
+struct MemoryEstimate {
+    std::size_t agents = 0;       ///< one run's agents and model state (Model::estimate_bytes)
+    std::size_t series = 0;       ///< one run's series (every step, by group) and trajectories (as they grow)
+    std::size_t part = 0;         ///< one run's part of the results file, built in memory
+    std::size_t in_flight = 1;    ///< runs in memory at once (threads, at most the runs)
+    std::size_t assembly = 0;     ///< the results file built in memory from every run's part
+    static constexpr std::size_t BASE = 64u << 20;  ///< the program, libraries and thread stacks
+    [[nodiscard]] std::size_t running() const { return (agents + series + part) * in_flight; }
+    [[nodiscard]] std::size_t total() const { return std::max(running(), assembly) + BASE; }
+};
+
+/// Estimates a run's peak memory: what preflight compares with the machine's available memory.
+/// @param threads worker threads (0: all hardware threads)
+MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const Scenario& scenario, unsigned threads = 0);
+
+/// Checks the step count (at least one step, at most MAX_STEPS with the burn-in), the model's
+/// checks, and the memory estimate against the machine's available memory.
 /// @throws InconsistentScenario, ResourceLimit
-void preflight(const Model& model, const Scenario& scenario);
+void preflight(const Model& model, const Scenario& scenario, unsigned threads = 0);
+
+/// Most steps a run may take (horizon and burn-in together).
+inline constexpr double MAX_STEPS = 1e7;
 
 /// Runs @p scenario with @p model.
 /// @throws Interrupted if @p options.stop became nonzero

@@ -204,7 +204,8 @@ TEST_CASE("validate prints ok with the scenario's name", "[cli][validate]") {
     Workspace w;
     std::string out;
     CHECK(therasim("validate " + quote(w.scenario), &out) == EXIT_OK);
-    CHECK(out == "ok: " + w.scenario + " (small)\n");
+    CHECK_THAT(out, Catch::StartsWith("ok: " + w.scenario + " (small); estimated peak memory "));
+    CHECK_THAT(out, Catch::EndsWith(" MiB (1 run(s) at once)\n"));
     CHECK(therasim("validate " + quote(test::source_path("scenarios/england_no_dialog.yaml")), &out) == EXIT_OK);
     CHECK_THAT(out, Catch::Contains("(England without DIALOG)"));
 }
