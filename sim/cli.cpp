@@ -497,7 +497,8 @@ int cmd_report(int argc, char** argv) {
                    "; set THERASIM_PYTHON to a Python 3 with numpy, pandas, h5py and matplotlib");
 }
 
-int cli_main(int argc, char** argv, const ModelFactory& factory) {
+namespace {
+int dispatch(int argc, char** argv, const ModelFactory& factory) {
     try {
         if (argc < 2) {
             std::cerr << USAGE;
@@ -535,6 +536,20 @@ int cli_main(int argc, char** argv, const ModelFactory& factory) {
         std::cerr << "therasim: internal error: " << e.what() << "\n";
         return EXIT_RUN_FAILED;
     }
+}
+}  // namespace
+
+int cli_main(int argc, char** argv, const ModelFactory& factory) {
+    const int rc = dispatch(argc, argv, factory);
+    // Output that could not be written (a full disk, a closed pipe) is a failure, not a success.
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout) {
+        if (errno == EPIPE) return 128 + SIGPIPE;  // the reader went away (`| head`): as a pipe's writer ends
+        std::cerr << "therasim: cannot write to standard output" << (errno ? std::string(": ") + std::strerror(errno) : "") << "\n";
+        return rc == EXIT_OK ? EXIT_RUN_FAILED : rc;
+    }
+    return rc;
 }
 
 }  // namespace sim

@@ -482,13 +482,18 @@ struct Loader {
             throw UnreadableScenario(from, depth ? "extends" : "", "scenario file '" + file + "' does not exist");
         if (fs::is_directory(file, ec))
             throw UnreadableScenario(from, depth ? "extends" : "", "'" + file + "' is a directory, not a scenario file");
+        // A pipe, device or socket is refused before it is opened: opening a FIFO with no
+        // writer would block for ever, and reading a device may never end.
+        if (!fs::is_regular_file(file, ec))
+            throw UnreadableScenario(from, depth ? "extends" : "",
+                                     "'" + file + "' is not a regular file (a pipe, device or socket); give a scenario file");
         const std::string canon = fs::weakly_canonical(file, ec).string();
         if (std::find(stack.begin(), stack.end(), canon) != stack.end())
             throw InconsistentScenario(from, "extends", "cycle: '" + file + "' extends itself through " + join(stack));
         std::ifstream in(file, std::ios::binary);
         if (!in) throw UnreadableScenario(from, "", "cannot read scenario file '" + file + "'");
-        // Read at most one byte past the limit, so that an endless stream (/dev/zero, a FIFO)
-        // is refused rather than read until memory runs out.
+        // Read at most one byte past the limit, so that a file that grows while it is read is
+        // refused rather than read until memory runs out.
         std::string text(MAX_SCENARIO_BYTES + 1, '\0');
         in.read(text.data(), static_cast<std::streamsize>(text.size()));
         text.resize(static_cast<std::size_t>(in.gcount()));

@@ -168,3 +168,12 @@ TEST_CASE("readers refuse damaged results files with exit 1 and the file's name"
         CHECK_FALSE(fs::exists(w.dir.path("bad.html")));
     }
 }
+
+TEST_CASE("a write error on standard output fails the command", "[outputs]") {
+    std::string out;
+    for (const std::string& cmd : std::vector<std::string>{"params", "--version", "validate " + quote(test::source_path("scenarios/teaching_small.yaml"))}) {
+        INFO(cmd);
+        CHECK(test::shell("{ " + bin() + " " + cmd + " > /dev/full; }", &out) == EXIT_RUN_FAILED);
+        CHECK_THAT(out, Catch::Contains("cannot write to standard output"));
+    }
+}
