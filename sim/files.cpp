@@ -126,28 +126,27 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
     return true;
 }
 
+void write_file(const std::string& path, const std::string& bytes, bool durable) {
+    Fd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (f.fd < 0) throw RunError("cannot create '" + path + "': " + why());
+    const auto fail = [&](const char* doing) {
+        const std::string e = why();
+        ::unlink(path.c_str());
+        throw RunError(std::string("cannot ") + doing + " '" + path + "': " + e);
+    };
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("write");
+        done += static_cast<std::size_t>(n);
+    }
+    if (durable && ::fsync(f.fd) != 0) fail("flush to disk");
+}
+
 void write_atomically(const std::string& path, const std::string& content) {
     const std::string tmp = path + ".tmp";
-    {
-        Fd f(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-        if (f.fd < 0) throw RunError("cannot create '" + tmp + "': " + why());
-        std::size_t done = 0;
-        while (done < content.size()) {
-            const ssize_t n = ::write(f.fd, content.data() + done, content.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                const std::string e = why();
-                ::unlink(tmp.c_str());
-                throw RunError("cannot write '" + tmp + "': " + e);
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        if (::fsync(f.fd) != 0) {
-            const std::string e = why();
-            ::unlink(tmp.c_str());
-            throw RunError("cannot flush '" + tmp + "' to disk: " + e);
-        }
-    }
+    write_file(tmp, content, true);
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const std::string e = why();
         ::unlink(tmp.c_str());

@@ -42,6 +42,10 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
 /// then renamed. @throws RunError
 void write_atomically(const std::string& path, const std::string& content);
 
+/// Writes @p bytes to @p path (created or truncated), flushed to stable storage if @p durable;
+/// on failure the file is removed. @throws RunError naming the file and the reason
+void write_file(const std::string& path, const std::string& bytes, bool durable);
+
 /// Reads a whole (small) file. @throws RunError
 std::string read_text(const std::string& path);
 

@@ -65,8 +65,10 @@ private:
     void open_work_directory();
     [[nodiscard]] bool verify_part(const std::string& part, std::size_t run) const;
     [[nodiscard]] std::size_t grouped_series_count() const;
-    void write_part(const Results& results, const std::string& tmp);
-    void assemble(const std::string& tmp, double wall_seconds);
+    /// @return the bytes of the run's part, built in memory
+    std::string write_part(const Results& results, const std::string& tmp);
+    /// @return the bytes of the results file, built in memory
+    std::string assemble(const std::string& tmp, double wall_seconds);
     void write_provenance(long long file, const std::string& start_time, unsigned threads, double wall_seconds) const;
     void write_summaries(long long file, std::size_t steps, const std::vector<std::size_t>& group_dims, std::size_t n_groups) const;
     [[nodiscard]] std::size_t done_count_locked() const;

@@ -183,16 +183,26 @@ template <class F> void file_system_errors(const std::string& file, F&& body) {
     }
 }
 
-/// File access for the files the writer creates: built in memory and written out in one piece
-/// when flushed (HDF5's core driver with a backing store). A file being written is then a few
-/// large writes rather than hundreds of small ones, and costs its size in memory until closed.
+/// File access for the files the writer creates: built in memory (HDF5's core driver, no
+/// backing store) and written out by image_to_disk in a few large writes. A failed write then
+/// never leaves HDF5 holding a file it cannot close, and the hash is taken of the bytes written.
 hid_t in_memory_access() {
     const hid_t fapl = ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties");
-    if (H5Pset_fapl_core(fapl, 4u << 20, 1) < 0) {
+    if (H5Pset_fapl_core(fapl, 4u << 20, 0) < 0) {
         H5Pclose(fapl);
         throw RunError("HDF5: cannot select the in-memory file driver");
     }
     return fapl;
+}
+
+/// Flushes the in-memory file @p f and returns its bytes.
+std::string file_image(hid_t f, const std::string& what) {
+    ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush " + what);
+    const ssize_t size = H5Fget_file_image(f, nullptr, 0);
+    if (size < 0) throw RunError("HDF5: cannot get the image of " + what);
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    if (H5Fget_file_image(f, bytes.data(), bytes.size()) != size) throw RunError("HDF5: cannot copy the image of " + what);
+    return bytes;
 }
 
 std::string part_prefix(std::size_t run) {
@@ -378,8 +388,12 @@ void ResultsWriter::write(const Results& r) {
     const std::size_t run = r.world->run;
     if (run >= replicates_) throw std::logic_error("run out of range");
     const std::string tmp = work_ + "/" + part_prefix(run) + ".h5.tmp";
-    file_system_errors(tmp, [&] { write_part(r, tmp); });
-    const std::string name = part_prefix(run) + "-" + files::hex(files::hash_file(tmp)) + ".h5";
+    std::string image;
+    file_system_errors(tmp, [&] { image = write_part(r, tmp); });
+    files::write_file(tmp, image, false);  // verified by its hash on resume, so not flushed to disk
+    const std::string name = part_prefix(run) + "-" + files::hex(files::hash_bytes(image)) + ".h5";
+    image.clear();
+    image.shrink_to_fit();
     if (std::rename(tmp.c_str(), (work_ + "/" + name).c_str()) != 0)
         throw RunError("cannot rename '" + tmp + "': " + std::strerror(errno));
     if (!parts_[run].empty() && parts_[run] != name) ::unlink((work_ + "/" + parts_[run]).c_str());  // a run written again
@@ -387,7 +401,7 @@ void ResultsWriter::write(const Results& r) {
     threads_ = r.threads;
 }
 
-void ResultsWriter::write_part(const Results& r, const std::string& tmp) {
+std::string ResultsWriter::write_part(const Results& r, const std::string& tmp) {
     const World& w = *r.world;
     Handle fapl(in_memory_access(), H5Pclose);
     const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
@@ -414,15 +428,18 @@ void ResultsWriter::write_part(const Results& r, const std::string& tmp) {
     dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(), steps * groups}, 0);
     dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
     if (w.run == 0) write_agents(f, r, compression_);
-    ok(H5Fflush(f, H5F_SCOPE_LOCAL), "flush '" + tmp + "'");
+    return file_image(f, "'" + tmp + "'");
 }
 
 void ResultsWriter::finish(double wall_seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (done_count_locked() != replicates_) throw std::logic_error("finish() before every run was written");
     const std::string tmp = work_ + "/" + RESULT;
-    file_system_errors(tmp, [&] { assemble(tmp, wall_seconds); });
-    files::sync(tmp);
+    std::string image;
+    file_system_errors(tmp, [&] { image = assemble(tmp, wall_seconds); });
+    files::write_file(tmp, image, true);
+    image.clear();
+    image.shrink_to_fit();
     if (!files::move_into_place(tmp, path_, overwrite_))
         throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
                        "every run is kept in " + work_ + ": move that file away (or add --overwrite) and rerun the same command");
@@ -434,7 +451,7 @@ void ResultsWriter::finish(double wall_seconds) {
     finished_ = true;
 }
 
-void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
+std::string ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
     Handle fapl(in_memory_access(), H5Pclose);
     const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
     Handle file(f, H5Fclose);
@@ -527,7 +544,7 @@ void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
     write_summaries(f, steps, gdims, n_groups);
     // Written last: a reader that finds complete == 1 knows every dataset is there.
     attr_int(f, "complete", 1);
-    ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + tmp + "'");
+    return file_image(f, "'" + tmp + "'");
 }
 
 void ResultsWriter::write_provenance(long long f, const std::string& start_time, unsigned threads, double wall_seconds) const {

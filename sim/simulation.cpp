@@ -115,7 +115,7 @@ std::string count_text(double v) {
     return v < 1e15 ? std::to_string(std::llround(v)) : "more than 10^15";
 }
 
-std::string mib(std::size_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; }
+std::string mib(std::size_t bytes) { return std::to_string(static_cast<unsigned long long>(std::llround(double(bytes) / (1u << 20)))) + " MiB"; }
 
 void check_time(const Scenario& sc) {
     const Params& p = sc.params;
@@ -137,7 +137,8 @@ void check_memory(const Model& model, const Schema& schema, const Scenario& scen
     const std::size_t have = available_memory();
     if (have > 0 && need > have * 8 / 10) {
         // Named after what dominates: the agents, or the series (steps x groups) and the file.
-        const bool agents = e.agents * e.in_flight >= std::max((e.series + e.part) * e.in_flight, e.assembly - e.agents);
+        const double other = std::max(double(e.series + e.part) * double(e.in_flight), double(e.assembly) - 2.0 * double(e.agents));
+        const bool agents = double(e.agents) * double(e.in_flight + 1) >= other;
         const std::string key = agents ? "population.n_patients" : "time.step_days";
         std::ostringstream m;
         m << "the run needs about " << mib(need) << " (per run: agents " << mib(e.agents) << ", series " << mib(e.series)
@@ -168,12 +169,14 @@ MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const S
     // by doubling, so up to twice their size is held.
     e.series = steps * ns * groups * sizeof(double) + 2 * trajectories;
     const std::size_t row = steps * (ns + grouped * groups) * sizeof(double);  // one run's national and grouped rows
-    e.part = row + trajectories;
+    e.part = 2 * (row + trajectories);  // the in-memory file and the bytes written out
     const unsigned t = threads ? threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
     e.in_flight = std::min<std::size_t>(std::max(1u, t), sc.runs());
     // Every run's rows, run 0's agents and trajectories, the summaries (4 statistics of a row),
     // and one series of every run read back for them.
-    e.assembly = sc.runs() * row + e.agents + trajectories + 4 * row + sc.runs() * steps * groups * sizeof(double);
+    const double assembly = 2.0 * (double(sc.runs()) * double(row) + double(e.agents) + double(trajectories) + 4.0 * double(row)) +
+                            double(sc.runs()) * double(steps * groups * sizeof(double));
+    e.assembly = assembly >= 1.8e19 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(assembly);
     return e;
 }
 

@@ -111,7 +111,7 @@ TEST_CASE("a scenario path that is an endless stream is refused without reading 
     test::TempDir dir;
     const std::string fifo = dir.path("fifo.yaml");
     REQUIRE(test::shell("mkfifo " + quote(fifo)) == 0);
-    for (const std::string endless : {std::string("/dev/zero"), fifo}) {
+    for (const std::string& endless : {std::string("/dev/zero"), fifo}) {
         INFO(endless);
         std::string out;
         const int rc = test::shell("ulimit -v " + std::to_string(ADDRESS_SPACE_KIB) + "; timeout " + std::to_string(TIMEOUT_S) + " " +

@@ -210,7 +210,7 @@ TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same c
             }
         }
         INFO(points << " kill points");
-        CHECK(points >= 20);
+        CHECK(points >= 15);  // every part and the result are a few writes each
     }
 }
 
@@ -223,7 +223,7 @@ TEST_CASE("a damaged part is found on resume and its run is done again", "[fault
     const auto want = contents(ref);
     // The parts of an interrupted run, made by killing it at the first write of the result.
     REQUIRE(test::shell("strace -f -D -qq -o /dev/null -P " + quote(out + ".partial-run/result.h5") +
-                        " -e trace=pwrite64 -e inject=pwrite64:signal=KILL " + bin + quote(out)) == EXIT_SIGKILL);
+                        " -e trace=write -e inject=write:signal=KILL " + bin + quote(out)) == EXIT_SIGKILL);
     std::vector<std::string> parts;
     for (const auto& e : entries(out + ".partial-run"))
         if (e.rfind("run-", 0) == 0) parts.push_back(out + ".partial-run/" + e);

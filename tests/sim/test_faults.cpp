@@ -259,8 +259,8 @@ TEST_CASE("SIGKILL while writing never leaves a file at the target path, and the
         std::string syscalls;
         std::string (*path)(const std::string&);
     };
-    const std::vector<Point> points = {{"the first write of the run's part", "pwrite64", first_part},
-                                       {"the first write of the assembled file", "pwrite64", assembled},
+    const std::vector<Point> points = {{"the first write of the run's part", "write", first_part},
+                                       {"the first write of the assembled file", "write", assembled},
                                        {"the move into place", "rename,renameat,renameat2,link", assembled}};
     for (const auto& p : points) {
         for (const bool existing : {false, true}) {
