@@ -128,6 +128,23 @@ void TherasimModel::check(const sim::Scenario& sc) const {
     if (std::fabs(dx - 1.0) > 1e-6)
         fail({"population.diagnosis.schizophrenia_spectrum", "population.diagnosis.bipolar", "population.diagnosis.severe_depression",
               "population.diagnosis.personality_disorder", "population.diagnosis.other"}, "the five population.diagnosis shares sum to " + std::to_string(dx) + ", expected 1");
+    if (po.eligibility_max_qol < 7.0) {
+        // Baseline quality of life is about normal (population.cpp); a threshold that almost no
+        // patient meets would fail the run after MAX_ELIGIBILITY_ATTEMPTS draws, so it is
+        // refused here. The normal approximation ignores the floor at 1, which only adds
+        // patients near it: the refusal errs on the side of letting a run try.
+        const auto& wb = cfg.wellbeing;
+        const double keep = 1.0 - std::min(1.0 - 1e-9, wb.qol_shock_rate);
+        const double sd = std::sqrt(wb.qol_patient_sd * wb.qol_patient_sd + wb.qol_per_unmet_need * wb.qol_per_unmet_need * wb.mean_unmet_needs +
+                                    std::pow(wb.qol_symptom_effect * cfg.symptoms.base_sd / 10.0, 2) +
+                                    wb.qol_domain_sd * wb.qol_domain_sd / N_DOMAINS + wb.qol_shock_sd * wb.qol_shock_sd / (1.0 - keep * keep));
+        const double eligible = 0.5 * std::erfc((wb.qol_mean - po.eligibility_max_qol) / (std::max(sd, 1e-9) * std::sqrt(2.0)));
+        if (eligible < 0.01)  // each patient has MAX_ELIGIBILITY_ATTEMPTS draws; at 1% the run still finds them (2.0: 200,000 patients)
+            fail({"population.eligibility.max_qol", "wellbeing.qol_mean"},
+                 "only about " + std::to_string(eligible) + " of patients have a quality of life below " +
+                     std::to_string(po.eligibility_max_qol) + " (mean " + std::to_string(wb.qol_mean) +
+                     "); too few to recruit: raise population.eligibility.max_qol");
+    }
     const auto& mix = cfg.clinicians.approach_mix;
     if (std::fabs(mix[0] + mix[1] + mix[2] - 1.0) > 1e-6)
         fail({"clinicians.approach_mix.none", "clinicians.approach_mix.client_centred", "clinicians.approach_mix.cognitive_behavioural"}, "the three clinicians.approach_mix shares sum to " + std::to_string(mix[0] + mix[1] + mix[2]) + ", expected 1");

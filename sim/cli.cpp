@@ -23,6 +23,23 @@ namespace sim {
 
 namespace {
 
+/// @p s with terminal control characters (bytes below 0x20 but newline and tab, and 0x7f) shown
+/// as \xNN, so that a name or value from a file cannot drive the terminal.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (const unsigned char c : s) {
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            char buf[5];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+
 volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_signal(int sig) { g_stop = sig; }
 
@@ -176,7 +193,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     opt.overwrite = a.overwrite;
     const auto replicates = sc.params.integer("replicates");
     if (!a.quiet)
-        std::cerr << "therasim: running " << sc.name << " (" << a.positional[0] << ")"
+        std::cerr << "therasim: running " << printable(sc.name) << " (" << a.positional[0] << ")"
                   << (replicates > 1 ? ", " + std::to_string(replicates) + " replicates" : "")
                   << (sc.sweep ? " at each of " + std::to_string(sc.sweep->points()) + " sweep points" : "") << "\n";
     const EnsembleInfo info = run_ensemble(factory, schema, sc, a.output, opt);
@@ -218,7 +235,7 @@ int cmd_validate(const Args& a, const ModelFactory& factory) {
         std::cout << sc.resolved_yaml(schema);
     } else {
         const MemoryEstimate e = estimate_memory(*model, schema, sc, a.threads);
-        std::cout << "ok: " << a.positional[0] << " (" << sc.name << "); estimated peak memory "
+        std::cout << "ok: " << printable(a.positional[0]) << " (" << printable(sc.name) << "); estimated peak memory "
                   << (e.total() + (1u << 19)) / (1u << 20) << " MiB (" << e.in_flight << " run(s) at once)\n";
     }
     return EXIT_OK;
@@ -521,19 +538,19 @@ int dispatch(int argc, char** argv, const ModelFactory& factory) {
         if (cmd == "compare") return cmd_compare(a);
         throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare, report");
     } catch (const Interrupted& e) {
-        std::cerr << "\ntherasim: " << e.what() << "\n";
+        std::cerr << "\ntherasim: " << printable(e.what()) << "\n";
         return 128 + e.signal();
     } catch (const InputError& e) {
-        std::cerr << "therasim: error: " << e.what() << "\n";
+        std::cerr << "therasim: error: " << printable(e.what()) << "\n";
         return EXIT_INVALID_INPUT;
     } catch (const RunError& e) {
-        std::cerr << "therasim: run failed: " << e.what() << "\n";
+        std::cerr << "therasim: run failed: " << printable(e.what()) << "\n";
         return EXIT_RUN_FAILED;
     } catch (const std::bad_alloc&) {
         std::cerr << "therasim: run failed: out of memory\n";
         return EXIT_RUN_FAILED;
     } catch (const std::exception& e) {
-        std::cerr << "therasim: internal error: " << e.what() << "\n";
+        std::cerr << "therasim: internal error: " << printable(e.what()) << "\n";
         return EXIT_RUN_FAILED;
     }
 }

@@ -112,12 +112,18 @@ Location at(const std::string& file, const YAML::Node& n) {
     return Location{file, m.line >= 0 ? m.line + 1 : 0};
 }
 
+/// A value as messages quote it: at most its first 40 characters.
+std::string shown(const std::string& v) {
+    constexpr std::size_t SHOWN = 40;
+    return v.size() > SHOWN + 3 ? v.substr(0, SHOWN) + "... (" + std::to_string(v.size()) + " characters)" : v;
+}
+
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
         case YAML::NodeType::Map: return "a mapping";
         case YAML::NodeType::Sequence: return "a list";
         case YAML::NodeType::Null: return "nothing (null)";
-        default: return "'" + n.Scalar() + "'";
+        default: return "'" + shown(n.Scalar()) + "'";
     }
 }
 
@@ -183,7 +189,7 @@ Value parse_value(const ParamSpec& spec, const YAML::Node& n, const std::string&
             if (std::find(spec.choices.begin(), spec.choices.end(), v.str) == spec.choices.end()) {
                 auto near = nearest_keys(v.str, spec.choices);
                 throw OutOfRange(at(file, n), key,
-                                 "expected one of [" + join(spec.choices) + "], got '" + v.str + "'" +
+                                 "expected one of [" + join(spec.choices) + "], got '" + shown(v.str) + "'" +
                                      (near.empty() ? "" : "; did you mean '" + near.front() + "'?"));
             }
             break;
@@ -507,8 +513,10 @@ struct Loader {
 
     void apply_override(const std::string& kv) {
         const auto eq = kv.find('=');
-        const Location where{"--set " + kv, 0};
-        if (eq == std::string::npos || eq == 0) throw UsageError("--set expects key.path=value, got '" + kv + "'");
+        // Messages name the override by its key and the start of its value, not a whole value.
+        constexpr std::size_t SHOWN = 40;
+        const Location where{"--set " + (kv.size() > SHOWN + 3 ? kv.substr(0, SHOWN) + "..." : kv), 0};
+        if (eq == std::string::npos || eq == 0) throw UsageError("--set expects key.path=value, got '" + shown(kv) + "'");
         const std::string path = kv.substr(0, eq);
         const ParamSpec* spec = schema.find_param(path);
         if (!spec) {
@@ -521,12 +529,21 @@ struct Loader {
             auto near = nearest_keys(path, all);
             throw UnknownKey(where, path, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?"));
         }
+        // The value goes through the file loader's checks: UTF-8, size, one document, nesting
+        // and alias expansion.
+        const std::string text = kv.substr(eq + 1);
+        if (text.size() > MAX_SCENARIO_BYTES) throw UnreadableScenario(where, path, "value is larger than 1 MiB");
+        if (invalid_utf8_at(text) != std::string::npos) throw UnreadableScenario(where, path, "value is not valid UTF-8 text");
+        if (second_document_line(text) > 0)
+            throw UnreadableScenario(where, path, "value holds more than one YAML document ('---')");
         YAML::Node n;
         try {
-            n = YAML::Load(kv.substr(eq + 1));
+            n = YAML::Load(text);
         } catch (const YAML::Exception& e) {
             throw WrongType(where, path, "value is not valid YAML: " + e.msg);
         }
+        std::size_t count = 0;
+        check_shape(n, where.file, 1, count);
         Value v = parse_value(*spec, n, where.file, path);
         v.where = where;
         sc.params.put(path, std::move(v));

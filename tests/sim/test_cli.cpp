@@ -340,3 +340,48 @@ TEST_CASE("therasim report writes one HTML file through the analysis package", "
           EXIT_RUN_FAILED);
     CHECK_THAT(out, Catch::Contains("cannot start /nonexistent/python3"));
 }
+
+TEST_CASE("values given with --set go through the file loader's checks, and messages do not echo long values", "[cli][set]") {
+    Workspace w;
+    struct Case {
+        const char* what;
+        std::string value;
+        const char* message;
+    };
+    const std::vector<Case> cases = {
+        {"not UTF-8", "mechanism.hypothesis=caf\xe9", "value is not valid UTF-8 text"},
+        {"two documents", "mechanism.hypothesis=basis\n---\nmixture", "more than one YAML document"},
+        {"an alias bomb", "seed=[&a [1,1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], "
+                          "&c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], "
+                          "[*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]]",
+         "YAML nodes"},
+        {"a long wrong value", "seed=" + std::string(5000, '9'), "key 'seed'"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        std::string out;
+        // printf keeps the bytes exactly (newlines, a lone 0xe9) through the shell.
+        std::string escaped;
+        for (const unsigned char ch : c.value) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\%03o", ch);
+            escaped += buf;
+        }
+        CHECK(test::shell(quote(test::therasim_binary()) + " validate " + quote(w.scenario) + " --set \"$(printf '" + escaped + "')\"",
+                          &out) == EXIT_INVALID);
+        CHECK_THAT(out, Catch::Contains(c.message));
+        CHECK(out.size() < 1000);  // the message names the key, not the whole value
+    }
+}
+
+TEST_CASE("terminal control characters in names and messages are shown escaped", "[cli][set]") {
+    Workspace w;
+    test::write_file(w.scenario, "name: \"a\\e[31mred\"\n" + test::small_yaml());
+    std::string out;
+    REQUIRE(therasim("validate " + quote(w.scenario), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("(a\\x1b[31mred)"));
+    CHECK_THAT(out, !Catch::Contains("\x1b"));
+    REQUIRE(therasim("validate " + quote(w.scenario) + " --set \"seed=$(printf '\\033]0;title\\007')\"", &out) == EXIT_INVALID);
+    CHECK_THAT(out, !Catch::Contains("\x1b"));
+    CHECK_THAT(out, !Catch::Contains("\x07"));
+}
