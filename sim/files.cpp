@@ -126,7 +126,7 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
     return true;
 }
 
-void write_file(const std::string& path, const std::string& bytes, bool durable) {
+void write_file(const std::string& path, const char* data, std::size_t size, bool durable) {
     Fd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (f.fd < 0) throw RunError("cannot create '" + path + "': " + why());
     const auto fail = [&](const char* doing) {
@@ -135,8 +135,8 @@ void write_file(const std::string& path, const std::string& bytes, bool durable)
         throw RunError(std::string("cannot ") + doing + " '" + path + "': " + e);
     };
     std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
+    while (done < size) {
+        const ssize_t n = ::write(f.fd, data + done, size - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) fail("write");
         done += static_cast<std::size_t>(n);
@@ -146,7 +146,7 @@ void write_file(const std::string& path, const std::string& bytes, bool durable)
 
 void write_atomically(const std::string& path, const std::string& content) {
     const std::string tmp = path + ".tmp";
-    write_file(tmp, content, true);
+    write_file(tmp, content.data(), content.size(), true);
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const std::string e = why();
         ::unlink(tmp.c_str());
@@ -189,9 +189,9 @@ std::uint64_t hash_file(const std::string& path) {
     return h.done();
 }
 
-std::uint64_t hash_bytes(const std::string& bytes) {
+std::uint64_t hash_bytes(const char* data, std::size_t size) {
     Hasher h;
-    h.add(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    h.add(reinterpret_cast<const unsigned char*>(data), size);
     return h.done();
 }
 

@@ -44,7 +44,7 @@ void write_atomically(const std::string& path, const std::string& content);
 
 /// Writes @p bytes to @p path (created or truncated), flushed to stable storage if @p durable;
 /// on failure the file is removed. @throws RunError naming the file and the reason
-void write_file(const std::string& path, const std::string& bytes, bool durable);
+void write_file(const std::string& path, const char* data, std::size_t size, bool durable);
 
 /// Reads a whole (small) file. @throws RunError
 std::string read_text(const std::string& path);
@@ -52,8 +52,9 @@ std::string read_text(const std::string& path);
 /// A 64-bit hash of a file's bytes (not cryptographic: it detects torn, truncated or damaged
 /// files, not tampering). @throws RunError if it cannot be read
 std::uint64_t hash_file(const std::string& path);
-/// The same hash of a byte string.
-std::uint64_t hash_bytes(const std::string& bytes);
+/// The same hash of bytes in memory.
+std::uint64_t hash_bytes(const char* data, std::size_t size);
+inline std::uint64_t hash_bytes(const std::string& bytes) { return hash_bytes(bytes.data(), bytes.size()); }
 /// @p h as 16 lower-case hexadecimal digits.
 std::string hex(std::uint64_t h);
 

@@ -65,10 +65,10 @@ private:
     void open_work_directory();
     [[nodiscard]] bool verify_part(const std::string& part, std::size_t run) const;
     [[nodiscard]] std::size_t grouped_series_count() const;
-    /// @return the bytes of the run's part, built in memory
-    std::string write_part(const Results& results, const std::string& tmp);
-    /// @return the bytes of the results file, built in memory
-    std::string assemble(const std::string& tmp, double wall_seconds);
+    /// Writes the run's part to @p tmp. @return the hash of its bytes
+    std::uint64_t write_part(const Results& results, const std::string& tmp);
+    /// Writes the results file to @p tmp, flushed to disk.
+    void assemble(const std::string& tmp, double wall_seconds);
     void write_provenance(long long file, const std::string& start_time, unsigned threads, double wall_seconds) const;
     void write_summaries(long long file, std::size_t steps, const std::vector<std::size_t>& group_dims, std::size_t n_groups) const;
     [[nodiscard]] std::size_t done_count_locked() const;

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -177,33 +178,77 @@ template <class F> void file_system_errors(const std::string& file, F&& body) {
         body();
     } catch (const RunError& e) {
         const int err = errno;
+        if (std::string(e.what()).rfind("cannot write '", 0) == 0) throw;  // already says which file and why
         if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS)
             throw RunError("cannot write '" + file + "': " + std::strerror(err) + " (" + e.what() + ")");
         throw;
     }
 }
 
-/// File access for the files the writer creates: built in memory (HDF5's core driver, no
-/// backing store) and written out by image_to_disk in a few large writes. A failed write then
-/// never leaves HDF5 holding a file it cannot close, and the hash is taken of the bytes written.
-hid_t in_memory_access() {
-    const hid_t fapl = ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties");
-    if (H5Pset_fapl_core(fapl, 4u << 20, 0) < 0) {
-        H5Pclose(fapl);
-        throw RunError("HDF5: cannot select the in-memory file driver");
+/// A file the writer creates: built in memory (HDF5's core driver, no backing store) and then
+/// written out from the driver's own buffer in a few large writes. A failed write never leaves
+/// HDF5 holding a file it cannot close, and the hash is taken of the bytes written. The buffer
+/// is allocated through file-image callbacks so that it can be written without a copy.
+class MemoryFile {
+public:
+    MemoryFile() : fapl_(ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"), H5Pclose) {
+        if (H5Pset_fapl_core(fapl_, 4u << 20, 0) < 0) throw RunError("HDF5: cannot select the in-memory file driver");
+        H5FD_file_image_callbacks_t cb{};
+        cb.image_malloc = [](size_t size, H5FD_file_image_op_t, void* u) -> void* { return static_cast<Buffer*>(u)->set(std::malloc(size), size); };
+        cb.image_memcpy = [](void* dest, const void* src, size_t size, H5FD_file_image_op_t, void*) -> void* {
+            return std::memcpy(dest, src, size);
+        };
+        cb.image_realloc = [](void* ptr, size_t size, H5FD_file_image_op_t, void* u) -> void* {
+            return static_cast<Buffer*>(u)->set(std::realloc(ptr, size), size);
+        };
+        cb.image_free = [](void* ptr, H5FD_file_image_op_t, void* u) -> herr_t {
+            auto* b = static_cast<Buffer*>(u);
+            if (b->ptr == ptr) b->set(nullptr, 0);
+            std::free(ptr);
+            return 0;
+        };
+        cb.udata_copy = [](void* u) -> void* { return u; };  // one buffer record, owned here
+        cb.udata_free = [](void*) -> herr_t { return 0; };
+        cb.udata = &buffer_;
+        if (H5Pset_file_image_callbacks(fapl_, &cb) < 0) throw RunError("HDF5: cannot set the in-memory file's callbacks");
     }
-    return fapl;
-}
+    MemoryFile(const MemoryFile&) = delete;
+    MemoryFile& operator=(const MemoryFile&) = delete;
 
-/// Flushes the in-memory file @p f and returns its bytes.
-std::string file_image(hid_t f, const std::string& what) {
-    ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush " + what);
-    const ssize_t size = H5Fget_file_image(f, nullptr, 0);
-    if (size < 0) throw RunError("HDF5: cannot get the image of " + what);
-    std::string bytes(static_cast<std::size_t>(size), '\0');
-    if (H5Fget_file_image(f, bytes.data(), bytes.size()) != size) throw RunError("HDF5: cannot copy the image of " + what);
-    return bytes;
-}
+    /// Creates the in-memory file (the caller closes it); @p name is only its label.
+    hid_t create(const std::string& name) { return ok(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl_), "create '" + name + "'"); }
+
+    /// Flushes @p f and writes its bytes to @p path (flushed to disk if @p durable).
+    /// @return the hash of the bytes written
+    std::uint64_t write_out(hid_t f, const std::string& path, bool durable) {
+        ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + path + "'");
+        hsize_t size = 0;
+        ok(H5Fget_filesize(f, &size), "get the size of '" + path + "'");
+        if (buffer_.ptr && size <= buffer_.len) {
+            files::write_file(path, static_cast<const char*>(buffer_.ptr), static_cast<std::size_t>(size), durable);
+            return files::hash_bytes(static_cast<const char*>(buffer_.ptr), static_cast<std::size_t>(size));
+        }
+        // The driver did not allocate through the callbacks: copy the image out.
+        const ssize_t n = H5Fget_file_image(f, nullptr, 0);
+        if (n < 0) throw RunError("HDF5: cannot get the image of '" + path + "'");
+        std::string bytes(static_cast<std::size_t>(n), '\0');
+        if (H5Fget_file_image(f, bytes.data(), bytes.size()) != n) throw RunError("HDF5: cannot copy the image of '" + path + "'");
+        files::write_file(path, bytes.data(), bytes.size(), durable);
+        return files::hash_bytes(bytes.data(), bytes.size());
+    }
+
+private:
+    struct Buffer {
+        void* ptr = nullptr;
+        std::size_t len = 0;
+        void* set(void* p, std::size_t n) {
+            if (p || n == 0) ptr = p, len = p ? n : 0;
+            return p;
+        }
+    };
+    Buffer buffer_;
+    Handle fapl_;
+};
 
 std::string part_prefix(std::size_t run) {
     char s[32];
@@ -388,12 +433,9 @@ void ResultsWriter::write(const Results& r) {
     const std::size_t run = r.world->run;
     if (run >= replicates_) throw std::logic_error("run out of range");
     const std::string tmp = work_ + "/" + part_prefix(run) + ".h5.tmp";
-    std::string image;
-    file_system_errors(tmp, [&] { image = write_part(r, tmp); });
-    files::write_file(tmp, image, false);  // verified by its hash on resume, so not flushed to disk
-    const std::string name = part_prefix(run) + "-" + files::hex(files::hash_bytes(image)) + ".h5";
-    image.clear();
-    image.shrink_to_fit();
+    std::uint64_t hash = 0;
+    file_system_errors(tmp, [&] { hash = write_part(r, tmp); });
+    const std::string name = part_prefix(run) + "-" + files::hex(hash) + ".h5";
     if (std::rename(tmp.c_str(), (work_ + "/" + name).c_str()) != 0)
         throw RunError("cannot rename '" + tmp + "': " + std::strerror(errno));
     if (!parts_[run].empty() && parts_[run] != name) ::unlink((work_ + "/" + parts_[run]).c_str());  // a run written again
@@ -401,10 +443,10 @@ void ResultsWriter::write(const Results& r) {
     threads_ = r.threads;
 }
 
-std::string ResultsWriter::write_part(const Results& r, const std::string& tmp) {
+std::uint64_t ResultsWriter::write_part(const Results& r, const std::string& tmp) {
     const World& w = *r.world;
-    Handle fapl(in_memory_access(), H5Pclose);
-    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
+    MemoryFile memory;
+    const hid_t f = memory.create(tmp);
     Handle file(f, H5Fclose);
     attr_string(f, "format", PART_FORMAT);
     attr_int(f, "layout", PART_FORMAT_VERSION);
@@ -428,18 +470,15 @@ std::string ResultsWriter::write_part(const Results& r, const std::string& tmp) 
     dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(), steps * groups}, 0);
     dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
     if (w.run == 0) write_agents(f, r, compression_);
-    return file_image(f, "'" + tmp + "'");
+    // Verified by its hash on resume, so not flushed to disk.
+    return memory.write_out(f, tmp, false);
 }
 
 void ResultsWriter::finish(double wall_seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (done_count_locked() != replicates_) throw std::logic_error("finish() before every run was written");
     const std::string tmp = work_ + "/" + RESULT;
-    std::string image;
-    file_system_errors(tmp, [&] { image = assemble(tmp, wall_seconds); });
-    files::write_file(tmp, image, true);
-    image.clear();
-    image.shrink_to_fit();
+    file_system_errors(tmp, [&] { assemble(tmp, wall_seconds); });
     if (!files::move_into_place(tmp, path_, overwrite_))
         throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
                        "every run is kept in " + work_ + ": move that file away (or add --overwrite) and rerun the same command");
@@ -451,9 +490,9 @@ void ResultsWriter::finish(double wall_seconds) {
     finished_ = true;
 }
 
-std::string ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
-    Handle fapl(in_memory_access(), H5Pclose);
-    const hid_t f = ok(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create '" + tmp + "'");
+void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
+    MemoryFile memory;
+    const hid_t f = memory.create(tmp);
     Handle file(f, H5Fclose);
     const std::size_t runs = replicates_, ns = schema_.series().size(), nm = schema_.metrics().size();
     attr_string(f, "format", "therasim results");
@@ -544,7 +583,7 @@ std::string ResultsWriter::assemble(const std::string& tmp, double wall_seconds)
     write_summaries(f, steps, gdims, n_groups);
     // Written last: a reader that finds complete == 1 knows every dataset is there.
     attr_int(f, "complete", 1);
-    return file_image(f, "'" + tmp + "'");
+    (void)memory.write_out(f, tmp, true);
 }
 
 void ResultsWriter::write_provenance(long long f, const std::string& start_time, unsigned threads, double wall_seconds) const {

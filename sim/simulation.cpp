@@ -169,12 +169,12 @@ MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const S
     // by doubling, so up to twice their size is held.
     e.series = steps * ns * groups * sizeof(double) + 2 * trajectories;
     const std::size_t row = steps * (ns + grouped * groups) * sizeof(double);  // one run's national and grouped rows
-    e.part = 2 * (row + trajectories);  // the in-memory file and the bytes written out
+    e.part = row + trajectories;
     const unsigned t = threads ? threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
     e.in_flight = std::min<std::size_t>(std::max(1u, t), sc.runs());
     // Every run's rows, run 0's agents and trajectories, the summaries (4 statistics of a row),
     // and one series of every run read back for them.
-    const double assembly = 2.0 * (double(sc.runs()) * double(row) + double(e.agents) + double(trajectories) + 4.0 * double(row)) +
+    const double assembly = (double(sc.runs()) * double(row) + double(e.agents) + double(trajectories) + 4.0 * double(row)) +
                             double(sc.runs()) * double(steps * groups * sizeof(double));
     e.assembly = assembly >= 1.8e19 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(assembly);
     return e;

@@ -67,12 +67,11 @@ struct RunOptions {
 struct MemoryEstimate {
     std::size_t agents = 0;       ///< one run's agents and model state (Model::estimate_bytes)
     std::size_t series = 0;       ///< one run's series (every step, by group) and trajectories (as they grow)
-    std::size_t part = 0;         ///< one run's part of the results file, built in memory and copied out
+    std::size_t part = 0;         ///< one run's part of the results file, built in memory
     std::size_t in_flight = 1;    ///< runs in memory at once (threads, at most the runs)
-    std::size_t assembly = 0;     ///< the results file built in memory from every run's part, and copied out
+    std::size_t assembly = 0;     ///< the results file built in memory from every run's part
     static constexpr std::size_t BASE = 64u << 20;  ///< the program, libraries and thread stacks
-    /// Run 0's part also holds its agents (compressed, in memory and as the bytes written: up to
-    /// about their size), counted once.
+    /// Run 0's part also holds its agents (compressed: up to about their size), counted once.
     [[nodiscard]] std::size_t running() const { return clamp((double(agents) + double(series) + double(part)) * double(in_flight) + double(agents)); }
     [[nodiscard]] std::size_t total() const { return clamp(double(std::max(running(), assembly)) + double(BASE)); }
 
