@@ -21,7 +21,7 @@ def _compare(args):
     written = []
     for name, table in (("effects", effects), ("costs", costs), ("cost_effectiveness", ce)):
         path = os.path.join(args.outdir, f"{name}.csv")
-        table.to_csv(path, index=False)
+        io.write_output(path, table.to_csv(index=False), overwrite=True)
         written.append(path)
     names = (io.provenance(a)["scenario_name"], io.provenance(b)["scenario_name"])
     for name in ROLLOUT_OUTCOMES:

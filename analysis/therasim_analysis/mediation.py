@@ -871,8 +871,8 @@ def _cli(args):
     long = pd.concat([m for m, _ in results], ignore_index=True)
     wide = hypothesis_table(results=results)
     written = [os.path.join(args.outdir, "mediation.csv"), os.path.join(args.outdir, "hypotheses.csv")]
-    long.to_csv(written[0], index=False)
-    wide.to_csv(written[1], index=False)
+    io.write_output(written[0], long.to_csv(index=False), overwrite=True)
+    io.write_output(written[1], wide.to_csv(index=False), overwrite=True)
     written += mediation_plot(long, os.path.join(args.outdir, "mediation"))
     for path, (m, _) in zip(args.files, results):
         print(f"{m['scenario'].iloc[0]}: {path} (mediators from {m.attrs.get('mediator_source')})")

@@ -953,7 +953,7 @@ def _cli(args):
                                  os.path.join(args.outdir, f"swing_{_slug(spec)}"))
         _print_table(table)
     path = os.path.join(args.outdir, "indices.csv")
-    pd.concat(tables, ignore_index=True).to_csv(path, index=False)
+    io.write_output(path, pd.concat(tables, ignore_index=True).to_csv(index=False), overwrite=True)
     written.append(path)
     print(f"\nwrote {len(written)} files to {args.outdir}")
     return 0
