@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the scenario loader: builds tests/fuzz/fuzz_scenario with clang and libFuzzer
-# (-fsanitize=fuzzer,address,undefined) in build-fuzz and runs it for SECONDS (default 60).
+# (-fsanitize=fuzzer,address,undefined) in build-fuzz and runs it for SECONDS (default 60);
+# then the results reader (tests/fuzz/fuzz_results: valid results files damaged structurally)
+# for THERASIM_FUZZ_RESULTS_SECONDS (default 30; 0 skips it).
 #
 #   tools/fuzz.sh [SECONDS]
 #
@@ -23,7 +25,7 @@ tools/install-deps.sh
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTHERASIM_FUZZ=ON -DTHERASIM_BUILD_TESTS=OFF -DPython3_EXECUTABLE=/usr/bin/python3 > "$build.configure.log" 2>&1 \
   || { cat "$build.configure.log"; exit 1; }
-cmake --build "$build" -j 2 --target fuzz_scenario
+cmake --build "$build" -j 2 --target fuzz_scenario fuzz_results
 fuzzer=$build/fuzz_scenario
 
 # The fuzzer's own options; findings must stop it, never be recovered from.
@@ -73,3 +75,21 @@ if [ "$rc" -ne 0 ]; then
 fi
 echo "fuzz: $runs executions in $seconds s, no findings ($cov); $known known finding(s), $still still reproduce"
 if [ "${THERASIM_FUZZ_STRICT:-0}" = 1 ] && [ "$still" -gt 0 ]; then exit 1; fi
+
+# The results reader: its inputs are damage recipes, not files (see fuzz_results.cpp).
+results_seconds=${THERASIM_FUZZ_RESULTS_SECONDS:-30}
+if [ "$results_seconds" -gt 0 ]; then
+  mkdir -p "$build/corpus-results"
+  rlog=$build/fuzz-results.log
+  rrc=0
+  "$build/fuzz_results" -max_len=256 -timeout="$timeout_s" -rss_limit_mb="$rss_mb" -print_final_stats=1 \
+    -max_total_time="$results_seconds" -artifact_prefix="$build/artifacts/results-" "$build/corpus-results" \
+    < /dev/null > "$rlog" 2>&1 || rrc=$?
+  rruns=$({ grep -oE 'stat::number_of_executed_units: [0-9]+' "$rlog" || true; } | awk '{s += $2} END {print s + 0}')
+  if [ "$rrc" -ne 0 ]; then
+    tail -60 "$rlog"
+    echo "fuzz: results reader: FINDING after $rruns executions (exit $rrc); input saved in $build/artifacts/"
+    exit 1
+  fi
+  echo "fuzz: results reader: $rruns damaged files in $results_seconds s, no findings"
+fi
