@@ -177,3 +177,18 @@ TEST_CASE("a write error on standard output fails the command", "[outputs]") {
         CHECK_THAT(out, Catch::Contains("cannot write to standard output"));
     }
 }
+
+TEST_CASE("report imports nothing from the working directory", "[outputs][report]") {
+    // A module in the directory the report is run from, named like one the analysis package
+    // imports, must not shadow it (python3 -P -s).
+    Workspace w;
+    const std::string cwd = w.dir.path("cwd");
+    std::filesystem::create_directory(cwd);
+    for (const char* shadow : {"h5py.py", "numpy.py", "therasim_analysis.py"})
+        test::write_file(cwd + "/" + shadow, "raise SystemExit('imported from the working directory')\n");
+    std::string out;
+    CHECK(test::shell("cd " + quote(cwd) + " && " + bin() + " report " + quote(w.results) + " -o r.html", &out) == EXIT_OK);
+    INFO(out);
+    CHECK_THAT(out, !Catch::Contains("imported from the working directory"));
+    CHECK(fs::exists(cwd + "/r.html"));
+}
