@@ -80,5 +80,7 @@ int shell(const std::string& command, std::string* out = nullptr);
 void write_file(const std::string& path, const std::string& text);
 /// @return the bytes of @p path ("" if it cannot be read).
 std::string read_file(const std::string& path);
+/// @return the names of the entries of directory @p dir, sorted.
+std::vector<std::string> entries(const std::string& dir);
 
 }  // namespace test

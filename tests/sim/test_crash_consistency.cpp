@@ -147,12 +147,6 @@ std::map<std::string, int> count_calls(const std::string& command, const std::st
     return n;
 }
 
-std::vector<std::string> entries(const std::string& dir) {
-    std::vector<std::string> v;
-    for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
-    std::sort(v.begin(), v.end());
-    return v;
-}
 
 }  // namespace
 
@@ -193,7 +187,7 @@ TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same c
                     CHECK(difference(want, out).empty());
                 } else {
                     // Never a file that looks like a result: only the work directory, if anything.
-                    for (const auto& e : entries(out_dir)) CHECK(e == "r.h5.partial-run");
+                    for (const auto& e : test::entries(out_dir)) CHECK(e == "r.h5.partial-run");
                     REQUIRE(test::shell(run(out), &log) == EXIT_OK);
                     INFO(log);
                     CHECK(difference(want, out) == "");
@@ -205,7 +199,7 @@ TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same c
                     CHECK(test::shell(again, &log) == EXIT_OK);
                     CHECK(difference(want, out) == "");
                 }
-                CHECK(entries(out_dir) == std::vector<std::string>{"r.h5"});
+                CHECK(test::entries(out_dir) == std::vector<std::string>{"r.h5"});
                 ++points;
             }
         }
@@ -225,7 +219,7 @@ TEST_CASE("a damaged part is found on resume and its run is done again", "[fault
     REQUIRE(test::shell("strace -f -D -qq -o /dev/null -P " + quote(out + ".partial-run/result.h5") +
                         " -e trace=write -e inject=write:signal=KILL " + bin + quote(out)) == EXIT_SIGKILL);
     std::vector<std::string> parts;
-    for (const auto& e : entries(out + ".partial-run"))
+    for (const auto& e : test::entries(out + ".partial-run"))
         if (e.rfind("run-", 0) == 0) parts.push_back(out + ".partial-run/" + e);
     REQUIRE(parts.size() == 3);
     SECTION("a flipped byte") {
@@ -260,5 +254,5 @@ TEST_CASE("a second run on the same output is refused while the first holds it",
     CHECK_THAT(log, Catch::Contains("second=" + std::to_string(EXIT_INVALID)));
     CHECK_THAT(log, Catch::Contains("first=0"));
     CHECK_NOTHROW(sim::ResultsFile(out));
-    CHECK(entries(dir.dir()) == std::vector<std::string>{"r.h5", "s.yaml"});
+    CHECK(test::entries(dir.dir()) == std::vector<std::string>{"r.h5", "s.yaml"});
 }

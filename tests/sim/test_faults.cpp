@@ -59,13 +59,6 @@ std::string quote(const std::string& s) {
 
 std::string bin() { return quote(test::therasim_binary()); }
 
-/// Names of the entries of @p dir, sorted.
-std::vector<std::string> entries(const std::string& dir) {
-    std::vector<std::string> v;
-    for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
-    std::sort(v.begin(), v.end());
-    return v;
-}
 
 std::vector<std::string> leftovers(const std::string& dir) {
     std::vector<std::string> v;
@@ -126,7 +119,7 @@ int killed_at(const std::string& syscalls, const std::string& path, const std::s
 
 TEST_CASE("run into a missing output directory exits 2, names it and creates nothing", "[faults][output_dir]") {
     Workspace w;
-    const std::vector<std::string> before = entries(w.dir.dir());
+    const std::vector<std::string> before = test::entries(w.dir.dir());
     for (const std::string& missing : {w.dir.path("missing"), w.dir.path("a/b/c")}) {
         INFO(missing);
         std::string out;
@@ -135,7 +128,7 @@ TEST_CASE("run into a missing output directory exits 2, names it and creates not
         CHECK_THAT(out, Catch::Contains("output directory '" + missing + "' does not exist"));
         check_no_crash(out);
         CHECK_FALSE(fs::exists(missing));
-        CHECK(entries(w.dir.dir()) == before);
+        CHECK(test::entries(w.dir.dir()) == before);
     }
 }
 
@@ -167,7 +160,7 @@ TEST_CASE("run into a read-only output directory exits 2, names it and creates n
     CHECK_THAT(out, Catch::StartsWith(ERROR_PREFIX));
     CHECK_THAT(out, Catch::Contains("output directory '" + ro + "' is not writable"));
     check_no_crash(out);
-    CHECK(entries(ro).empty());
+    CHECK(test::entries(ro).empty());
 }
 
 // ==== file-size limit and full disk ==========================================================
@@ -240,7 +233,7 @@ TEST_CASE("a full disk fails the run with exit 1, names the file and leaves no p
         CHECK(between("@files\n", "@content") == (existing ? std::string(OUTPUT) + "\n" : ""));
         CHECK(between("@content\n", "@end") == (existing ? PRECIOUS : ""));
     }
-    CHECK(entries(disk).empty());  // nothing went through to the directory under the tmpfs
+    CHECK(test::entries(disk).empty());  // nothing went through to the directory under the tmpfs
 }
 
 // ==== SIGKILL while writing ==================================================================

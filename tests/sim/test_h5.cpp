@@ -144,13 +144,6 @@ std::vector<hsize_t> shape(hid_t file, const std::string& dataset) {
     return dims;
 }
 
-std::vector<std::string> files_in(const std::string& dir) {
-    std::vector<std::string> v;
-    for (const auto& e : fs::directory_iterator(dir)) v.push_back(e.path().filename().string());
-    std::sort(v.begin(), v.end());
-    return v;
-}
-
 /// The RunError ResultsFile throws for @p path; fails if it opens.
 std::string refusal(const std::string& path) {
     try {
@@ -376,15 +369,15 @@ TEST_CASE("files that are not therasim results of this version are refused", "[h
 TEST_CASE("write_results leaves only the finished file behind", "[h5]") {
     test::TempDir dir;
     write(dir.path(RESULTS));
-    CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS});
+    CHECK(test::entries(dir.dir()) == std::vector<std::string>{RESULTS});
     // Writing again refuses to replace it, and keeps the finished run for a rerun to resume.
     const std::string before = test::read_file(dir.path(RESULTS));
     CHECK_THROWS_WITH(write(dir.path(RESULTS)), Catch::Contains("was created by something else"));
     CHECK(test::read_file(dir.path(RESULTS)) == before);
-    CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS, std::string(RESULTS) + ".partial-run"});
+    CHECK(test::entries(dir.dir()) == std::vector<std::string>{RESULTS, std::string(RESULTS) + ".partial-run"});
     // With overwrite the rerun resumes the kept run and replaces the file.
     write(dir.path(RESULTS), true);
-    CHECK(files_in(dir.dir()) == std::vector<std::string>{RESULTS});
+    CHECK(test::entries(dir.dir()) == std::vector<std::string>{RESULTS});
     CHECK_NOTHROW(sim::ResultsFile(dir.path(RESULTS)));
 }
 
@@ -398,7 +391,7 @@ TEST_CASE("write_results into a missing directory fails with RunError and leaves
         CHECK_THAT(e.what(), Catch::Contains("cannot create '" + path + PARTIAL));
         CHECK_THAT(e.what(), Catch::Contains("No such file or directory"));
     }
-    CHECK(files_in(dir.dir()).empty());
+    CHECK(test::entries(dir.dir()).empty());
 }
 
 TEST_CASE("check_output_path refuses what a run could not write", "[h5][output_path]") {

@@ -126,10 +126,7 @@ TEST_CASE("report refuses its input as output and an existing file without --ove
     CHECK(test::shell(bin() + " report " + quote(w.results) + " -o " + quote(html) + " --overwrite", &out) == EXIT_OK);
     CHECK_THAT(test::read_file(html), Catch::StartsWith("<!DOCTYPE html>"));
     // Nothing but the inputs and the report is left in the directory.
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(w.dir.dir())) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"r.html", "small.h5", "small.yaml"});
+    CHECK(test::entries(w.dir.dir()) == std::vector<std::string>{"r.html", "small.h5", "small.yaml"});
 }
 
 TEST_CASE("readers refuse damaged results files with exit 1 and the file's name", "[outputs][readers]") {
