@@ -22,28 +22,28 @@ enum S : int {
 void declare_outputs(sim::Schema& s) {
     // Levels: states at the end of a step.
     s.series("patients", "patients", "Patients");
-    s.series("engaged", "patients", "Patients engaged with services").in_summary();
+    s.series("engaged", "patients", "Patients engaged with services").in_summary().better_if_higher();
     s.series("disengaged", "patients", "Patients disengaged from services");
-    s.series("adherent", "patients", "Patients with good adherence").in_summary();
+    s.series("adherent", "patients", "Patients with good adherence").in_summary().better_if_higher();
     s.series("inpatient", "patients", "Patients admitted");
     s.series("relapsed", "patients", "Patients in relapse");
     s.series("patients_with_family", "patients", "Patients with an involved family");
-    s.series("mean_adherence", "fraction", "Mean adherence", Stat::mean, "patients");
-    s.series("mean_symptoms", "BPRS", "Mean symptoms", Stat::mean, "patients").in_summary();
-    s.series("mean_qol", "rating (1-7)", "Mean quality of life", Stat::mean, "patients").in_summary();
-    s.series("share_qol_improved", "share", "Share with quality of life improved since the start", Stat::mean, "patients").in_summary();
-    s.series("mean_satisfaction", "rating (1-7)", "Mean treatment satisfaction", Stat::mean, "patients").in_summary();
-    s.series("mean_unmet_needs", "needs", "Mean unmet needs", Stat::mean, "patients").in_summary();
-    s.series("mean_star_p", "STAR (0-4)", "Mean relationship, patient view (STAR-P)", Stat::mean, "patients").in_summary();
+    s.series("mean_adherence", "fraction", "Mean adherence", Stat::mean, "patients").better_if_higher();
+    s.series("mean_symptoms", "BPRS", "Mean symptoms", Stat::mean, "patients").in_summary().better_if_lower();
+    s.series("mean_qol", "rating (1-7)", "Mean quality of life", Stat::mean, "patients").in_summary().better_if_higher();
+    s.series("share_qol_improved", "share", "Share with quality of life improved since the start", Stat::mean, "patients").in_summary().better_if_higher();
+    s.series("mean_satisfaction", "rating (1-7)", "Mean treatment satisfaction", Stat::mean, "patients").in_summary().better_if_higher();
+    s.series("mean_unmet_needs", "needs", "Mean unmet needs", Stat::mean, "patients").in_summary().better_if_lower();
+    s.series("mean_star_p", "STAR (0-4)", "Mean relationship, patient view (STAR-P)", Stat::mean, "patients").in_summary().better_if_higher();
     s.series("mean_star_c", "STAR (0-4)", "Mean relationship, clinician view (STAR-C)", Stat::mean, "patients");
     s.series("share_high_ee", "share", "Share of families with high expressed emotion", Stat::mean, "patients_with_family");
     // Flows: events and amounts during a step.
-    s.series("relapses", "relapses", "Relapses").flow().in_summary();
-    s.series("admissions_voluntary", "admissions", "Voluntary admissions").flow().in_summary();
-    s.series("admissions_involuntary", "admissions", "Involuntary admissions").flow().in_summary();
-    s.series("bed_days", "days", "Inpatient bed-days").flow().in_summary();
-    s.series("disengagements", "patients", "Patients disengaging").flow().in_summary();
-    s.series("reengagements", "patients", "Patients re-engaged").flow();
+    s.series("relapses", "relapses", "Relapses").flow().in_summary().better_if_lower();
+    s.series("admissions_voluntary", "admissions", "Voluntary admissions").flow().in_summary().better_if_lower();
+    s.series("admissions_involuntary", "admissions", "Involuntary admissions").flow().in_summary().better_if_lower();
+    s.series("bed_days", "days", "Inpatient bed-days").flow().in_summary().better_if_lower();
+    s.series("disengagements", "patients", "Patients disengaging").flow().in_summary().better_if_lower();
+    s.series("reengagements", "patients", "Patients re-engaged").flow().better_if_higher();
     s.series("contacts", "meetings", "Care coordinator meetings").flow();
     s.series("dialog_sessions_planned", "sessions", "DIALOG sessions due at a meeting").flow();
     s.series("dialog_sessions", "sessions", "DIALOG sessions delivered").flow().in_summary();

@@ -1,5 +1,7 @@
 #include "sim/cli.hpp"
 
+#include "sim/compare.hpp"
+
 #include "sim/ensemble.hpp"
 #include "sim/errors.hpp"
 #include "sim/h5.hpp"
@@ -49,7 +51,8 @@ Usage:
   therasim run SCENARIO -o FILE [options]   run a scenario and write HDF5 results
   therasim validate SCENARIO [--set k=v]... check a scenario without running it
   therasim params                           print the parameter reference (Markdown)
-  therasim compare A.h5 [B.h5]              yearly headline outcomes; with two files, A minus B
+  therasim compare A.h5 [A2.h5 ...] [B.h5]  yearly outcomes; with several files, what each
+                                            changes against the last (paired, findings first)
   therasim report RUN.h5 [--compare B.h5] -o report.html [--overwrite]
                                             one self-contained HTML report (tables, figures,
                                             provenance, scenario, caveats)
@@ -93,14 +96,32 @@ meaning and literature source, as Markdown (docs/parameters.md is this output). 
 docs/model.md embeds such tables.
 )";
 
-const char* const COMPARE_HELP = R"(therasim compare A.h5 [B.h5]
+const char* const COMPARE_HELP = R"(therasim compare A.h5 [A2.h5 ...] B.h5 [options]
+therasim compare RUN.h5
 
-Prints the headline outcomes of each year of the run(s): levels at the end of the year, events
-summed over the year, averaged over replicates. With two files (for example a rollout and its
-comparison run with the same seed), also prints A minus B, the effect of what differs between
-the scenarios; when both have the same replicates, replicate r of A is paired with replicate r
-of B (common random numbers) and the 2.5% and 97.5% quantiles of the paired differences are
-printed below the mean difference.
+With one file, prints its headline outcomes per year and over the whole horizon (levels at the
+end of the period, events summed over it), averaged over replicates.
+
+With several, the last file is the comparator B (for example the same services without
+DIALOG) and each other file an intervention. Replicate r of an intervention is paired with
+replicate r of B: runs with the same seed share every random number the intervention does not
+change (common random numbers), so the paired difference is the intervention's effect. It
+prints first the findings over the horizon in sentences, with 95% intervals of the paired
+differences (simulation noise only), the net cost (all cost series), discounted and not, the
+break-even year and whether the intervention is dominant or what it costs per event avoided;
+then the table by year: each run's mean, A - B and its 2.5% and 97.5% quantiles.
+
+Runs that cannot be paired (different seeds, numbers of replicates, populations, horizons or
+step lengths) are refused with exit 2 and the reason.
+
+Options:
+  --unpaired         compare runs that cannot be paired: differences of means, labelled
+                     unpaired, with no interval
+  --discount RATE    annual discount rate of the discounted net cost and the cost per event
+                     avoided (default 0.035, the NICE reference case); year y is divided by
+                     (1 + RATE)^(y - 1)
+  --csv FILE         also write every figure of the table to FILE (CSV, one value per row)
+  --overwrite        let --csv replace an existing FILE
 )";
 
 struct Args {
@@ -108,7 +129,8 @@ struct Args {
     std::vector<std::string> sets;
     std::string output;
     unsigned threads = 0;
-    std::string section;
+    std::string section, csv, discount;
+    bool unpaired = false;
     bool overwrite = false, quiet = false, help = false, check = false, print = false;
 };
 
@@ -143,6 +165,9 @@ Args parse(int argc, char** argv, int first) {
         else if (s == "--set") a.sets.push_back(value(s));
         else if (s.rfind("--set=", 0) == 0) a.sets.push_back(s.substr(6));
         else if (s == "--overwrite") a.overwrite = true;
+        else if (s == "--unpaired") a.unpaired = true;
+        else if (s == "--csv") a.csv = value(s);
+        else if (s == "--discount") a.discount = value(s);
         else if (s == "--quiet") a.quiet = true;
         else if (s == "--check-invariants") a.check = true;
         else if (s == "--print") a.print = true;
@@ -214,7 +239,9 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
                       << "\nindices: python3 -m therasim_analysis sensitivity " << a.output
                       << " --outcome SERIES|metric:NAME (PYTHONPATH=analysis; see analysis/README.md)\n";
         } else {
-            print_comparison(std::cout, {a.output});
+            CompareOptions summary;
+            summary.files = {a.output};
+            print_comparison(std::cout, summary);
             print_metrics(std::cout, a.output);
         }
     }
@@ -263,8 +290,23 @@ int cmd_compare(const Args& a) {
         std::cout << COMPARE_HELP;
         return EXIT_OK;
     }
-    if (a.positional.empty() || a.positional.size() > 2) throw UsageError("compare expects one or two result files");
-    print_comparison(std::cout, a.positional);
+    if (a.positional.empty()) throw UsageError("compare expects one or more result files; see --help");
+    CompareOptions opt;
+    opt.files = a.positional;
+    opt.unpaired = a.unpaired;
+    opt.csv = a.csv;
+    opt.overwrite = a.overwrite;
+    if (!a.discount.empty()) {
+        std::size_t pos = 0;
+        try {
+            opt.discount_rate = std::stod(a.discount, &pos);
+        } catch (...) {
+            pos = 0;
+        }
+        if (pos != a.discount.size() || a.discount.empty())
+            throw UsageError("--discount expects an annual rate from 0 to 1 (0.035 is 3.5%), got '" + a.discount + "'");
+    }
+    print_comparison(std::cout, opt);
     return EXIT_OK;
 }
 
@@ -356,114 +398,6 @@ std::string parameter_reference(const Schema& schema) {
         o += "\n## " + (sec.empty() ? std::string("(top level)") : sec) + "\n\n" + rows(sel);
     }
     return o;
-}
-
-void print_comparison(std::ostream& out, const std::vector<std::string>& files) {
-    std::vector<std::unique_ptr<ResultsFile>> f;
-    for (const auto& p : files) f.push_back(std::make_unique<ResultsFile>(p));
-    const std::vector<double> days = f[0]->days();
-    for (std::size_t i = 1; i < f.size(); ++i)
-        if (f[i]->days() != days) throw RunError("'" + files[i] + "' has a different time axis from '" + files[0] + "'");
-    // Years of the run: a step belongs to the year its day falls in; the number of years is the
-    // year holding the middle of the last step (261 weeks end a day after 5 years: 5 years).
-    const double year = 365.25;
-    const double step_days = days.size() > 1 ? days[1] - days[0] : year;
-    const auto n_years = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil((days.back() - step_days / 2) / year)));
-    std::vector<std::size_t> year_end(n_years, 0);
-    for (std::size_t t = 1; t < days.size(); ++t) {
-        const auto y = std::min(n_years, static_cast<std::size_t>(std::max(1.0, std::ceil(days[t] / year - 1e-9))));
-        year_end[y - 1] = t;
-    }
-    std::vector<std::string> names;
-    for (const auto& n : f[0]->national_series()) {
-        SeriesData d = f[0]->national(n);
-        if (d.headline) names.push_back(n);
-    }
-    out << "\n";
-    for (std::size_t i = 0; i < f.size(); ++i) {
-        out << (f.size() > 1 ? (i == 0 ? "A: " : "B: ") : "") << f[i]->provenance("scenario_name") << " (" << files[i] << ")\n";
-        if (!f[i]->names("/sweep").empty())
-            out << "   a sweep: its " << f[i]->replicates() << " runs span the design's parameter ranges, and the figures below "
-                << "pool them (an uncertainty analysis over those ranges, not one scenario)\n";
-    }
-    out << "\n" << std::left << std::setw(53) << "outcome (unit)" << std::setw(12) << "";
-    out << std::right;
-    for (std::size_t y = 0; y < year_end.size(); ++y) out << std::setw(12) << ("year " + std::to_string(y + 1));
-    out << "\n";
-    for (const auto& n : names) {
-        std::vector<SeriesData> d;
-        std::vector<std::vector<std::vector<double>>> reps;  // [file][replicate][step]
-        for (auto& fi : f) {
-            d.push_back(fi->national(n));
-            reps.push_back(fi->national_replicates(n));
-        }
-        const bool flow = d[0].flow;
-        auto yearly = [&](const std::vector<double>& values) {
-            std::vector<double> v;
-            std::size_t prev = 0;
-            for (std::size_t e : year_end) {
-                if (flow) {
-                    double t = 0.0;
-                    for (std::size_t k = prev + 1; k <= e; ++k) t += values[k];
-                    v.push_back(t);
-                } else {
-                    v.push_back(values[e]);
-                }
-                prev = e;
-            }
-            return v;
-        };
-        // Yearly values per file and replicate, and their mean over replicates.
-        std::vector<std::vector<std::vector<double>>> yr(f.size());
-        std::vector<std::vector<double>> mean(f.size(), std::vector<double>(year_end.size(), 0.0));
-        for (std::size_t i = 0; i < f.size(); ++i) {
-            for (const auto& rv : reps[i]) yr[i].push_back(yearly(rv));
-            for (std::size_t y = 0; y < year_end.size(); ++y) {
-                for (const auto& v : yr[i]) mean[i][y] += v[y];
-                mean[i][y] /= static_cast<double>(yr[i].size());
-            }
-        }
-        std::string title = d[0].label + " (" + d[0].unit + (flow ? ", per year" : "") + ")";
-        for (std::size_t i = 0; i < d.size(); ++i) {
-            out << std::left << std::setw(53) << (i == 0 ? title.substr(0, 52) : "") << std::setw(12)
-                << (f.size() > 1 ? (i == 0 ? "A" : "B") : "") << std::right;
-            for (double v : mean[i]) out << std::setw(12) << fmt(v);
-            out << "\n";
-        }
-        if (d.size() == 2) {
-            out << std::left << std::setw(53) << "" << std::setw(12) << "A - B" << std::right;
-            for (std::size_t y = 0; y < year_end.size(); ++y) {
-                const double diff = mean[0][y] - mean[1][y];
-                out << std::setw(12) << ((diff > 0 ? "+" : "") + fmt(diff));
-            }
-            out << "\n";
-            const std::size_t nr = yr[0].size();
-            if (nr > 1 && yr[1].size() == nr) {
-                // The 2.5% and 97.5% quantiles of the paired per-replicate differences.
-                for (const double p : {0.025, 0.975}) {
-                    out << std::left << std::setw(53) << "" << std::setw(12) << (p < 0.5 ? "  2.5%" : "  97.5%") << std::right;
-                    for (std::size_t y = 0; y < year_end.size(); ++y) {
-                        std::vector<double> diffs;
-                        for (std::size_t r = 0; r < nr; ++r) diffs.push_back(yr[0][r][y] - yr[1][r][y]);
-                        std::sort(diffs.begin(), diffs.end());
-                        const double h = (static_cast<double>(nr) - 1.0) * p;
-                        const auto lo = static_cast<std::size_t>(h);
-                        const std::size_t hi = std::min(lo + 1, nr - 1);
-                        const double q = diffs[lo] + (h - static_cast<double>(lo)) * (diffs[hi] - diffs[lo]);
-                        out << std::setw(12) << ((q > 0 ? "+" : "") + fmt(q));
-                    }
-                    out << "\n";
-                }
-            }
-        }
-    }
-    if (f.size() == 2) {
-        const std::size_t ra = f[0]->replicates(), rb = f[1]->replicates();
-        out << "\n"
-            << (ra == rb && ra > 1 ? "Paired over " + std::to_string(ra) + " replicates (same seed: common random numbers)."
-                                   : "Means over " + std::to_string(ra) + " and " + std::to_string(rb) + " replicate(s).")
-            << "\n";
-    }
 }
 
 void print_metrics(std::ostream& out, const std::string& path) {

@@ -25,9 +25,4 @@ std::string parameter_reference(const Schema& schema);
 /// @return the Markdown table of the parameters under @p prefix ("relapse", "dialog.rollout"), or "" if none.
 std::string parameter_table(const Schema& schema, const std::string& prefix);
 
-/// Prints, for each headline series, its yearly values in @p files (one column group per
-/// file) and, for two files, their difference (first minus second).
-/// @throws RunError if a file cannot be read
-void print_comparison(std::ostream& out, const std::vector<std::string>& files);
-
 }  // namespace sim

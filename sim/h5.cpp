@@ -121,6 +121,9 @@ SeriesData ResultsFile::national(const std::string& name) const {
     d.label = H5Aexists(ds, "label") > 0 ? read_string_attr(ds, "label") : "";
     d.flow = H5Aexists(ds, "kind") > 0 && read_string_attr(ds, "kind") == "flow";
     d.headline = H5Aexists(ds, "headline") > 0 && read_int_attr(ds, "headline") == 1;
+    d.mean = H5Aexists(ds, "stat") > 0 && read_string_attr(ds, "stat") != "sum";
+    const std::string better = H5Aexists(ds, "better") > 0 ? read_string_attr(ds, "better") : "";
+    d.better = better == "higher" ? 1 : better == "lower" ? -1 : 0;
     return d;
 }
 
@@ -140,6 +143,11 @@ std::vector<double> ResultsFile::days() const { return read_numbers("/time/day")
 std::string ResultsFile::provenance(const std::string& attr) const {
     Handle g(ok(H5Gopen2(file_, "/provenance", H5P_DEFAULT), "open /provenance"), H5Gclose);
     return read_string_attr(g, attr.c_str());
+}
+
+long long ResultsFile::provenance_integer(const std::string& attr) const {
+    Handle g(ok(H5Gopen2(file_, "/provenance", H5P_DEFAULT), "open /provenance"), H5Gclose);
+    return read_int_attr(g, attr.c_str());
 }
 
 }  // namespace sim

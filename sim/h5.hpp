@@ -99,6 +99,8 @@ struct SeriesData {
     std::vector<double> values;  ///< one per step, step 0 first
     bool flow = false;           ///< events per step (summed over periods) rather than a level
     bool headline = false;       ///< shown in summaries
+    bool mean = false;           ///< a mean over patients (a rating, a share), not a count or an amount
+    int better = 0;              ///< +1: more is better for patients, -1: less is, 0: neither or unknown
 };
 
 /// Read access to a results file.
@@ -125,6 +127,8 @@ public:
     [[nodiscard]] std::vector<double> days() const;
     /// A string attribute of /provenance. @throws RunError if absent
     [[nodiscard]] std::string provenance(const std::string& attr) const;
+    /// An integer attribute of /provenance (e.g. "seed"). @throws RunError if absent
+    [[nodiscard]] long long provenance_integer(const std::string& attr) const;
     /// A 1-D dataset of numbers (any numeric type), e.g. "/agents/patient/final/symptoms".
     [[nodiscard]] std::vector<double> read_numbers(const std::string& dataset) const;
 

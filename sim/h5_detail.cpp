@@ -129,6 +129,7 @@ hid_t row_dataset(hid_t parent, const std::string& name, hid_t type, const std::
     attr_string(ds, "stat", spec.stat == Stat::sum ? "sum" : "mean over " + spec.denominator);
     attr_string(ds, "kind", spec.kind == Kind::flow ? "flow" : "level");
     attr_int(ds, "headline", spec.headline ? 1 : 0);
+    if (spec.better != 0) attr_string(ds, "better", spec.better > 0 ? "higher" : "lower");
     return ds;
 }
 

@@ -96,10 +96,13 @@ struct SeriesSpec {
     bool grouped = true;      ///< false: national only (set by serial phases)
     Kind kind = Kind::level;
     bool headline = false;    ///< printed in run summaries
+    int better = 0;           ///< +1: more is better for patients, -1: less is, 0: neither (comparisons word it)
 
     SeriesSpec& national_only() { grouped = false; return *this; }
     SeriesSpec& flow() { kind = Kind::flow; return *this; }
     SeriesSpec& in_summary() { headline = true; return *this; }
+    SeriesSpec& better_if_higher() { better = 1; return *this; }
+    SeriesSpec& better_if_lower() { better = -1; return *this; }
 };
 
 /// A number a model computes once at the end of each replicate (e.g. a simulated trial's

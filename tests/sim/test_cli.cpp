@@ -3,6 +3,8 @@
 // and interruption by SIGINT/SIGTERM.
 #include "tests/support.hpp"
 
+#include "sim/compare.hpp"
+#include "sim/files.hpp"
 #include "sim/h5.hpp"
 
 #include <catch2/catch.hpp>
@@ -273,16 +275,45 @@ TEST_CASE("compare of two runs prints both and their difference A - B", "[cli][c
     CHECK_THAT(out, Catch::Contains("A - B"));
     CHECK_THAT(out, Catch::Contains("year 1"));
     CHECK_THAT(out, Catch::Contains("Patients engaged with services"));
+    CHECK_THAT(out, Catch::Contains("Findings, year"));
+    CHECK_THAT(out, Catch::Contains("Net cost, discounted at 3.5% a year"));
+    for (std::size_t at = 0, next = 0; at < out.size(); at = next + 1) {  // every line fits 100 columns
+        next = std::min(out.find('\n', at), out.size());
+        CHECK(next - at <= 100);
+    }
 
     REQUIRE(therasim("compare " + quote(a), &out) == EXIT_OK);
     CHECK_THAT(out, !Catch::Contains("A - B"));
     CHECK_THAT(out, Catch::Contains("year 1"));
 
     CHECK(therasim("compare", &out) == EXIT_INVALID);
-    CHECK_THAT(out, Catch::Contains("compare expects one or two result files"));
-    CHECK(therasim("compare " + quote(a) + " " + quote(b) + " " + quote(a), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("compare expects one or more result files"));
+    REQUIRE(therasim("compare " + quote(a) + " " + quote(a) + " " + quote(b), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("A2 - B"));
     CHECK(therasim("compare " + quote(w.scenario), &out) == EXIT_RUN_FAILED);
     CHECK_THAT(out, Catch::Contains("is not an HDF5 file"));
+}
+
+TEST_CASE("compare refuses runs that cannot be paired, unless --unpaired", "[cli][compare]") {
+    Workspace w;
+    const std::string a = w.dir.path("a.h5"), b = w.dir.path("b.h5"), csv = w.dir.path("t.csv");
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(a) + " --quiet --threads 1 --seed 4242") == EXIT_OK);
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(b) + " --quiet --threads 1 --seed 7") == EXIT_OK);
+    std::string out;
+    CHECK(therasim("compare " + quote(a) + " " + quote(b), &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("their seeds differ (4242 and 7)"));
+    REQUIRE(therasim("compare " + quote(a) + " " + quote(b) + " --unpaired --csv " + quote(csv), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("UNPAIRED"));
+    CHECK_THAT(sim::files::read_text(csv), Catch::Contains("A - B (unpaired)"));
+    CHECK(therasim("compare " + quote(a) + " " + quote(b) + " --unpaired --csv " + quote(csv), &out) == EXIT_INVALID);
+    CHECK(therasim("compare " + quote(a) + " --discount 2", &out) == EXIT_INVALID);
+}
+
+TEST_CASE("discount factors follow the NICE convention: year 1 undiscounted", "[cli][compare]") {
+    CHECK(sim::discount_factor(0.035, 1) == 1.0);
+    CHECK(sim::discount_factor(0.035, 2) == Approx(1 / 1.035));
+    CHECK(sim::discount_factor(0.035, 5) == Approx(1 / (1.035 * 1.035 * 1.035 * 1.035)));  // 0.8714...
+    CHECK(sim::discount_factor(0.0, 7) == 1.0);
 }
 
 // ==== signals ================================================================================

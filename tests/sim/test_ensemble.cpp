@@ -125,7 +125,7 @@ TEST_CASE("compare pairs replicates and prints the range of paired differences",
     CHECK_THAT(out, Catch::Contains("A - B"));
     CHECK_THAT(out, Catch::Contains("2.5%"));
     CHECK_THAT(out, Catch::Contains("97.5%"));
-    CHECK_THAT(out, Catch::Contains("Paired over 4 replicates"));
+    CHECK_THAT(out, Catch::Contains("Paired: replicate r of each run with replicate r of B"));
 }
 
 namespace {
