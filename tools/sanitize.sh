@@ -118,7 +118,11 @@ run_tsan() {
   configure_and_build "$dir" -DTHERASIM_TSAN=ON -DTHERASIM_SANITIZE=OFF -DTBB_DIR="$src/$dir/tbb/install/lib/cmake/TBB"
   # The binaries must load the instrumented libtbb (their RUNPATH names it; this makes sure).
   export LD_LIBRARY_PATH="$src/$dir/tbb/install/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  if ! ldd "$dir/tests/test_sim" | grep -q "$src/$dir/tbb/install/lib/libtbb"; then
+  # ldd's output is read whole first: under pipefail, `ldd | grep -q` fails whenever grep exits at
+  # its first match before ldd has written the rest (ldd then dies of SIGPIPE).
+  local libs
+  libs=$(ldd "$dir/tests/test_sim")
+  if ! grep -q "$src/$dir/tbb/install/lib/libtbb" <<<"$libs"; then
     echo "sanitize: $dir/tests/test_sim does not load the instrumented libtbb"; failed=1; return
   fi
   rm -rf "$dir/sanitizer-reports"
