@@ -58,23 +58,17 @@ std::string count_text(double v, bool sign = false) {
     return signed_text(static_cast<double>(r), grouped(r), sign);
 }
 
-/// Money to 3 significant figures in k or m (e.g. -20.0m, 456k, 1.23m, 640).
+/// Money to 3 significant figures in k or m (e.g. -20.0m, 456k, 1.23m, 640; 1,234m).
 std::string money_text(double v, bool sign = false) {
     const double a = std::fabs(v);
-    double scaled = v;
-    const char* suffix = "";
-    if (a >= 999.5e3) scaled = v / 1e6, suffix = "m";
-    else if (a >= 999.5) scaled = v / 1e3, suffix = "k";
-    else return count_text(v, sign);
-    const double s = std::fabs(scaled);
-    const int decimals = s >= 99.95 ? 0 : s >= 9.995 ? 1 : 2;
+    if (a < 999.5) return count_text(v, sign);
+    const bool millions = a >= 999.5e3;
+    const double scaled = v / (millions ? 1e6 : 1e3), s = std::fabs(scaled);
+    const char* suffix = millions ? "m" : "k";
+    if (s >= 999.5) return signed_text(v, grouped(std::llround(scaled)) + suffix, sign);
     std::ostringstream o;
-    o << std::fixed << std::setprecision(decimals) << scaled << suffix;
-    std::string body = o.str();
-    if (s >= 999.5) {  // thousands of millions: separators in the whole part
-        body = grouped(std::llround(scaled)) + suffix;
-    }
-    return signed_text(v, body, sign);
+    o << std::fixed << std::setprecision(s >= 99.95 ? 0 : s >= 9.995 ? 1 : 2) << scaled << suffix;
+    return signed_text(v, o.str(), sign);
 }
 
 /// Means (ratings, shares) with 3 decimals.
@@ -156,12 +150,14 @@ std::vector<std::vector<double>> by_period(const ResultsFile& f, const Outcome& 
         for (std::size_t r = 0; r < reps.size(); ++r) {
             std::vector<double> v(n_years + 1, 0.0);
             for (std::size_t t = 1; t < reps[r].size(); ++t) {
-                const std::size_t y = year[t];
-                if (o.flow) v[y - 1] += reps[r][t] * discount_factor(rate, y);
-                else v[y - 1] = reps[r][t];  // the last step of the year wins
+                if (o.flow) v[year[t] - 1] += reps[r][t];
+                else v[year[t] - 1] = reps[r][t];  // the last step of the year wins
             }
-            v[n_years] = o.flow ? 0.0 : v[n_years - 1];
-            for (std::size_t y = 0; o.flow && y < n_years; ++y) v[n_years] += v[y];
+            if (o.flow) {
+                for (std::size_t y = 0; y < n_years; ++y) v[n_years] += v[y] *= discount_factor(rate, y + 1);
+            } else {
+                v[n_years] = v[n_years - 1];
+            }
             for (std::size_t p = 0; p <= n_years; ++p) out[r][p] += v[p];
         }
     }
@@ -272,8 +268,8 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
         for (std::size_t k = 0; k < why.size(); ++k) msg += (k ? "; " : "") + why[k];
         throw UsageError(msg + ". Pass --unpaired to compare their means without pairing (no intervals)");
     }
-    for (std::size_t i = 0; i + 1 < runs.size() || (n_arms == 0 && i < 1); ++i)
-        if (runs[i].days.size() != base.days.size() || runs[i].days != base.days)
+    for (std::size_t i = 0; i < n_arms; ++i)  // even unpaired, a period must mean the same days
+        if (runs[i].days != base.days)
             throw UsageError("cannot compare '" + runs[i].path + "' with '" + base.path + "': their time axes differ (" +
                              std::to_string(runs[i].days.size() - 1) + " and " + std::to_string(base.days.size() - 1) + " steps)");
 
@@ -394,7 +390,8 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
                                           : "in year " + std::to_string(even) + ": the cumulative net cost is below zero from then on")
                 << "\n";
             out << "  In sum: ";
-            if (net_s.mean < 0 && better && !worse) out << letter(i) << " is dominant: it saves money and improves outcomes.\n";
+            if (net_s.mean == 0 && !better && !worse) out << "no difference in costs or outcomes.\n";
+            else if (net_s.mean < 0 && better && !worse) out << letter(i) << " is dominant: it saves money and improves outcomes.\n";
             else if (net_s.mean < 0 && !worse) out << letter(i) << " saves money with no outcome clearly changed.\n";
             else if (net_s.mean < 0) out << letter(i) << " saves money, but some outcomes are worse: see above.\n";
             else if (!better) out << letter(i) << " costs more and improves no outcome clearly: B dominates.\n";
@@ -437,11 +434,12 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
             };
             for (std::size_t i = 0; i < runs.size(); ++i) add(letter(i), [&](std::size_t p) { return o.text(mean_of(values[k][i], p)); });
             for (std::size_t i = 0; i < n_arms; ++i) {
-                const std::string d = letter(i) + " - B";
-                add(d, [&](std::size_t p) { return o.text(effect(values[k][i], values[k][n_arms], p, paired).mean, true); });
+                std::vector<Stats> e(n_periods);
+                for (std::size_t p = first; p < last; ++p) e[p] = effect(values[k][i], values[k][n_arms], p, paired);
+                add(letter(i) + " - B", [&](std::size_t p) { return o.text(e[p].mean, true); });
                 if (paired && !one_run) {
-                    add("  2.5%", [&](std::size_t p) { return o.text(effect(values[k][i], values[k][n_arms], p, true).lo, true); });
-                    add("  97.5%", [&](std::size_t p) { return o.text(effect(values[k][i], values[k][n_arms], p, true).hi, true); });
+                    add("  2.5%", [&](std::size_t p) { return o.text(e[p].lo, true); });
+                    add("  97.5%", [&](std::size_t p) { return o.text(e[p].hi, true); });
                 }
             }
             const auto label = wrap(o.label + " (" + o.unit + (o.flow ? ", per year" : "") + ")", LABEL_WIDTH - 1);
