@@ -396,6 +396,9 @@ template <class V> void visit(V& v, Config& c) {
         .means("Share of patients lost to follow-up (left out of the analysis)").cite(DIALOG_2007 + std::string(": 451 of 507 analysed"));
     v.real(c.costs.bed_day, "costs.bed_day", 450).range(0, 1e6).with_unit("GBP").means("Cost of an inpatient bed-day").cite(GUESS);
     v.real(c.costs.contact, "costs.contact", 60).range(0, 1e6).with_unit("GBP").means("Cost of a care coordinator meeting").cite(GUESS);
+    v.integer(c.costs.price_year, "costs.price_year", 2024).range(1990, 2100).with_unit("year")
+        .means("Price year of every unit cost (GBP of that year); reports state it, and costs of other years must be inflated to it first")
+        .cite("fixed by convention: the year in which the unit costs above were set");
 
     if constexpr (std::is_same_v<V, Loader>) {
         st.regions.clear();

@@ -131,6 +131,7 @@ struct Config {
     } mechanism;
     struct {
         double bed_day, contact;
+        long long price_year;
     } costs;
     struct {
         bool analyse;

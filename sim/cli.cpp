@@ -54,8 +54,8 @@ Usage:
   therasim compare A.h5 [A2.h5 ...] [B.h5]  yearly outcomes; with several files, what each
                                             changes against the last (paired, findings first)
   therasim report RUN.h5 [--compare B.h5] -o report.html [--overwrite]
-                                            one self-contained HTML report (tables, figures,
-                                            provenance, scenario, caveats)
+                                            one self-contained HTML report: findings first,
+                                            costs (discounted), figures, provenance, caveats
   therasim --version
   therasim COMMAND --help                   help on one command
 

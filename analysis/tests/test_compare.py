@@ -24,7 +24,8 @@ def test_identical_runs_differ_by_exactly_zero(rollout, rollout_again):
     costs = compare.cost_effects(rollout, rollout_again)
     assert np.all(costs[["effect_mean", "effect_q025", "effect_q975"]].to_numpy() == 0.0)
     ce = compare.cost_effectiveness(rollout, rollout_again)
-    assert (ce["benefit_positive"] == 0).all() and ce["note"].str.contains("not positive").all()
+    assert (ce["benefit_positive"] == 0).all() and (ce["verdict"] == "no difference").all()
+    assert ce["ratio"].isna().all()                     # nothing gained: no ratio, not 0/0 or infinity
 
 
 def test_planted_rollout_effect_has_the_expected_direction(rollout, no_dialog):
@@ -71,30 +72,76 @@ def test_effects_equal_paired_differences_from_h5py(rollout, no_dialog):
             assert row["unit"] == fa["series/national/mean_qol"].attrs["unit"]
 
 
-def test_costs_and_cost_per_benefit_from_h5py(rollout, no_dialog):
-    costs = compare.cost_effects(rollout, no_dialog)
-    ce = compare.cost_effectiveness(rollout, no_dialog).set_index("benefit")
-    total = {}
-    for name in ("cost_training", "cost_devices", "cost_dialog_time", "cost_bed_days", "cost_contacts"):
-        total[name] = _national(rollout, name)[:, 1:].sum(axis=1) - _national(no_dialog, name)[:, 1:].sum(axis=1)
-    intervention = total["cost_training"] + total["cost_devices"] + total["cost_dialog_time"]
-    savings = -(total["cost_bed_days"] + total["cost_contacts"])
-    net = intervention - savings
-    horizon = costs[costs["period"] == "years 1-2"].set_index("item")
-    assert horizon.loc["intervention_cost", "effect_mean"] == pytest.approx(intervention.mean(), rel=1e-12)
-    assert horizon.loc["intervention_cost", "effect_q025"] > 0
-    assert horizon.loc["savings", "effect_mean"] == pytest.approx(savings.mean(), rel=1e-12, abs=1e-6)
-    assert horizon.loc["net_cost", "effect_q975"] == pytest.approx(np.quantile(net, 0.975), rel=1e-12, abs=1e-6)
-    assert horizon.loc["net_cost", "unit"] == "GBP"
-    adm = lambda p: (_national(p, "admissions_voluntary") + _national(p, "admissions_involuntary"))[:, 1:].sum(axis=1)
+def _per_year(path, name, rate=0.0):
+    """Per-replicate sums of a flow over each year, year y times 1 / (1 + rate)^(y - 1): [R, years]."""
+    year = io.time_axis(path)["year"].to_numpy()
+    v = _national(path, name)
+    return np.stack([v[:, year == y].sum(axis=1) / (1 + rate) ** (y - 1) for y in range(1, year.max() + 1)], axis=1)
+
+
+COSTS = ("cost_training", "cost_devices", "cost_dialog_time", "cost_bed_days", "cost_contacts")
+
+
+def test_costs_by_category_undiscounted_and_discounted_from_h5py(rollout, no_dialog):
+    costs = compare.cost_effects(rollout, no_dialog, discount_rate=0.035)
+    assert costs.attrs["discount_rate"] == 0.035 and costs.attrs["price_year"] == 2024
+    for rate, discounted in ((0.0, False), (0.035, True)):
+        total = {n: (_per_year(rollout, n, rate) - _per_year(no_dialog, n, rate)).sum(axis=1) for n in COSTS}
+        intervention = total["cost_training"] + total["cost_devices"] + total["cost_dialog_time"]
+        service = total["cost_bed_days"] + total["cost_contacts"]
+        net = intervention + service
+        horizon = costs[(costs["period"] == "years 1-2") & (costs["discounted"] == discounted)].set_index("item")
+        assert horizon.index.is_unique
+        assert horizon.loc["intervention_cost", "effect_mean"] == pytest.approx(intervention.mean(), rel=1e-12)
+        assert horizon.loc["intervention_cost", "effect_q025"] > 0
+        assert horizon.loc["service_cost", "effect_mean"] == pytest.approx(service.mean(), rel=1e-12, abs=1e-6)
+        assert horizon.loc["net_cost", "effect_q975"] == pytest.approx(np.quantile(net, 0.975), rel=1e-12, abs=1e-6)
+        assert horizon.loc["cost_bed_days", "effect_mean"] == pytest.approx(total["cost_bed_days"].mean(), rel=1e-12,
+                                                                            abs=1e-6)
+        assert horizon.loc["net_cost", "unit"] == "GBP"
+    # year 2 of the discounted rows is year 2 undiscounted / 1.035; year 1 is not discounted
+    y = costs[costs["item"] == "net_cost"].set_index(["discounted", "period"])["effect_mean"]
+    assert y[(True, "year 1")] == y[(False, "year 1")]
+    assert y[(True, "year 2")] == pytest.approx(y[(False, "year 2")] / 1.035, rel=1e-12)
+
+
+def test_cost_effectiveness_is_discounted_and_never_a_negative_ratio(rollout, no_dialog):
+    rate = 0.035
+    ce = compare.cost_effectiveness(rollout, no_dialog, discount_rate=rate).set_index("benefit")
+    net = sum((_per_year(rollout, n, rate) - _per_year(no_dialog, n, rate)).sum(axis=1) for n in COSTS)
+    adm = lambda p: (_per_year(p, "admissions_voluntary", rate) + _per_year(p, "admissions_involuntary", rate)).sum(axis=1)
     avoided = adm(no_dialog) - adm(rollout)
-    assert ce.loc["admissions_avoided", "ratio"] == pytest.approx(net.mean() / avoided.mean(), rel=1e-12)
-    q = _national(rollout, "mean_qol")[:, -1] - _national(no_dialog, "mean_qol")[:, -1]
+    x = ce.loc["admissions_avoided"]
+    assert x["net_cost_mean"] == pytest.approx(net.mean(), rel=1e-12)
+    assert x["benefit_mean"] == pytest.approx(avoided.mean(), rel=1e-12, abs=1e-12)
+    assert x["verdict"] == compare.verdict(net.mean(), avoided.mean())
+    if x["verdict"] == "costs more, gains":
+        assert x["ratio"] == pytest.approx(net.mean() / avoided.mean(), rel=1e-12)
+    q = _national(rollout, "mean_qol")[:, -1] - _national(no_dialog, "mean_qol")[:, -1]    # a level: not discounted
     per_1000 = net / 300 * 1000
-    assert ce.loc["qol_gained", "ratio"] == pytest.approx(per_1000.mean() / q.mean(), rel=1e-9)
-    if (q > 0).all():
-        assert ce.loc["qol_gained", "ratio_q025"] == pytest.approx(np.quantile(per_1000 / q, 0.025), rel=1e-9)
-    assert "per 1,000 patients" in ce.loc["qol_gained", "ratio_unit"]
+    x = ce.loc["qol_gained"]
+    assert x["benefit_mean"] == pytest.approx(q.mean(), rel=1e-12)
+    assert x["verdict"] == ("costs more, gains" if net.mean() > 0 and q.mean() > 0 else compare.verdict(net.mean(), q.mean()))
+    if x["verdict"] == "costs more, gains":
+        assert x["ratio"] == pytest.approx(per_1000.mean() / q.mean(), rel=1e-9)
+        if (q > 0).all() and (net > 0).all():
+            assert x["ratio_q025"] == pytest.approx(np.quantile(per_1000 / q, 0.025), rel=1e-9)
+    assert "per 1,000 patients" in x["ratio_unit"]
+    # whatever the case, no ratio is negative: dominance is said in words
+    assert ((ce["ratio"] > 0) | ce["ratio"].isna()).all()
+    assert ce.loc[ce["verdict"].isin(["dominant", "dominated", "no difference"]), "ratio"].isna().all()
+
+
+def test_verdicts_and_break_even():
+    assert compare.verdict(-5, 2) == "dominant" and compare.verdict(0, 2) == "dominant"
+    assert compare.verdict(5, 2) == "costs more, gains"
+    assert compare.verdict(5, -2) == "dominated" and compare.verdict(-5, -2) == "saves, loses"
+    assert compare.verdict(5, 0) == "no difference"
+    assert compare.break_even_year([10, -4, -7, -1]) == 3          # cumulative 10, 6, -1, -2
+    assert compare.break_even_year([10, -20, 15, -1]) is None       # below zero in year 2, above again in 3
+    assert compare.break_even_year([-1, -1]) == 1
+    assert compare.discount_factor(0.035, 1) == 1.0
+    assert compare.discount_factor(0.035, 3) == pytest.approx(1 / 1.035 ** 2, rel=1e-15)
 
 
 def test_pairing_is_refused_for_other_seeds_or_replicates(runner, rollout):

@@ -110,6 +110,13 @@ def period_value(f, name, period):
     return v[:, steps].sum(axis=1) if kind == "flow" else v[:, steps[-1]]
 
 
+def horizon_value(f, name):
+    """Per-replicate value of a national series over the whole horizon: flow summed, level at the end."""
+    ds = f[f"series/national/{name}"]
+    kind = text_attr(ds, "kind")
+    return ds[:, 1:].sum(axis=1) if kind == "flow" else ds[:, -1]
+
+
 def headline_names(f):
     return [n for n, ds in f["series/national"].items() if int(ds.attrs["headline"]) == 1]
 
@@ -214,38 +221,49 @@ def test_compare_effects_equal_paired_differences_from_h5py(compare_report, roll
     _check_self_contained(page)
     assert "could not be built" not in page
     t = tables(page)
-    final = rows_by_key(t["effects-final"])
+    horizon = rows_by_key(t["effects-horizon"])
     by_year = rows_by_key(t["effects-by-year"])
     with h5py.File(rollout, "r") as fa, h5py.File(no_dialog, "r") as fb:
-        names = headline_names(fa)
+        names = [n for n in headline_names(fa) if not text_attr(fa[f"series/national/{n}"], "unit").startswith("GBP")]
         _, n_years = years_of_steps(fa)
         n0 = fa["series/national/patients"][:, 0]
-        assert set(final) == set(names)
+        assert set(horizon) == set(names) == set(by_year)          # costs have their own section
         for name in names:
-            d = period_value(fa, name, n_years) - period_value(fb, name, n_years)
-            cell = final[name]["effect_mean"]
+            d = horizon_value(fa, name) - horizon_value(fb, name)
+            cell = horizon[name]["effect_mean"]
             assert cell["value"] == pytest.approx(d.mean(), rel=1e-12, abs=1e-12), name
             assert cell["lo"] == pytest.approx(np.quantile(d, 0.025), rel=1e-12, abs=1e-12), name
             assert cell["hi"] == pytest.approx(np.quantile(d, 0.975), rel=1e-12, abs=1e-12), name
             assert_shown(cell, d.mean())
-            assert final[name]["a_mean"]["value"] == pytest.approx(period_value(fa, name, n_years).mean(), rel=1e-12)
+            assert horizon[name]["a_mean"]["value"] == pytest.approx(horizon_value(fa, name).mean(), rel=1e-12)
             stat = text_attr(fa[f"series/national/{name}"], "stat")
             if stat == "sum":
                 per_1000 = d / n0 * 1000
-                assert final[name]["per_1000_mean"]["value"] == pytest.approx(per_1000.mean(), rel=1e-12, abs=1e-12)
+                assert horizon[name]["per_1000_mean"]["value"] == pytest.approx(per_1000.mean(), rel=1e-12, abs=1e-12)
                 # national totals scaled from the run's 300 patients to --population 3000
-                assert final[name]["national_mean"]["value"] == pytest.approx(d.mean() * 10, rel=1e-12, abs=1e-12)
+                assert horizon[name]["national_mean"]["value"] == pytest.approx(d.mean() * 10, rel=1e-12, abs=1e-12)
+                d1 = (period_value(fa, name, 1) - period_value(fb, name, 1)) * 10
+                assert by_year[name]["national:year 1"]["value"] == pytest.approx(d1.mean(), rel=1e-12, abs=1e-12)
             else:
-                assert "value" not in final[name]["per_1000_mean"]
-            # by year: year 1 and the whole horizon
-            d1 = period_value(fa, name, 1) - period_value(fb, name, 1)
-            assert by_year[f"{name}:effect"]["effect:year 1"]["value"] == pytest.approx(d1.mean(), rel=1e-12, abs=1e-12)
-        # net cost over the horizon: the five cost series, A - B, summed over steps 1..n
+                assert "value" not in horizon[name]["per_1000_mean"]
+                d1 = period_value(fa, name, 1) - period_value(fb, name, 1)
+                assert by_year[name]["effect:year 1"]["value"] == pytest.approx(d1.mean(), rel=1e-12, abs=1e-12)
+        # net cost over the horizon: the five cost series, A - B, summed over steps 1..n (x 10 to
+        # 3,000 patients), and discounted: year y divided by 1.035^(y - 1)
+        year, _ = years_of_steps(fa)
+        costs_ = ("cost_training", "cost_devices", "cost_dialog_time", "cost_bed_days", "cost_contacts")
         net = sum(fa[f"series/national/{c}"][:, 1:].sum(axis=1) - fb[f"series/national/{c}"][:, 1:].sum(axis=1)
-                  for c in ("cost_training", "cost_devices", "cost_dialog_time", "cost_bed_days", "cost_contacts"))
+                  for c in costs_)
+        net_d = sum((fa[f"series/national/{c}"][:, year == y].sum(axis=1) - fb[f"series/national/{c}"][:, year == y]
+                     .sum(axis=1)) / 1.035 ** (y - 1) for c in costs_ for y in range(1, n_years + 1))
         costs = rows_by_key(t["costs"])
-        assert costs["net_cost"][f"effect:years 1-{n_years}"]["value"] == pytest.approx(net.mean(), rel=1e-12)
-        assert costs["net_cost"]["national"]["value"] == pytest.approx(net.mean() * 10, rel=1e-12)
+        assert costs["net_cost"][f"national:years 1-{n_years}"]["value"] == pytest.approx(net.mean() * 10, rel=1e-12)
+        assert costs["net_cost"]["national:discounted"]["value"] == pytest.approx(net_d.mean() * 10, rel=1e-12)
+        # the findings say the same net cost in words, with the price year
+        findings = re.search(r'<section id="findings">(.*?)</section>', page, re.S).group(1)
+        assert f"{report.money(net_d.mean() * 10)} {'more' if net_d.mean() > 0 else 'less'} over {n_years} years, " \
+               f"discounted at 3.5% a year" in html.unescape(findings)
+        assert "2024 prices" in findings and "What these numbers rest on" in findings
         assert "relapses_avoided" in rows_by_key(t["cost-effectiveness"])
         # subgroups: every region and severity band of the file, with its patients at step 0
         regions = list(fa["dimensions/region"].asstr()[:])
@@ -409,3 +427,61 @@ def test_a_sweep_is_refused_with_the_command_to_use(rollout, runner, tmp_path):
         with pytest.raises(io.ResultsError, match="a sensitivity sweep .latin_hypercube, 3 points.; analyse it with"):
             report.build_report(a, compare=b, out=str(tmp_path / "s.html"))
     assert not (tmp_path / "s.html").exists()
+
+
+# ---- findings first ------------------------------------------------------------------------
+
+def test_findings_come_first_and_say_the_paired_totals_in_words(compare_report, rollout, no_dialog):
+    page = compare_report[1]
+    ids = re.findall(r'<section id="([^"]+)"', page)
+    assert ids[0] == "findings" and ids[-3:] == ["provenance", "scenario", "caveats"]
+    assert page.index('<section id="findings">') < page.index("<nav>") < page.index("<table")
+    findings = html.unescape(re.search(r'<section id="findings">(.*?)</section>', page, re.S).group(1))
+    with h5py.File(rollout, "r") as fa, h5py.File(no_dialog, "r") as fb:
+        _, n_years = years_of_steps(fa)
+        d = (horizon_value(fa, "admissions_involuntary") - horizon_value(fb, "admissions_involuntary")) * 10
+        lo, hi = np.quantile(d, [0.025, 0.975])
+        words = "no change" if round(abs(d.mean())) == 0 else \
+            f"{abs(d.mean()):,.0f} {'more' if d.mean() > 0 else 'fewer'}"
+        assert f"Involuntary admissions (detentions): {words} over {n_years} years (95% interval" in findings
+        q = horizon_value(fa, "mean_qol") - horizon_value(fb, "mean_qol")
+        assert f"Mean quality of life ({text_attr(fa['series/national/mean_qol'], 'unit')}): " \
+               f"{report.fmt(abs(q.mean()))} {'higher' if q.mean() > 0 else 'lower'} at the end of year {n_years}" in findings
+    # 3 replicates: a warning that the limits are the extremes; which uncertainty is included
+    assert "Only 3 replicates." in findings and "chance variation only" in findings
+    assert "are guesses in whole or in part" in findings and "<code>costs.bed_day</code>" in compare_report[1]
+    assert re.search(r"reproduces \d+ of the \d+ published figures", findings)
+    # no negative ratio anywhere: dominance and its opposite are said in words
+    assert not re.search(r"\u2212[\d,.]+k? GBP per|GBP \u2212|-\d[\d,]* GBP per", page)
+
+
+def test_finding_sentences_read_as_a_board_would_say_them():
+    row = {"name": "Relapses", "kind": "flow", "unit": "relapses", "effect_mean": -1234.4, "effect_q025": -1500.2,
+           "effect_q975": -1000.0, "a_mean": 8000.0, "b_mean": 9234.4, "replicates": 40}
+    assert report.finding_sentence(row, ("A", "B"), 5) == \
+        "Relapses: 1,234 fewer over 5 years (95% interval 1,000 to 1,500 fewer), 13% of the 9,234 in B."
+    row.update(effect_q975=300.0)
+    assert "(95% interval 1,500 fewer to 300 more)" in report.finding_sentence(row, ("A", "B"), 5)
+    row.update(replicates=1)
+    assert "(one run: no interval)" in report.finding_sentence(row, ("A", "B"), 5)
+    level = {"name": "Mean quality of life", "kind": "level", "unit": "rating (1-7)", "effect_mean": 0.0523,
+             "effect_q025": 0.04, "effect_q975": 0.061, "a_mean": 4.36, "b_mean": 4.31, "replicates": 10}
+    assert report.finding_sentence(level, ("A", "B"), 5) == (
+        "Mean quality of life (rating (1-7)): 0.0523 higher at the end of year 5 (95% interval 0.0400 to 0.0610 "
+        "higher); 4.36 against 4.31.")
+    assert report.money(14_700_000) == "GBP 14.7m" and report.money(-9_830) == "GBP 9.83k"
+    assert report.fmt_money(-2_230_000) == "\u22122.23m" and report.fmt_money(450) == "450"
+
+
+def test_one_replicate_has_no_intervals(runner, tmp_path):
+    a = runner.run("one_a.h5", "--replicates", "1")
+    b = runner.run("one_b.h5", "--replicates", "1", "--set", "dialog.enabled=false")
+    out = tmp_path / "one.html"
+    report.build_report(a, compare=b, out=str(out), strict=True)
+    page = out.read_text(encoding="utf-8")
+    findings = re.search(r'<section id="findings">(.*?)</section>', page, re.S).group(1)
+    assert "one run: no interval" in findings and "95% interval" not in findings
+    for key in ("effects-horizon", "effects-by-year", "costs"):
+        for _, cells in tables(page)[key]:
+            for c in cells:
+                assert "[" not in c["text"], (key, c["text"])       # no "3,653 [3,653, 3,653]"

@@ -16,10 +16,12 @@ def _compare(args):
     a, b = args.a, args.b
     os.makedirs(args.outdir, exist_ok=True)
     effects = compare.paired_effects(a, b, outcomes=args.outcomes, population=args.population)
-    costs = compare.cost_effects(a, b, population=args.population)
-    ce = compare.cost_effectiveness(a, b)
+    costs = compare.cost_effects(a, b, population=args.population, discount_rate=args.discount)
+    ce = compare.cost_effectiveness(a, b, discount_rate=args.discount)
+    findings = compare.horizon_effects(a, b, population=args.population)
     written = []
-    for name, table in (("effects", effects), ("costs", costs), ("cost_effectiveness", ce)):
+    for name, table in (("effects", effects), ("costs", costs), ("cost_effectiveness", ce),
+                        ("findings", findings)):
         path = os.path.join(args.outdir, f"{name}.csv")
         io.write_output(path, table.to_csv(index=False), overwrite=True)
         written.append(path)
@@ -30,24 +32,19 @@ def _compare(args):
     written += plots.forest(effects, os.path.join(args.outdir, "forest"))
     written += plots.cascade(a, os.path.join(args.outdir, "cascade_A"))
 
-    horizon = effects["period"].iloc[-1]
     pair = effects.attrs
     print(f"A: {names[0]} ({a})\nB: {names[1]} ({b})")
     print(f"{pair['replicates']} paired replicates, seed {pair['seed']}, {pair['n_patients']:,} patients; "
           f"national totals scaled to {pair['population']:,} patients\n")
-    nat = effects[(effects["dimension"] == "national") & (effects["period"] == horizon)]
-    print(f"Effects A - B, {horizon} (mean [95% interval over replicates]):")
-    for r in nat.itertuples():
-        line = f"  {r.label} ({r.unit}): {r.effect_mean:.4g} [{r.effect_q025:.4g}, {r.effect_q975:.4g}]"
-        if r.per_1000_mean == r.per_1000_mean:  # not NaN: a count
-            line += f"; per 1,000 patients {r.per_1000_mean:.4g}; national {r.national_mean:,.0f}"
-        print(line)
-    net = costs[(costs["item"] == "net_cost") & (costs["period"] == horizon)].iloc[0]
-    print(f"\nNet cost ({net.unit}, {horizon}): {net.national_mean:,.0f} "
-          f"[{net.national_q025:,.0f}, {net.national_q975:,.0f}] nationally; "
-          f"{net.per_1000_mean:,.0f} per 1,000 patients")
-    for r in ce.itertuples():
-        print(f"  {r.ratio:,.0f} {r.ratio_unit}" + (f"  ({r.note})" if r.note else ""))
+    for _, row in findings.iterrows():
+        print("  " + report.finding_sentence(row, ("A", "B"), pair["n_years"]))
+    net = compare.net_cost_summary(a, b, population=args.population, discount_rate=args.discount)
+    m, lo, hi = net["discounted"]
+    print(f"\n  Net cost A - B, discounted at {args.discount:g} a year: {m:,.0f} GBP "
+          f"[{lo:,.0f}, {hi:,.0f}]; undiscounted {net['undiscounted'][0]:,.0f} GBP"
+          + (f" ({net['price_year']} prices)" if net["price_year"] is not None else ""))
+    for r in ce.set_index("benefit").iterrows():
+        print("  " + report._ce_sentence(r[1]))
     print(f"\nwrote {len(written)} files to {args.outdir}")
     return 0
 
@@ -95,6 +92,8 @@ def main(argv=None):
                    help="series to compare (default: the file's headline series)")
     c.add_argument("--population", type=int, metavar="PATIENTS",
                    help="scale national totals to this many patients (default: the run's population)")
+    c.add_argument("--discount", type=report._rate, default=compare.DISCOUNT_RATE, metavar="RATE",
+                   help="annual discount rate of costs and counted events (default 0.035)")
     c.set_defaults(func=_compare)
     p = sub.add_parser("plots", help="figures of one results file",
                        description="Write the cascade by arm, outcomes over time and (if traced) "

@@ -18,8 +18,14 @@ from . import io
 
 #: Intervention costs (national series, GBP): what the rollout adds.
 INTERVENTION_COSTS = ("cost_training", "cost_devices", "cost_dialog_time")
-#: Service costs the rollout may save (GBP): a saving is B minus A.
+#: Service costs the rollout may change (GBP): a fall is a saving.
 SERVICE_COSTS = ("cost_bed_days", "cost_contacts")
+#: Annual discount rate of costs and outcomes: the NICE reference case (3.5%).
+DISCOUNT_RATE = 0.035
+#: The perspective of the costs the model counts.
+PERSPECTIVE = ("NHS and personal social services: DIALOG training, devices and care coordinators' "
+               "time in sessions, inpatient bed-days and care coordinator meetings; no costs to "
+               "patients, families or society")
 
 #: Benefits for cost-effectiveness: name -> (series summed, sign (+1: A - B gained,
 #: -1: B - A avoided), what one unit is called). Units come from the file.
@@ -121,7 +127,16 @@ def collapse(h, name, dimension):
     return out, list(dims[dimension])
 
 
-def by_period(values, year, n_years, kind):
+def discount_factor(rate, year):
+    """Discount factor of year ``year`` (1 = the first year, not discounted): 1 / (1 + rate)^(year - 1).
+
+    The NICE reference case discounts each whole year after the first; ``therasim compare``
+    uses the same factors.
+    """
+    return 1.0 / (1.0 + rate) ** (np.asarray(year, dtype=float) - 1.0)
+
+
+def by_period(values, year, n_years, kind, discount_rate=0.0):
     """Aggregate [R, T, G] to [R, n_years + 1, G]: years 1..n, then the whole horizon.
 
     Args:
@@ -129,6 +144,8 @@ def by_period(values, year, n_years, kind):
         year: year of each step (0 for step 0), from :func:`io.time_axis`.
         n_years: number of years of the horizon.
         kind: ``"flow"`` (summed over the period) or ``"level"`` (value at the period's end).
+        discount_rate: annual rate a flow's year y is discounted at (:func:`discount_factor`);
+            the horizon is then the sum of the discounted years. Levels are not discounted.
 
     Returns:
         array [R, n_years + 1, G]; the last period is the whole horizon (years 1..n).
@@ -138,8 +155,11 @@ def by_period(values, year, n_years, kind):
     out = np.empty((r, n_years + 1, g))
     for y in range(1, n_years + 1):
         steps = np.flatnonzero(year == y)
-        out[:, y - 1] = values[:, steps].sum(axis=1) if kind == "flow" else values[:, steps[-1]]
-    out[:, n_years] = values[:, 1:].sum(axis=1) if kind == "flow" else values[:, -1]
+        if kind == "flow":
+            out[:, y - 1] = values[:, steps].sum(axis=1) * discount_factor(discount_rate, y)
+        else:
+            out[:, y - 1] = values[:, steps[-1]]
+    out[:, n_years] = out[:, :n_years].sum(axis=1) if kind == "flow" else values[:, -1]
     return out
 
 
@@ -243,132 +263,184 @@ def paired_effects(a, b, outcomes=None, dimensions=DIMENSIONS, population=None):
     return out
 
 
-def _national_periods(h, name, t, n_years):
+def _national_periods(h, name, t, n_years, discount_rate=0.0):
     info = io.series_info(h, name)
     v = h[f"series/national/{name}"][...][:, :, None].astype(float)
-    return by_period(v, t["year"], n_years, info["kind"])[:, :, 0], info
+    return by_period(v, t["year"], n_years, info["kind"], discount_rate)[:, :, 0], info
 
 
-def cost_effects(a, b, population=None):
-    """Costs of A relative to B: intervention costs, savings and net cost, per period.
+def _net_cost(fa, fb, t, n_years, discount_rate):
+    """Per-replicate net cost A - B (all cost series) per period: array [R, n_years + 1]."""
+    return sum(_national_periods(fa, n, t, n_years, discount_rate)[0]
+               - _national_periods(fb, n, t, n_years, discount_rate)[0]
+               for n in INTERVENTION_COSTS + SERVICE_COSTS)
 
-    Intervention cost = difference in DIALOG training + devices + extra clinician time in
-    sessions; savings = reduction in bed-day and care coordinator meeting costs (B - A);
-    net cost = intervention cost - savings (= the difference in all five cost series). Each is
-    computed per replicate and summarised by its mean and 95% interval.
+
+def cost_effects(a, b, population=None, discount_rate=DISCOUNT_RATE):
+    """Costs of A relative to B by category, per period, undiscounted and discounted.
+
+    Every row is a change in cost, A - B: positive when A costs more, negative when A saves.
+    The categories are the five cost series (DIALOG training, devices and care coordinators'
+    time in sessions; inpatient bed-days and care coordinator meetings), then
+    ``intervention_cost`` (the first three), ``service_cost`` (the last two: negative is a
+    saving) and ``net_cost`` (all five). Each is computed per replicate and summarised by its
+    mean and 95% interval; the costs are those of the :data:`PERSPECTIVE` (NHS and PSS).
 
     Args:
         a: path or open results file of run A (e.g. the DIALOG rollout).
         b: path or open results file of run B, same seed and replicates.
         population: patients to scale national totals to (default: the run's population).
+        discount_rate: annual rate of the discounted rows (default 3.5%, the NICE reference case).
 
     Returns:
-        DataFrame with ``item`` (a cost series, ``intervention_cost``, ``savings`` or
-        ``net_cost``), ``label``, ``unit`` (from the file, GBP), ``period``, ``effect_mean``,
-        ``effect_q025``, ``effect_q975`` (in the run), ``per_1000_*`` (per 1,000 patients) and
-        ``national_*`` (scaled to ``population`` patients).
+        DataFrame with ``item``, ``label``, ``unit`` (from the file, GBP), ``discounted`` (bool:
+        both are given), ``period``, ``effect_mean``, ``effect_q025``, ``effect_q975`` (in the
+        run), ``per_1000_*`` (per 1,000 patients) and ``national_*`` (scaled to ``population``
+        patients). ``attrs`` hold the pairing facts, ``discount_rate`` and ``price_year``.
     """
     with io._opened(a) as fa, io._opened(b) as fb:
         pair = check_paired(fa, fb)
         t = io.time_axis(fa)
         n_years = pair["n_years"]
         factor = _scale(population, pair["n_patients"])
-        items, units = {}, set()
-        for name in INTERVENTION_COSTS + SERVICE_COSTS:
-            pa, info = _national_periods(fa, name, t, n_years)
-            pb, _ = _national_periods(fb, name, t, n_years)
-            items[name] = (pa - pb, info["label"] + " (A - B)", info["unit"])
-            units.add(info["unit"])
-        unit = units.pop() if len(units) == 1 else " / ".join(sorted(units))
-        items["intervention_cost"] = (sum(items[n][0] for n in INTERVENTION_COSTS),
-                                      "Intervention cost: training + devices + DIALOG time (A - B)", unit)
-        items["savings"] = (-sum(items[n][0] for n in SERVICE_COSTS),
-                            "Savings: bed-days + care coordinator meetings (B - A)", unit)
-        items["net_cost"] = (items["intervention_cost"][0] - items["savings"][0],
-                             "Net cost: intervention cost - savings", unit)
         rows = []
         periods = period_names(n_years)
-        for item, (diff, label, u) in items.items():
-            stats = dict(zip(("effect_mean", "effect_q025", "effect_q975"), interval(diff)))
-            stats.update(zip(("per_1000_mean", "per_1000_q025", "per_1000_q975"),
-                             interval(diff / pair["n_patients"] * 1000.0)))
-            stats.update(zip(("national_mean", "national_q025", "national_q975"), interval(diff * factor)))
-            for p, period in enumerate(periods):
-                rows.append({"item": item, "label": label, "unit": u, "period": period,
-                             **{k: float(v[p]) for k, v in stats.items()}})
+        for discounted, rate in ((False, 0.0), (True, discount_rate)):
+            items, units = {}, set()
+            for name in INTERVENTION_COSTS + SERVICE_COSTS:
+                pa, info = _national_periods(fa, name, t, n_years, rate)
+                pb, _ = _national_periods(fb, name, t, n_years, rate)
+                items[name] = (pa - pb, info["label"], info["unit"])
+                units.add(info["unit"])
+            unit = units.pop() if len(units) == 1 else " / ".join(sorted(units))
+            items["intervention_cost"] = (sum(items[n][0] for n in INTERVENTION_COSTS),
+                                          "Intervention: training + devices + DIALOG time", unit)
+            items["service_cost"] = (sum(items[n][0] for n in SERVICE_COSTS),
+                                     "Services: bed-days + care coordinator meetings", unit)
+            items["net_cost"] = (items["intervention_cost"][0] + items["service_cost"][0],
+                                 "Net cost: intervention + services", unit)
+            for item, (diff, label, u) in items.items():
+                stats = dict(zip(("effect_mean", "effect_q025", "effect_q975"), interval(diff)))
+                stats.update(zip(("per_1000_mean", "per_1000_q025", "per_1000_q975"),
+                                 interval(diff / pair["n_patients"] * 1000.0)))
+                stats.update(zip(("national_mean", "national_q025", "national_q975"), interval(diff * factor)))
+                for p, period in enumerate(periods):
+                    rows.append({"item": item, "label": label, "unit": u, "discounted": discounted,
+                                 "period": period, **{k: float(v[p]) for k, v in stats.items()}})
+        price_year = io.scenario_value(io.scenario(fa), "costs.price_year")
     out = pd.DataFrame(rows)
-    out.attrs.update(pair)
+    out.attrs.update(pair, discount_rate=discount_rate, price_year=price_year)
     return out
 
 
-def cost_effectiveness(a, b, benefits=None):
-    """Net cost per unit of benefit over the whole horizon, with its interval across replicates.
+def break_even_year(net_by_year):
+    """The first year from which the cumulative net cost stays at or below zero, or None.
 
-    For each replicate r: net cost_r (as in :func:`cost_effects`, GBP) divided by benefit_r.
-    A benefit measured as a mean over patients (quality of life, unmet needs) is a change in the
-    mean at the horizon's end, and the ratio is the net cost per 1,000 patients per point of
-    that mean; a count (admissions, bed-days, relapses, disengagements) is summed over the
-    horizon, and the ratio is the net cost per event avoided. ``ratio`` is the ratio of the
-    mean net cost to the mean benefit; ``ratio_q025``/``ratio_q975`` are quantiles of the
-    per-replicate ratios, meaningful only if the benefit is positive in every replicate
-    (``benefit_positive`` counts the replicates where it is; ``note`` says when it is not).
+    Args:
+        net_by_year: net cost of each year 1..n (e.g. discounted, mean over replicates).
+
+    Returns:
+        int year (1-based) or None when the cumulative net cost is still positive at the end.
+    """
+    cum = np.cumsum(np.asarray(net_by_year, dtype=float))
+    for y in range(len(cum)):
+        if np.all(cum[y:] <= 0):
+            return y + 1
+    return None
+
+
+def verdict(net_cost, benefit):
+    """What a net cost and a benefit (both mean A - B, benefit positive = A better) mean together.
+
+    Returns:
+        ``"dominant"`` (A costs no more and gains), ``"dominated"`` (A costs more and loses),
+        ``"costs more, gains"`` (the cost per unit of benefit is meaningful), ``"saves, loses"``
+        (A saves money and loses benefit: the saving per unit lost is meaningful) or
+        ``"no difference"`` (no benefit either way).
+    """
+    if benefit > 0:
+        return "dominant" if net_cost <= 0 else "costs more, gains"
+    if benefit < 0:
+        return "saves, loses" if net_cost < 0 else "dominated"
+    return "no difference"
+
+
+def cost_effectiveness(a, b, benefits=None, discount_rate=DISCOUNT_RATE):
+    """Net cost per unit of benefit over the whole horizon, discounted, without negative ratios.
+
+    For each replicate r: the discounted net cost (as in :func:`cost_effects`) and the benefit:
+    a count (admissions, bed-days, relapses, disengagements) is summed over the horizon with
+    each year discounted like the costs; a mean over patients (quality of life, unmet needs) is
+    the change in the mean at the horizon's end (a level, not discounted), and its net cost is
+    per 1,000 patients. ``verdict`` (:func:`verdict`) says what the means mean together; a ratio
+    is given only when it has one meaning: net cost per unit gained when A costs more and gains
+    (``"costs more, gains"``), saving per unit lost when A saves and loses. A dominant or
+    dominated A has no ratio (NaN): a negative ratio would mix up the two. The ratio's interval
+    (quantiles of per-replicate ratios) is given only when every replicate is in the same case.
 
     Args:
         a: path or open results file of run A (e.g. the DIALOG rollout).
         b: path or open results file of run B, same seed and replicates.
         benefits: names from :data:`BENEFITS` (default: all whose series are in the file).
+        discount_rate: annual rate of costs and counted events (default 3.5%).
 
     Returns:
-        DataFrame with ``benefit``, ``benefit_unit`` (from the file), ``benefit_mean``,
-        ``benefit_q025``, ``benefit_q975``, ``net_cost_mean`` (GBP, or GBP per 1,000 patients
-        for mean benefits), ``ratio``, ``ratio_q025``, ``ratio_q975``, ``ratio_unit``,
-        ``benefit_positive``, ``replicates``, ``note``.
+        DataFrame with ``benefit``, ``benefit_label``, ``benefit_unit`` (from the file),
+        ``benefit_mean``, ``benefit_q025``, ``benefit_q975``, ``net_cost_mean``,
+        ``net_cost_q025``, ``net_cost_q975``, ``net_cost_unit``, ``verdict``, ``ratio``,
+        ``ratio_q025``, ``ratio_q975``, ``ratio_unit``, ``share_dominant`` (replicates where A
+        costs no more and gains), ``benefit_positive`` (replicates where A gains),
+        ``replicates``, ``note``.
     """
-    costs = cost_effects(a, b)
     rows = []
     with io._opened(a) as fa, io._opened(b) as fb:
         pair = check_paired(fa, fb)
         t = io.time_axis(fa)
         n_years = pair["n_years"]
-        net = 0.0
-        for name in INTERVENTION_COSTS + SERVICE_COSTS:
-            net = net + _national_periods(fa, name, t, n_years)[0][:, -1] \
-                - _national_periods(fb, name, t, n_years)[0][:, -1]
-        cost_unit = costs.loc[costs["item"] == "net_cost", "unit"].iloc[0]
+        net = _net_cost(fa, fb, t, n_years, discount_rate)[:, -1]
+        cost_unit = io.series_info(fa, INTERVENTION_COSTS[0])["unit"]
         names = benefits or [k for k, v in BENEFITS.items()
                              if all(s in fa["series/national"] for s in v[0])]
         for key in names:
             series_list, sign, what = BENEFITS[key]
             benefit, info = 0.0, None
             for s in series_list:
-                pa, info = _national_periods(fa, s, t, n_years)
-                pb, _ = _national_periods(fb, s, t, n_years)
+                pa, info = _national_periods(fa, s, t, n_years, discount_rate)
+                pb, _ = _national_periods(fb, s, t, n_years, discount_rate)
                 benefit = benefit + sign * (pa - pb)[:, -1]
             is_mean = info["denominator"] is not None
             cost_r = net / pair["n_patients"] * 1000.0 if is_mean else net
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio_r = cost_r / benefit
             b_mean, b_lo, b_hi = interval(benefit)
-            _, r_lo, r_hi = interval(ratio_r)
-            positive = int((benefit > 0).sum())
-            ratio = float(np.mean(cost_r) / b_mean) if b_mean != 0 else np.nan
+            c_mean, c_lo, c_hi = interval(cost_r)
+            v = verdict(c_mean, b_mean)
+            per_rep = np.array([verdict(c, g) for c, g in zip(cost_r, benefit)])
+            ratio = r_lo = r_hi = np.nan
+            if v in ("costs more, gains", "saves, loses"):
+                ratio = float(c_mean / b_mean)
+                if np.all(per_rep == v):
+                    _, r_lo, r_hi = interval(cost_r / benefit)
             if is_mean:
                 ratio_unit = f"{cost_unit} per 1,000 patients per {what} ({info['unit']})"
             else:
                 ratio_unit = f"{cost_unit} per {what}"
-            note = "" if positive == len(benefit) else (
-                f"benefit not positive in {len(benefit) - positive} of {len(benefit)} replicates: "
-                f"the ratio's interval is not meaningful")
+            if v == "saves, loses":
+                ratio_unit = ratio_unit.replace(" per ", " saved per ", 1).replace("gained", "lost").replace(
+                    "avoided", "more").replace("fewer", "more")
+            note = ""
+            if np.isfinite(ratio) and not np.all(per_rep == v):
+                note = (f"{int((per_rep != v).sum())} of {len(per_rep)} replicates fall in another case: "
+                        f"the ratio has no interval")
             rows.append({"benefit": key, "benefit_label": what, "benefit_unit": info["unit"],
                          "benefit_mean": float(b_mean), "benefit_q025": float(b_lo),
-                         "benefit_q975": float(b_hi), "net_cost_mean": float(np.mean(cost_r)),
+                         "benefit_q975": float(b_hi), "net_cost_mean": float(c_mean),
+                         "net_cost_q025": float(c_lo), "net_cost_q975": float(c_hi),
                          "net_cost_unit": f"{cost_unit} per 1,000 patients" if is_mean else cost_unit,
-                         "ratio": ratio, "ratio_q025": float(r_lo) if positive == len(benefit) else np.nan,
-                         "ratio_q975": float(r_hi) if positive == len(benefit) else np.nan,
-                         "ratio_unit": ratio_unit, "benefit_positive": positive,
-                         "replicates": len(benefit), "note": note})
+                         "verdict": v, "ratio": ratio, "ratio_q025": float(r_lo), "ratio_q975": float(r_hi),
+                         "ratio_unit": ratio_unit, "share_dominant": float(np.mean(per_rep == "dominant")),
+                         "benefit_positive": int((benefit > 0).sum()), "replicates": len(benefit),
+                         "note": note})
     out = pd.DataFrame(rows)
-    out.attrs.update(pair)
+    out.attrs.update(pair, discount_rate=discount_rate)
     return out
 
 
@@ -407,3 +479,99 @@ def paired_series(a, b, name, dimension="national", cumulative=False):
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(info, cumulative=cumulative)
     return out
+
+
+#: What the findings report, in the order a board reads them: (key, series combined, name).
+FINDINGS = (
+    ("admissions_involuntary", ("admissions_involuntary",), "Involuntary admissions (detentions)"),
+    ("admissions", ("admissions_voluntary", "admissions_involuntary"), "All admissions"),
+    ("bed_days", ("bed_days",), "Bed-days"),
+    ("relapses", ("relapses",), "Relapses"),
+    ("disengagements", ("disengagements",), "Disengagements from services"),
+    ("mean_qol", ("mean_qol",), "Mean quality of life"),
+    ("mean_unmet_needs", ("mean_unmet_needs",), "Mean unmet needs"),
+)
+
+
+def horizon_effects(a, b, population=None, findings=FINDINGS):
+    """The findings over the whole horizon: each outcome A - B with its 95% interval.
+
+    A count (a flow) is summed over the horizon and scaled to ``population`` patients (a
+    national total); a mean over patients (a level) is its value at the horizon's end. Neither
+    is discounted: these are the events and levels a board counts; the cost-effectiveness
+    (:func:`cost_effectiveness`) discounts.
+
+    Args:
+        a: path or open results file of run A (e.g. the DIALOG rollout).
+        b: path or open results file of run B, same seed and replicates.
+        population: patients to scale counts to (default: the run's own).
+        findings: (key, series, name) triples (default :data:`FINDINGS`; those whose series
+            are not all in the file are left out).
+
+    Returns:
+        DataFrame with ``key``, ``name``, ``unit``, ``kind`` (``flow``/``level``), ``better``
+        (``higher``/``lower``/None), ``a_mean``, ``b_mean`` (national totals or levels),
+        ``effect_mean``, ``effect_q025``, ``effect_q975`` (A - B), ``share_better`` (replicates
+        in which A is better), ``replicates``; ``attrs`` hold the pairing facts and ``population``.
+    """
+    rows = []
+    with io._opened(a) as fa, io._opened(b) as fb:
+        pair = check_paired(fa, fb)
+        t = io.time_axis(fa)
+        n_years = pair["n_years"]
+        factor = _scale(population, pair["n_patients"])
+        present = set(fa["series/national"])
+        for key, names, label in findings:
+            if not set(names) <= present:
+                continue
+            va = vb = 0.0
+            info = None
+            for n in names:
+                pa, info = _national_periods(fa, n, t, n_years)
+                pb, _ = _national_periods(fb, n, t, n_years)
+                va, vb = va + pa[:, -1], vb + pb[:, -1]
+            scale = factor if info["kind"] == "flow" else 1.0
+            diff = (va - vb) * scale
+            m, lo, hi = interval(diff)
+            better = info.get("better")
+            sign = {"higher": 1.0, "lower": -1.0}.get(better, 0.0)
+            rows.append({"key": key, "name": label, "unit": info["unit"], "kind": info["kind"],
+                         "better": better, "a_mean": float(np.mean(va) * scale),
+                         "b_mean": float(np.mean(vb) * scale), "effect_mean": float(m),
+                         "effect_q025": float(lo), "effect_q975": float(hi),
+                         "share_better": float(np.mean(sign * diff > 0)) if sign else np.nan,
+                         "replicates": len(diff)})
+    out = pd.DataFrame(rows)
+    out.attrs.update(pair, population=population if population is not None else pair["n_patients"],
+                     factor=factor)
+    return out
+
+
+def net_cost_summary(a, b, population=None, discount_rate=DISCOUNT_RATE):
+    """Net cost A - B over the horizon, discounted and not, with the break-even year.
+
+    Args:
+        a, b: paths or open results files (paired).
+        population: patients to scale to (default: the run's own).
+        discount_rate: annual discount rate (default 3.5%).
+
+    Returns:
+        dict with ``discounted`` and ``undiscounted`` (each (mean, q025, q975), national),
+        ``by_year_discounted`` (mean net cost of each year, national), ``break_even_year``
+        (:func:`break_even_year` of the discounted means, or None), ``discount_rate``,
+        ``price_year`` (from the scenario, or None), ``replicates``.
+    """
+    with io._opened(a) as fa, io._opened(b) as fb:
+        pair = check_paired(fa, fb)
+        t = io.time_axis(fa)
+        n_years = pair["n_years"]
+        factor = _scale(population, pair["n_patients"])
+        disc = _net_cost(fa, fb, t, n_years, discount_rate) * factor
+        undisc = _net_cost(fa, fb, t, n_years, 0.0) * factor
+        price_year = io.scenario_value(io.scenario(fa), "costs.price_year")
+    by_year = disc[:, :n_years].mean(axis=0)
+    return {"discounted": tuple(float(x) for x in interval(disc[:, -1])),
+            "undiscounted": tuple(float(x) for x in interval(undisc[:, -1])),
+            "by_year_discounted": by_year.tolist(), "break_even_year": break_even_year(by_year),
+            "discount_rate": discount_rate, "price_year": price_year,
+            "replicates": pair["replicates"], "n_years": n_years}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -300,7 +301,7 @@ def _require_grouped(h):
 
 
 def series_info(f, name):
-    """Attributes of a series: unit, label, stat, kind, headline, and denominator.
+    """Attributes of a series: unit, label, stat, kind, headline, denominator and direction.
 
     Args:
         f: path or open results file.
@@ -308,7 +309,8 @@ def series_info(f, name):
 
     Returns:
         dict with the file's attributes plus ``denominator`` (the series a mean is taken over,
-        ``None`` for a sum) and ``grouped`` (whether a grouped dataset exists).
+        ``None`` for a sum), ``grouped`` (whether a grouped dataset exists) and ``better``
+        (``"higher"`` or ``"lower"``: which way is an improvement; ``None`` if the file says not).
     """
     with _opened(f) as h:
         if name not in h["series/national"]:
@@ -320,6 +322,7 @@ def series_info(f, name):
         stat = info.get("stat") or "sum"
         info["denominator"] = stat[len("mean over "):].strip() if stat.startswith("mean over ") else None
         info["grouped"] = "series/grouped" in h and name in h["series/grouped"]
+        info["better"] = _attr(ds, "better")      # "higher", "lower" or None (no direction)
         return info
 
 
@@ -494,6 +497,59 @@ def scenario(f):
     """
     with _opened(f) as h:
         return h["provenance/scenario_yaml"].asstr()[0]
+
+
+def scenario_value(text, dotted, default=None):
+    """One value of the resolved scenario YAML by dotted key (``adherence.good_threshold``).
+
+    Args:
+        text: the YAML (:func:`scenario`).
+        dotted: dotted key.
+        default: returned when the key is absent (an older file).
+    """
+    try:
+        import yaml
+    except ImportError:                                 # python3-yaml is optional
+        return _plain_lookup(text, dotted, default)
+    node = yaml.safe_load(text)
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def _plain_lookup(text, dotted, default=None):
+    """A scalar of block-style YAML by dotted key, following indentation (no PyYAML needed)."""
+    lines = text.splitlines()
+    indent = ""
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        pat = re.compile(rf"^{indent}{re.escape(part)}:\s*(.*?)\s*$")
+        for i, line in enumerate(lines):
+            m = pat.match(line)
+            if m:
+                break
+        else:
+            return default
+        if depth == len(parts) - 1:
+            value = m.group(1).strip().strip('"')
+            try:
+                return int(value)
+            except ValueError:
+                try:
+                    return float(value)
+                except ValueError:
+                    return value
+        # the block of this key: the following lines indented deeper than it
+        block = []
+        for line in lines[i + 1:]:
+            if line.strip() and not line.startswith(indent + " "):
+                break
+            block.append(line)
+        lines = block
+        indent = re.match(r"^(\s*)", next((b for b in block if b.strip()), indent + "  ")).group(1)
+    return default
 
 
 def provenance(f):

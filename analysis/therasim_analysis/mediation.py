@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from . import calibration, io, plots
+from .io import _plain_lookup, scenario_value as _scenario_value  # noqa: F401 (used by tests)
 
 DRAWS = 1000
 SEED = 20260101
@@ -111,53 +112,6 @@ def _points(unit):
     """Unit of a change or an effect: 'BPRS (18-126)' -> 'BPRS points', 'rating (1-7)' -> 'rating points'."""
     base = re.sub(r"\s*\([^)]*\)\s*$", "", unit or "").strip()
     return f"{base} points" if base in ("BPRS", "rating", "STAR") else (base or "units")
-
-
-def _scenario_value(text, dotted, default=None):
-    """One value of the resolved scenario YAML by dotted key (``adherence.good_threshold``)."""
-    try:
-        import yaml
-    except ImportError:                                 # python3-yaml is optional
-        return _plain_lookup(text, dotted, default)
-    node = yaml.safe_load(text)
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
-
-
-def _plain_lookup(text, dotted, default=None):
-    """A scalar of block-style YAML by dotted key, following indentation (no PyYAML needed)."""
-    lines = text.splitlines()
-    indent = ""
-    parts = dotted.split(".")
-    for depth, part in enumerate(parts):
-        pat = re.compile(rf"^{indent}{re.escape(part)}:\s*(.*?)\s*$")
-        for i, line in enumerate(lines):
-            m = pat.match(line)
-            if m:
-                break
-        else:
-            return default
-        if depth == len(parts) - 1:
-            value = m.group(1).strip().strip('"')
-            try:
-                return int(value)
-            except ValueError:
-                try:
-                    return float(value)
-                except ValueError:
-                    return value
-        # the block of this key: the following lines indented deeper than it
-        block = []
-        for line in lines[i + 1:]:
-            if line.strip() and not line.startswith(indent + " "):
-                break
-            block.append(line)
-        lines = block
-        indent = re.match(r"^(\s*)", next((b for b in block if b.strip()), indent + "  ")).group(1)
-    return default
 
 
 def _mediators_from_trajectories(h, n):

@@ -176,14 +176,42 @@ def num(x, col=None, sig=3):
     return Cell(fmt(x, sig), x if _finite(x) else None, True, col)
 
 
-def interval_cell(mean, lo, hi, col=None, sig=3, replicates=None):
+def interval_cell(mean, lo, hi, col=None, sig=3, replicates=None, stacked=False):
     """A :class:`Cell` ``mean [lo, hi]``: ``data-value`` is the mean, ``data-lo``/``data-hi`` the
-    limits. With one replicate (``replicates == 1``) only the mean is shown."""
+    limits. With one replicate (``replicates == 1``) only the mean is shown. ``stacked`` puts
+    the interval on a second, smaller line (for tables with many columns: they then fit a
+    page)."""
     m = mean if _finite(mean) else None
     if replicates == 1:
         return Cell(fmt(mean, sig), m, True, col)
-    return Cell(fmt_interval(mean, lo, hi, sig), m, True, col, lo=lo if _finite(lo) else None,
-                hi=hi if _finite(hi) else None)
+    lo_, hi_ = (lo if _finite(lo) else None), (hi if _finite(hi) else None)
+    text_ = fmt_interval(mean, lo, hi, sig)
+    if stacked and "[" in text_:
+        head, tail = text_.split(" [", 1)
+        return Cell(text_, m, True, col, html_text=f'{esc(head)}<br><span class="ci">[{esc(tail)}</span>',
+                    lo=lo_, hi=hi_)
+    return Cell(text_, m, True, col, lo=lo_, hi=hi_)
+
+
+def fmt_money(x):
+    """An amount of money for a table: 3 significant figures with k or m (``2.77m``, ``\u2212450k``, ``980``)."""
+    if not _finite(x):
+        return DASH
+    x = float(x)
+    a = abs(x)
+    body = (f"{a / 1e6:,.3g}m" if a < 1e9 else f"{a / 1e6:,.0f}m") if a >= 1e6 else \
+        f"{a / 1e3:.3g}k" if a >= 1e3 else f"{a:,.0f}"
+    return ("\u2212" if x < 0 and body.strip("0.km") else "") + body
+
+
+def money_cell(mean, lo, hi, col=None, replicates=None):
+    """A stacked interval :class:`Cell` of money (:func:`fmt_money`), full values in its data attributes."""
+    m = mean if _finite(mean) else None
+    if replicates == 1 or not (_finite(lo) and _finite(hi)):
+        return Cell(fmt_money(mean), m, True, col)
+    tail = f"[{fmt_money(lo)}, {fmt_money(hi)}]"
+    return Cell(f"{fmt_money(mean)} {tail}", m, True, col,
+                html_text=f'{esc(fmt_money(mean))}<br><span class="ci">{esc(tail)}</span>', lo=lo, hi=hi)
 
 
 def text(s, col=None):
@@ -226,13 +254,15 @@ class Report:
         path_a, path_b: their paths.
         prov_a, prov_b: their provenance (:func:`io.provenance`).
         population: patients national totals are scaled to (``None``: the run's own).
+        discount_rate: annual discount rate of the net cost and the cost-effectiveness.
         is_compare: True when two files are compared (A = the run, B = ``compare``).
         names: short names of A and B for legends (their scenario names).
         errors: sections that failed, as (key, message).
     """
 
-    def __init__(self, a, b, path_a, path_b, population, tmpdir, model_doc):
+    def __init__(self, a, b, path_a, path_b, population, tmpdir, model_doc, discount_rate=cmp.DISCOUNT_RATE):
         self.a, self.b = a, b
+        self.discount_rate = discount_rate
         self.path_a, self.path_b = os.fspath(path_a), (os.fspath(path_b) if path_b is not None else None)
         self.prov_a = io.provenance(a)
         self.prov_b = io.provenance(b) if b is not None else None
@@ -273,12 +303,13 @@ class Report:
     @property
     def costs(self):
         """:func:`compare.cost_effects`."""
-        return self.cached("costs", lambda: cmp.cost_effects(self.a, self.b, population=self.population))
+        return self.cached("costs", lambda: cmp.cost_effects(self.a, self.b, population=self.population,
+                                                             discount_rate=self.discount_rate))
 
     @property
     def cost_effectiveness(self):
         """:func:`compare.cost_effectiveness`."""
-        return self.cached("ce", lambda: cmp.cost_effectiveness(self.a, self.b))
+        return self.cached("ce", lambda: cmp.cost_effectiveness(self.a, self.b, discount_rate=self.discount_rate))
 
     @property
     def n_patients(self):
@@ -436,6 +467,215 @@ def section_summary(rep):
     return "".join(parts)
 
 
+# ---- findings -----------------------------------------------------------------------------
+
+#: Where the calibration status and the parameters' sources are read from (next to MODEL_DOC).
+VALIDATION_DOC = os.path.join(os.path.dirname(MODEL_DOC), "validation.md")
+PARAMETERS_DOC = os.path.join(os.path.dirname(MODEL_DOC), "parameters.md")
+#: Fewer replicates than this get a warning: their 95% limits are little more than the extremes.
+MIN_REPLICATES = 10
+
+
+def money(x):
+    """An amount of money for a sentence: ``GBP 1.23m``, ``GBP 456k``, ``GBP 789`` (3 figures, no sign)."""
+    x = abs(float(x))
+    if x >= 1e6:
+        return f"GBP {x / 1e6:,.3g}m" if x < 1e9 else f"GBP {x / 1e6:,.0f}m"
+    if x >= 1e3:
+        return f"GBP {x / 1e3:.3g}k"
+    return f"GBP {x:,.0f}"
+
+
+def _amount(x, kind):
+    """A count (integer, separators) or a level's change (3 significant figures), no sign."""
+    x = abs(float(x))
+    return f"{x:,.0f}" if kind == "flow" else fmt(x)
+
+
+def _direction(x, kind):
+    if kind == "flow":
+        return "more" if x > 0 else "fewer"
+    return "higher" if x > 0 else "lower"
+
+
+def _signed_words(x, kind):
+    """``1,234 fewer`` / ``0.05 higher`` / ``no change``."""
+    if float(x) == 0 or fmt(abs(x)) == "0":
+        return "no change"
+    return f"{_amount(x, kind)} {_direction(x, kind)}"
+
+
+def _interval_words(lo, hi, kind, replicates):
+    if replicates == 1:
+        return "one run: no interval"
+    if (lo > 0) == (hi > 0) and lo != 0 and hi != 0:
+        # both limits on one side: "12 to 30 fewer"
+        a, b = sorted((abs(lo), abs(hi)))
+        return f"95% interval {_amount(a, kind)} to {_amount(b, kind)} {_direction(hi, kind)}"
+    return f"95% interval {_signed_words(lo, kind)} to {_signed_words(hi, kind)}"
+
+
+def finding_sentence(row, names, n_years):
+    """One finding in words, e.g. ``Involuntary admissions (detentions): 1,234 fewer over 5 years
+    (95% interval 1,000 to 1,400 fewer), 3.2% of the 38,100 without the change.``"""
+    kind = row["kind"]
+    what = f"over {fmt(n_years)} year{'s' if n_years != 1 else ''}" if kind == "flow" else \
+        f"at the end of year {fmt(n_years)}"
+    name = row["name"] if kind == "flow" else f"{row['name']} ({row['unit']})"
+    words = _signed_words(row["effect_mean"], kind)
+    s = f"{name}: {words} {what} " \
+        f"({_interval_words(row['effect_q025'], row['effect_q975'], kind, row['replicates'])})"
+    if kind == "flow" and row["b_mean"] > 0 and words != "no change":
+        s += (f", {fmt(abs(row['effect_mean']) / row['b_mean'] * 100, 2)}% of the "
+              f"{row['b_mean']:,.0f} in {names[1]}")
+    elif kind == "level":
+        s += f"; {fmt(row['a_mean'])} against {fmt(row['b_mean'])}"
+    return s + "."
+
+
+def _validation_status(path):
+    """(summary sentence, DIALOG 2007 quality-of-life row) from docs/validation.md, or Nones."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text_ = fh.read()
+    except OSError:
+        return None, None
+    summary = re.search(r"^(\d+) of (\d+) scored targets inside[^.\n]*", text_, re.M)
+    qol = None
+    for line in text_.splitlines():
+        if line.startswith("| DIALOG 2007: quality of life (MANSA), d"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) >= 6:
+                qol = {"published": cells[2], "interval": cells[3], "simulated": cells[4], "status": cells[5]}
+            break
+    return (summary.group(0) if summary else None), qol
+
+
+def _parameter_sources(path):
+    """(parameters with a source, guesses among them, cost parameters that are guesses) from
+    docs/parameters.md, or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    sourced, guesses, cost_guesses = 0, 0, []
+    for line in lines:
+        m = re.match(r"^\| `([^`]+)` \|", line)
+        if not m:
+            continue
+        source = line.rstrip().rstrip("|").rsplit("|", 1)[-1].strip()
+        if not source:
+            continue          # a setting (seed, output, ...), not a model parameter
+        sourced += 1
+        if "guess" in source.lower():
+            guesses += 1
+            if m.group(1).startswith("costs.") or ".cost" in m.group(1):
+                cost_guesses.append(m.group(1))
+    return sourced, guesses, cost_guesses
+
+
+def _rests_on(rep, ce_rate):
+    """The box "What these numbers rest on": uncertainty included, calibration, guesses, costs."""
+    r = rep.replicates
+    items = []
+    if r == 1:
+        items.append("<b>Uncertainty:</b> one run, so no intervals: every number is one simulated history. "
+                     "Rerun both scenarios with <code>--replicates 40</code> (the same seed) for intervals.")
+    else:
+        items.append(f"<b>Uncertainty included:</b> the 95% intervals are the 2.5% and 97.5% quantiles of "
+                     f"{r} paired replicates, so they include the simulation's chance variation only. They do "
+                     f"<b>not</b> include the uncertainty in the model's parameters, which is larger.")
+    items.append("<b>Parameters that move the answer most:</b> not assessed in this report (no "
+                 "probabilistic sensitivity analysis was given).")
+    summary, qol = _validation_status(VALIDATION_DOC if rep.model_doc == MODEL_DOC else
+                                      os.path.join(os.path.dirname(rep.model_doc), "validation.md"))
+    if summary:
+        k, total = re.match(r"(\d+) of (\d+)", summary).groups()
+        cal = (f"<b>Calibration:</b> the model reproduces {k} of the {total} published figures it is checked "
+               f"against (inside their interval, or within 10% of a point value; docs/validation.md).")
+        if qol:
+            cal += (f" The simulated DIALOG 2007 trial's effect on quality of life: d = {esc(qol['simulated'])} "
+                    f"against the published {esc(qol['published'])} ({esc(qol['interval'])}).")
+        items.append(cal)
+    else:
+        items.append("<b>Calibration:</b> unknown here (docs/validation.md could not be read).")
+    src = _parameter_sources(PARAMETERS_DOC if rep.model_doc == MODEL_DOC else
+                             os.path.join(os.path.dirname(rep.model_doc), "parameters.md"))
+    if src:
+        sourced, guesses, costs = src
+        items.append(f"<b>Guesses:</b> {guesses} of the model's {sourced} parameters are guesses in whole or "
+                     f"in part (docs/parameters.md), among them {len(costs)} unit cost"
+                     f"{'s' if len(costs) != 1 else ''} ({', '.join(f'<code>{esc(c)}</code>' for c in costs)}).")
+    price_year = io.scenario_value(io.scenario(rep.a), "costs.price_year")
+    items.append(f"<b>Costs:</b> perspective of the {esc(cmp.PERSPECTIVE)}; "
+                 + (f"{esc(price_year)} prices; " if price_year is not None else "price year not stated; ")
+                 + f"costs and counted events discounted at {ce_rate * 100:g}% a year in the net cost and the "
+                 f"cost-effectiveness (the NICE reference case), undiscounted figures beside them.")
+    pop, n, scaled = _national_note(rep)
+    items.append(f"<b>Scale:</b> national totals scale the run's {n:,} patients to {pop:,}." if scaled else
+                 f"<b>Scale:</b> totals are those of the run's {n:,} patients (pass <code>--population</code> "
+                 f"to scale them to a national total).")
+    out = '<div class="rests"><h3>What these numbers rest on</h3><ul>' + "".join(
+        f"<li>{i}</li>" for i in items) + "</ul></div>"
+    if 1 < r < MIN_REPLICATES:
+        out = (f'<p class="warning"><b>Only {r} replicates.</b> With fewer than {MIN_REPLICATES} the 95% '
+               f'limits are little more than the most extreme runs; rerun both scenarios with '
+               f'<code>--replicates 40</code> for limits that hold still.</p>') + out
+    return out
+
+
+def section_findings(rep):
+    h = rep.cached("horizon", lambda: cmp.horizon_effects(rep.a, rep.b, population=rep.population))
+    net = rep.cached("net", lambda: cmp.net_cost_summary(rep.a, rep.b, population=rep.population,
+                                                         discount_rate=rep.discount_rate))
+    n_years = rep.n_years
+    a_name, b_name = rep.names
+    pop, n, scaled = _national_note(rep)
+    where = "nationally" if scaled else "in the run"
+    lead = (f"<p class=\"lead\">{esc(a_name)} compared with {esc(b_name)}, over {fmt(n_years)} years, "
+            f"{where} ({pop:,} patients):</p>")
+    items = [f"<li>{esc(finding_sentence(row, rep.names, n_years))}</li>" for _, row in h.iterrows()]
+    m, lo, hi = net["discounted"]
+    um = net["undiscounted"][0]
+    r = rep.replicates
+    cost = (f"Net cost to the NHS and social services: {money(m)} {'more' if m > 0 else 'less'} over "
+            f"{fmt(n_years)} years, discounted at {net['discount_rate'] * 100:g}% a year ("
+            + ("one run: no interval" if r == 1 else
+               f"95% interval {money(lo)} {'more' if lo > 0 else 'less'} to {money(hi)} {'more' if hi > 0 else 'less'}")
+            + f"); {money(um)} {'more' if um > 0 else 'less'} undiscounted"
+            + (f"; {net['price_year']} prices" if net["price_year"] is not None else "") + ".")
+    items.append(f"<li><b>{esc(cost)}</b></li>")
+    be = net["break_even_year"]
+    items.append("<li>" + esc(f"It pays for itself from year {be}: from then on the cumulative discounted "
+                              f"net cost is at or below zero." if be is not None else
+                              f"It does not pay for itself within the {fmt(n_years)} years: the cumulative "
+                              f"discounted net cost is above zero at the end.") + "</li>")
+    ce = rep.cost_effectiveness.set_index("benefit")
+    for key in ("involuntary_admissions_avoided", "admissions_avoided", "qol_gained"):
+        if key in ce.index:
+            items.append(f"<li>{esc(_ce_sentence(ce.loc[key]))}</li>")
+    return lead + "<ul class=\"findings\">" + "".join(items) + "</ul>" + _rests_on(rep, rep.discount_rate)
+
+
+def _ce_sentence(x):
+    """Cost-effectiveness in words, never as a negative ratio."""
+    what = x["benefit_label"]
+    if x["verdict"] == "dominant":
+        return (f"Per {what}: dominant, it saves money and gains (discounted), in "
+                f"{fmt(x['share_dominant'] * 100, 2)}% of the replicates.")
+    if x["verdict"] == "dominated":
+        return f"Per {what}: dominated, it costs more and does worse (discounted)."
+    if x["verdict"] == "no difference":
+        return f"Per {what}: no difference in benefit."
+    if x["verdict"] == "saves, loses":
+        return (f"Per {what}: it saves {money(x['ratio'])} for each one lost ({x['ratio_unit']}, discounted).")
+    ratio = f"{money(x['ratio'])}"
+    iv = (f" (95% interval {money(x['ratio_q025'])} to {money(x['ratio_q975'])})"
+          if _finite(x["ratio_q025"]) and x["replicates"] > 1 else "")
+    return f"It costs {ratio}{iv} per {what} ({x['ratio_unit']}, discounted costs and events)."
+
+
 # ---- provenance ---------------------------------------------------------------------------
 
 PROVENANCE_FIELDS = (
@@ -540,61 +780,69 @@ def _national_note(rep):
     return pop, n, pop != n
 
 
+def _outcomes(rep):
+    """Headline series that are outcomes (costs are in their own section)."""
+    return [n for n in rep.headline if not str(io.series_info(rep.a, n)["unit"]).startswith("GBP")]
+
+
 def section_effects(rep):
     e = rep.effects
     pop, n, scaled = _national_note(rep)
     periods = cmp.period_names(rep.n_years)
-    final = periods[rep.n_years - 1]
+    horizon = periods[-1]
     nat = e[e["dimension"] == "national"]
     a_name, b_name = rep.names
-    # final year
-    cols = ["Outcome", "Unit", f"{a_name}#", f"{b_name}#", "A \u2212 B mean [95% interval]#",
-            "A \u2212 B per 1,000 patients#"]
+    r = rep.replicates
+    # the whole horizon
+    cols = ["Outcome (unit)", f"{a_name}#", f"{b_name}#", "A \u2212 B#", "A \u2212 B per 1,000 patients#"]
     if scaled:
-        cols.append(f"A \u2212 B, national total ({pop:,} patients)#")
+        cols.append(f"A \u2212 B, national ({pop:,} patients)#")
     rows = []
-    for name in rep.headline:
-        d = nat[(nat["outcome"] == name) & (nat["period"] == final)]
+    for name in _outcomes(rep):
+        d = nat[(nat["outcome"] == name) & (nat["period"] == horizon)]
         if d.empty:
             continue
         x = d.iloc[0]
-        cells = [text(x["label"]), text(x["unit"]), num(x["a_mean"], "a_mean"), num(x["b_mean"], "b_mean"),
-                 interval_cell(x["effect_mean"], x["effect_q025"], x["effect_q975"], "effect_mean"),
-                 interval_cell(x["per_1000_mean"], x["per_1000_q025"], x["per_1000_q975"], "per_1000_mean")]
+        cells = [text(f"{x['label']} ({x['unit']})"), num(x["a_mean"], "a_mean"), num(x["b_mean"], "b_mean"),
+                 interval_cell(x["effect_mean"], x["effect_q025"], x["effect_q975"], "effect_mean",
+                               replicates=r, stacked=True),
+                 interval_cell(x["per_1000_mean"], x["per_1000_q025"], x["per_1000_q975"], "per_1000_mean",
+                               replicates=r, stacked=True)]
         if scaled:
             cells.append(interval_cell(x["national_mean"], x["national_q025"], x["national_q975"],
-                                       "national_mean"))
+                                       "national_mean", replicates=r, stacked=True))
         rows.append((name, cells))
     note = (f"National totals scale the run's {n:,} patients to {pop:,}." if scaled else
-            f"Totals are those of the run ({n:,} patients); pass a population (--population) to scale "
-            f"them to a national total.")
-    out = rep.table(cols, rows, table_id="effects-final",
-                    caption=f"Paired effects A \u2212 B in {final}, all patients ({e.attrs['replicates']} "
-                            f"paired replicates). A and B are means over replicates; counts are also given "
-                            f"per 1,000 patients (patients at the start). {note}")
-    # by year
-    cols = ["Outcome", "Unit", "Measure"] + [f"{p}#" for p in periods]
+            f"Totals are those of the run ({n:,} patients); pass --population to scale them to a national "
+            f"total.")
+    out = rep.table(cols, rows, table_id="effects-horizon",
+                    caption=f"Paired effects A \u2212 B over {horizon}, all patients ({r} paired replicates): "
+                            f"counts summed over the horizon, levels at its end; A and B are means over "
+                            f"replicates, A \u2212 B the mean of the paired differences"
+                            + ("" if r == 1 else " and, under it, their 95% interval")
+                            + f". Counts are also given per 1,000 patients (patients at the start). {note}")
+    # by year: one row per outcome, the periods as columns, intervals under the means
+    measure = "national" if scaled else "effect"
+    cols = ["Outcome (unit)"] + [f"{p}#" for p in periods]
     rows = []
-    for name in rep.headline:
+    for name in _outcomes(rep):
         d = nat[nat["outcome"] == name].set_index("period")
         if d.empty:
             continue
         x0 = d.iloc[0]
-        measures = [("effect", "A \u2212 B", x0["unit"])]
-        if x0["stat"] == "sum" or np.isfinite(d["per_1000_mean"]).any():
-            measures.append(("per_1000", "per 1,000 patients", f"{x0['unit']} per 1,000 patients"))
-            if scaled:
-                measures.append(("national", f"national ({pop:,})", x0["unit"]))
-        for k, (prefix, measure, unit) in enumerate(measures):
-            cells = [text(x0["label"] if k == 0 else ""), text(unit), text(measure)]
-            for p in periods:
-                cells.append(interval_cell(d.loc[p, f"{prefix}_mean"], d.loc[p, f"{prefix}_q025"],
-                                           d.loc[p, f"{prefix}_q975"], col=f"{prefix}:{p}"))
-            rows.append((f"{name}:{prefix}", cells))
+        prefix = measure if x0["stat"] == "sum" or np.isfinite(d["per_1000_mean"]).any() else "effect"
+        cells = [text(f"{x0['label']} ({x0['unit']})")]
+        for p in periods:
+            cells.append(interval_cell(d.loc[p, f"{prefix}_mean"], d.loc[p, f"{prefix}_q025"],
+                                       d.loc[p, f"{prefix}_q975"], col=f"{prefix}:{p}", replicates=r,
+                                       stacked=True))
+        rows.append((name, cells))
     out += rep.table(cols, rows, table_id="effects-by-year",
-                     caption=f"Paired effects A \u2212 B by year and over the whole horizon "
-                             f"({periods[-1]}: flows summed over all years, levels at the end): mean "
-                             f"[95% interval] over replicates.")
+                     caption=f"Paired effects A \u2212 B by year and over the whole horizon ({horizon}): a "
+                             f"count is summed over the year"
+                             + (f" and scaled to {pop:,} patients" if scaled else "")
+                             + f", a level is its value at the year's end; mean over replicates"
+                             + ("." if r == 1 else " and, under it, the 95% interval."))
     return out
 
 
@@ -635,46 +883,59 @@ def section_costs(rep):
     pop, n, scaled = _national_note(rep)
     periods = cmp.period_names(rep.n_years)
     horizon = periods[-1]
-    cols = ["Item", "Unit"] + [f"{p}#" for p in periods] + ["Per 1,000 patients, " + horizon + "#"]
-    if scaled:
-        cols.append(f"National ({pop:,} patients), {horizon}#")
+    r = rep.replicates
+    prefix = "national" if scaled else "effect"
+    price_year = c.attrs.get("price_year")
+    rate = c.attrs["discount_rate"]
+    und, dis = c[~c["discounted"]], c[c["discounted"]]
+    cols = [f"Change in cost, A \u2212 B ({und.iloc[0]['unit']})"] + [f"{p}#" for p in periods] + \
+        [f"{horizon}, discounted at {fmt(rate * 100)}%#"]
     rows = []
-    for item in c["item"].unique():
-        d = c[c["item"] == item].set_index("period")
-        x0 = d.iloc[0]
-        cells = [raw(f"<b>{esc(x0['label'])}</b>") if item == "net_cost" else text(x0["label"]), text(x0["unit"])]
+    for item in und["item"].unique():
+        d = und[und["item"] == item].set_index("period")
+        dd = dis[dis["item"] == item].set_index("period")
+        label = d.iloc[0]["label"]
+        cells = [raw(f"<b>{esc(label)}</b>") if item in ("net_cost", "intervention_cost", "service_cost")
+                 else raw(f"&nbsp;&nbsp;{esc(label)}")]
         for p in periods:
-            cells.append(interval_cell(d.loc[p, "effect_mean"], d.loc[p, "effect_q025"], d.loc[p, "effect_q975"],
-                                       col=f"effect:{p}"))
-        cells.append(interval_cell(d.loc[horizon, "per_1000_mean"], d.loc[horizon, "per_1000_q025"],
-                                   d.loc[horizon, "per_1000_q975"], col="per_1000"))
-        if scaled:
-            cells.append(interval_cell(d.loc[horizon, "national_mean"], d.loc[horizon, "national_q025"],
-                                       d.loc[horizon, "national_q975"], col="national"))
+            cells.append(money_cell(d.loc[p, f"{prefix}_mean"], d.loc[p, f"{prefix}_q025"],
+                                    d.loc[p, f"{prefix}_q975"], col=f"{prefix}:{p}", replicates=r))
+        cells.append(money_cell(dd.loc[horizon, f"{prefix}_mean"], dd.loc[horizon, f"{prefix}_q025"],
+                                dd.loc[horizon, f"{prefix}_q975"], col=f"{prefix}:discounted", replicates=r))
         rows.append((item, cells))
+    unit = und.iloc[0]["unit"]
     out = rep.table(cols, rows, table_id="costs",
-                    caption=f"Costs of A relative to B, in the run ({n:,} patients), mean [95% interval] "
-                            f"over paired replicates. Intervention cost = difference in DIALOG training, "
-                            f"devices and extra clinician time; savings = fewer bed-day and meeting costs "
-                            f"(B \u2212 A); net cost = intervention cost \u2212 savings.")
+                    caption=f"Costs of A relative to B by category, {unit}"
+                            + (f" at {price_year} prices" if price_year is not None else "")
+                            + (f", national ({pop:,} patients)" if scaled else f", in the run ({n:,} patients)")
+                            + f", from the perspective of the {cmp.PERSPECTIVE}. Every row is A \u2212 B: "
+                              f"positive when A costs more, negative when it saves. Years undiscounted; the last "
+                              f"column discounts year y by 1/(1 + {rate:g})^(y \u2212 1). Mean over replicates"
+                            + ("." if r == 1 else " and, under it, the 95% interval."))
     ce = rep.cost_effectiveness
-    cols = ["Benefit of A over B", "Benefit mean [95% interval]#", "Unit", "Net cost#",
-            "Net cost per unit of benefit [95% interval]#", "Unit of the ratio", "Note"]
+    cols = ["Benefit of A over B", "Benefit [95% interval]#", "Net cost (discounted)#", "Verdict",
+            "Cost per unit of benefit#"]
     rows = []
     for x in ce.itertuples():
-        rows.append((x.benefit, [text(x.benefit_label),
-                                 interval_cell(x.benefit_mean, x.benefit_q025, x.benefit_q975, "benefit_mean"),
-                                 text(x.benefit_unit), Cell(f"{fmt(x.net_cost_mean)} {x.net_cost_unit}",
-                                                            x.net_cost_mean, True, "net_cost_mean"),
-                                 interval_cell(x.ratio, x.ratio_q025, x.ratio_q975, "ratio"),
-                                 text(x.ratio_unit), text(x.note)]))
+        verdict = {"dominant": "dominant: saves money and gains", "dominated": "dominated: costs more, does worse",
+                   "costs more, gains": "costs more and gains", "saves, loses": "saves money and loses",
+                   "no difference": "no difference"}[x.verdict]
+        ratio = (raw(esc(f"{money(x.ratio)} {x.ratio_unit[len('GBP '):] if x.ratio_unit.startswith('GBP ') else x.ratio_unit}"),
+                     col="ratio", numeric=True, value=x.ratio)
+                 if _finite(x.ratio) else text(DASH, col="ratio"))
+        rows.append((x.benefit, [text(f"{x.benefit_label[:1].upper()}{x.benefit_label[1:]} ({x.benefit_unit})"),
+                                 interval_cell(x.benefit_mean, x.benefit_q025, x.benefit_q975, "benefit_mean",
+                                               replicates=r, stacked=True),
+                                 Cell(f"{fmt_money(x.net_cost_mean)} {x.net_cost_unit}", x.net_cost_mean, True,
+                                      "net_cost_mean"),
+                                 text(verdict + (f" ({x.note})" if x.note else ""), col="verdict"), ratio]))
     out += rep.table(cols, rows, table_id="cost-effectiveness",
-                     caption=f"Net cost per unit of benefit over {horizon}: per replicate, net cost / "
-                             f"benefit. A benefit that is a mean (quality of life, unmet needs) is the change "
-                             f"in the mean at the end, and the ratio is per 1,000 patients; a count is "
-                             f"summed over the horizon. The ratio is mean net cost / mean benefit; its "
-                             f"interval is given only when the benefit is positive in every replicate. A "
-                             f"negative ratio with a positive benefit: A saves money and gains.")
+                     caption=f"Cost-effectiveness over {horizon}, in the run ({n:,} patients): the discounted net "
+                             f"cost against each benefit. A count is summed over the horizon, each year "
+                             f"discounted like the costs; a mean (quality of life, unmet needs) is the change at "
+                             f"the end, against the net cost per 1,000 patients. A cost per unit of benefit is "
+                             f"given only when A costs more and gains (or saves and loses); a dominant A (saves "
+                             f"and gains) needs no ratio.")
     return out
 
 
@@ -1056,20 +1317,21 @@ def section_caveats(rep):
 
 
 SECTIONS = [
-    Section("summary", "Summary", section_summary),
-    Section("provenance", "Provenance", section_provenance),
-    Section("headline", "Headline outcomes", section_headline),
-    Section("effects", "Paired effects", section_effects, compare_only=True),
+    Section("findings", "Findings", section_findings, compare_only=True),
+    Section("summary", "What was run", section_summary),
+    Section("effects", "Effects over the horizon and by year", section_effects, compare_only=True),
+    Section("costs", "Costs and cost-effectiveness", section_costs, compare_only=True),
     Section("subgroups", "Effects by region and severity", section_subgroups, compare_only=True),
-    Section("costs", "Costs and net cost per unit of benefit", section_costs, compare_only=True),
+    Section("headline", "Headline outcomes in the last year", section_headline),
     Section("figures", "Over time and the cascade", section_figures),
     Section("trajectories", "Patients, week by week", section_trajectories),
     Section("metrics", "Simulated trials", section_metrics),
+    Section("provenance", "Appendix: provenance", section_provenance),
     Section("scenario", "Appendix: the resolved scenario", section_scenario),
     Section("caveats", "Appendix: the model's known simplifications", section_caveats),
 ]
 #: Keys of the sections that close the report (``extra_sections`` go before them).
-APPENDIX = ("scenario", "caveats")
+APPENDIX = ("provenance", "scenario", "caveats")
 
 
 def add_section(section, before="scenario"):
@@ -1123,7 +1385,28 @@ dt { font-weight: 600; }
 .error { background: #fdecea; border-left: 4px solid #c0392b; padding: 0.6rem 1rem; }
 details { margin: 0.8rem 0; } summary { cursor: pointer; font-size: 0.9rem; }
 footer { margin-top: 3rem; font-size: 0.8rem; color: var(--muted); border-top: 1px solid var(--rule); padding-top: 0.6rem; }
-@media print { nav { display: none; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
+.lead { font-size: 1.05rem; margin-bottom: 0.3rem; }
+ul.findings { padding-left: 1.3rem; } ul.findings li { margin: 0.25rem 0; }
+.rests { background: var(--bg-alt); border: 1px solid var(--rule); border-radius: 4px; padding: 0.4rem 1rem;
+         margin: 1rem 0; font-size: 0.9rem; }
+.rests h3 { font-size: 1rem; margin: 0.4rem 0; } .rests ul { padding-left: 1.2rem; margin: 0.3rem 0; }
+.ci { font-size: 0.8em; color: var(--muted); }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
+  nav { display: none; }
+  h2 { break-after: avoid; margin-top: 1.2rem; }
+  figure, tr, .rests { break-inside: avoid; }
+  thead { display: table-header-group; }          /* a long table repeats its header on each page */
+  .tablewrap { overflow: visible; }                /* nothing hidden behind a scroll bar on paper */
+  table { font-size: 7.5pt; }
+  th, td { padding: 0.15rem 0.3rem; }
+  td.n, th.n { white-space: normal; }
+  td.n { white-space: nowrap; }
+  pre { max-height: none; white-space: pre-wrap; font-size: 7pt; }
+  figure img { max-height: 120mm; width: auto; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -1134,7 +1417,8 @@ def _default_title(rep):
 
 
 def build_report(path, compare=None, out="report.html", title=None, population=None, sections=None,
-                 extra_sections=(), model_doc=None, strict=False, overwrite=False):
+                 extra_sections=(), model_doc=None, strict=False, overwrite=False,
+                 discount_rate=cmp.DISCOUNT_RATE):
     """Write one self-contained HTML report of a results file (or of a paired comparison).
 
     Args:
@@ -1152,6 +1436,8 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         strict: re-raise a section's error instead of reporting it in the page (otherwise the
             page says the section could not be built and a :class:`ReportWarning` is issued).
         overwrite: replace an existing ``out`` (otherwise it is refused).
+        discount_rate: annual rate of the discounted net cost and cost-effectiveness (default
+            3.5%, the NICE reference case).
 
     Returns:
         the path written.
@@ -1184,7 +1470,7 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         if fb is not None:
             cmp.check_paired(fa, fb)
         with tempfile.TemporaryDirectory(prefix="therasim-report-") as tmp:
-            rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC)
+            rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC, discount_rate)
             bodies = []
             for s in sections:
                 if s.compare_only and not rep.is_compare:
@@ -1211,7 +1497,11 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
 
 def _page(rep, title, bodies, seconds):
     nav = "".join(f'<li><a href="#{esc(s.key)}">{esc(s.title)}</a></li>' for s, _ in bodies)
-    main = "".join(f'<section id="{esc(s.key)}"><h2>{esc(s.title)}</h2>{body}</section>' for s, body in bodies)
+    sections = [f'<section id="{esc(s.key)}"><h2>{esc(s.title)}</h2>{body}</section>' for s, body in bodies]
+    # the answer first; the contents after it (a board reads the findings, then looks things up)
+    first = 1 if bodies and bodies[0][0].key == "findings" else 0
+    contents = f'<nav><b>Contents</b><ol>{nav}</ol></nav>\n'
+    main = "".join(sections[:first]) + contents + "".join(sections[first:])
     files = esc(os.path.basename(rep.path_a)) + (f" vs {esc(os.path.basename(rep.path_b))}" if rep.is_compare else "")
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sub = (f"{files} {DASH} therasim {esc(rep.prov_a.get('therasim_version'))} "
@@ -1221,7 +1511,7 @@ def _page(rep, title, bodies, seconds):
             f'<meta name="generator" content="therasim_analysis.report">\n'
             f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f'<header><h1>{esc(title)}</h1><p class="subtitle">{sub}</p></header>\n'
-            f'<nav><b>Contents</b><ol>{nav}</ol></nav>\n<main>{main}</main>\n'
+            f'<main>{main}</main>\n'
             f"<footer>Written by <code>python3 -m therasim_analysis report</code> in {fmt(seconds, 2)} s. "
             f"Self-contained: figures are embedded; no network access is needed to read it.</footer>\n"
             f"</body>\n</html>\n")
@@ -1230,6 +1520,17 @@ def _page(rep, title, bodies, seconds):
 # --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------
+
+def _rate(text_):
+    try:
+        x = float(text_)
+    except ValueError:
+        x = math.nan
+    if not 0 <= x <= 1:
+        import argparse
+        raise argparse.ArgumentTypeError(f"expected an annual rate from 0 to 1 (0.035 is 3.5%), got {text_!r}")
+    return x
+
 
 def add_cli(subparsers):
     """Add the ``report`` subcommand to an ``argparse`` subparsers object.
@@ -1254,6 +1555,9 @@ def add_cli(subparsers):
     p.add_argument("--title", help="report title (default: from the scenario names)")
     p.add_argument("--population", type=int, metavar="PATIENTS",
                    help="scale national totals to this many patients (default: the run's population)")
+    p.add_argument("--discount", type=_rate, default=cmp.DISCOUNT_RATE, metavar="RATE",
+                   help="annual discount rate of costs and counted events (default 0.035, the NICE "
+                        "reference case)")
     p.set_defaults(func=_cli)
     return p
 
@@ -1268,7 +1572,8 @@ def _cli(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReportWarning)
         out = build_report(args.run, compare=args.compare, out=args.output, title=args.title,
-                           population=args.population, overwrite=args.overwrite)
+                           population=args.population, overwrite=args.overwrite,
+                           discount_rate=args.discount)
     errors = [w for w in caught if issubclass(w.category, ReportWarning)]
     for w in caught:
         if not issubclass(w.category, ReportWarning):
