@@ -49,6 +49,8 @@ sim::ParamSpec field(const std::string& name) {
 }
 
 constexpr const char* GUESS = "guess";
+/// Uncertainty distributions for probabilistic sensitivity analysis (docs/model.md, PSA).
+using U = sim::Distribution;
 constexpr const char* FIT_DIALOG_2007 =
     "fitted to the DIALOG trial's effects on quality of life, satisfaction and unmet needs (Priebe et al. 2007) by tools/calibrate.sh; see docs/validation.md";
 constexpr const char* SEED = "Priebe & McCabe (2008) Int Rev Psychiatry (seed paper)";
@@ -142,9 +144,9 @@ template <class V> void visit(V& v, Config& c) {
         .means("Extra symptoms when no treatment is taken (scaled by 1 - adherence)").cite(GUESS);
 
     auto& re = c.relapse;
-    v.real(re.p_year_on_medication, "relapse.p_year_on_medication", 0.27).range(0, 1).with_unit("probability/year")
+    v.real(re.p_year_on_medication, "relapse.p_year_on_medication", 0.27).uncertain(U::beta(0.27, 0.027)).range(0, 1).with_unit("probability/year")
         .means("One-year relapse risk when fully adherent").cite(LEUCHT_2012);
-    v.real(re.p_year_off_medication, "relapse.p_year_off_medication", 0.64).range(0, 1).with_unit("probability/year")
+    v.real(re.p_year_off_medication, "relapse.p_year_off_medication", 0.64).uncertain(U::beta(0.64, 0.04).as_guess()).range(0, 1).with_unit("probability/year")
         .means("One-year relapse risk when taking no treatment").cite(LEUCHT_2012);
     v.real(re.rel_high_ee, "relapse.rel_high_ee", 2.94).range(0, 100).with_unit("hazard ratio")
         .means("Relapse hazard ratio in a high expressed-emotion family")
@@ -159,17 +161,17 @@ template <class V> void visit(V& v, Config& c) {
     v.real(re.rel_remission_inpatient, "relapse.rel_remission_inpatient", 2).range(0, 100).with_unit("rate ratio").means("Faster remission while admitted").cite(GUESS);
 
     auto& ad = c.admission;
-    v.real(ad.p_per_week_in_relapse, "admission.p_per_week_in_relapse", 0.06).range(0, 1).with_unit("probability/week")
+    v.real(ad.p_per_week_in_relapse, "admission.p_per_week_in_relapse", 0.06).uncertain(U::beta(0.06, 0.02).as_guess()).range(0, 1).with_unit("probability/week")
         .means("Weekly probability of admission during a relapse").cite(GUESS);
     v.real(ad.rel_disengaged, "admission.rel_disengaged", 1.5).range(0, 100).with_unit("relative risk").means("Admission risk of a disengaged patient in relapse").cite(GUESS);
-    v.real(ad.share_involuntary, "admission.share_involuntary", 0.30).range(0, 1).with_unit("probability")
+    v.real(ad.share_involuntary, "admission.share_involuntary", 0.30).uncertain(U::beta(0.30, 0.05).as_guess()).range(0, 1).with_unit("probability")
         .means("Chance an admission is under the Mental Health Act for an engaged patient without past coercion at the reference relationship (the default gives an overall share near 0.40)")
         .cite("guess, aiming at the overall share of 0.40 in " + std::string(NHS_BENCH));
     v.real(ad.or_involuntary_disengaged, "admission.or_involuntary_disengaged", 2).above(0, 100).with_unit("odds ratio").means("Odds of involuntary admission if disengaged").cite(GUESS);
     v.real(ad.or_involuntary_history, "admission.or_involuntary_history", 2).above(0, 100).with_unit("odds ratio").means("Odds of involuntary admission after a past one").cite(GUESS);
-    v.real(ad.or_involuntary_per_star, "admission.or_involuntary_per_star", 0.7).above(0, 100).with_unit("odds ratio per STAR point")
+    v.real(ad.or_involuntary_per_star, "admission.or_involuntary_per_star", 0.7).uncertain(U::lognormal(0.7, 0.15).as_guess()).above(0, 100).with_unit("odds ratio per STAR point")
         .means("Odds of involuntary admission per point of the felt relationship above mechanism.star_reference").cite(GUESS);
-    v.real(ad.los_mean_days, "admission.los_mean_days", 33).above(0, 3650).with_unit("days").means("Mean length of stay of acute admissions").cite(NHS_BENCH);
+    v.real(ad.los_mean_days, "admission.los_mean_days", 33).uncertain(U::gamma(33, 5).as_guess()).above(0, 3650).with_unit("days").means("Mean length of stay of acute admissions").cite(NHS_BENCH);
     v.real(ad.los_split_share, "admission.los_split_share", 0.40).range(0, 1).with_unit("share")
         .means("Share of involuntary admissions used to split admission.los_mean_days between voluntary and involuntary stays (the realised share of the default model)")
         .cite(NHS_BENCH);
@@ -194,7 +196,7 @@ template <class V> void visit(V& v, Config& c) {
     v.real(rl.responsiveness_gain, "relationship.responsiveness_gain", 0.4).range(-4, 4).with_unit("STAR points per unit").means("Effect of responsiveness on clinician input").cite(GUESS);
     v.real(rl.symptom_strain, "relationship.symptom_strain", 0.3).range(0, 4).with_unit("STAR points per 20 BPRS")
         .means("Strain on collaboration from symptoms above 40 BPRS (halved by full responsiveness)").cite(GUESS);
-    v.real(rl.dialog_gain, "relationship.dialog_gain", 0.25).range(0, 4).with_unit("STAR points per unit dose")
+    v.real(rl.dialog_gain, "relationship.dialog_gain", 0.25).uncertain(U::gamma(0.25, 0.1).as_guess()).range(0, 4).with_unit("STAR points per unit dose")
         .means("Effect of structured communication (DIALOG dose) on clinician input and collaboration").cite(GUESS);
     v.real(rl.learning_rate, "relationship.learning_rate", 0.2).above(0, 1).with_unit("1/contact").means("Share of the gap to the relationship's target closed per meeting").cite(GUESS);
     v.real(rl.noise_sd, "relationship.noise_sd", 0.05).range(0, 2).with_unit("STAR points").means("Meeting-to-meeting fluctuation").cite(GUESS);
@@ -259,10 +261,10 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.rel_need_relapse, "wellbeing.rel_need_relapse", 3).range(0, 100).with_unit("relative risk").means("New needs during a relapse").cite(GUESS);
     v.real(wb.p_meet_per_contact, "wellbeing.p_meet_per_contact", 0.02).range(0, 1).with_unit("probability per need per meeting")
         .means("Chance that routine care meets an unmet need at a meeting (scaled by team capacity)").cite(GUESS);
-    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 1.84).range(0, 6).with_unit("rating points")
+    v.real(wb.need_qol_effect, "wellbeing.need_qol_effect", 1.84).uncertain(U::normal(1.84, 0.245)).range(0, 6).with_unit("rating points")
         .means("Fall of one life domain's set point when a need arises (rise of the lowest when one is met): 8 x 0.23, so one need moves the mean of the 8 domains by 0.23")
         .cite(SLADE_2005);
-    v.real(wb.qol_per_unmet_need, "wellbeing.qol_per_unmet_need", 0.23).range(0, 6).with_unit("rating points per need")
+    v.real(wb.qol_per_unmet_need, "wellbeing.qol_per_unmet_need", 0.23).uncertain(U::normal(0.23, 0.0306)).range(0, 6).with_unit("rating points per need")
         .means("At the start, fall of a patient's mean set point per unmet need above wellbeing.mean_unmet_needs (cross-sectional)").cite(SLADE_2005);
     v.real(wb.qol_mean, "wellbeing.qol_mean", 4.3).range(1, 7).with_unit("rating (1-7)").means("Mean quality of life at the start").cite(GUESS);
     v.real(wb.qol_patient_sd, "wellbeing.qol_patient_sd", 0.7).range(0, 6).with_unit("rating points").means("Between-patient SD of mean quality of life").cite(GUESS);
@@ -282,7 +284,7 @@ template <class V> void visit(V& v, Config& c) {
     v.real(wb.sat_relationship, "wellbeing.sat_relationship", 0.8).range(-6, 6).with_unit("rating points per STAR point").means("Effect of the relationship on treatment satisfaction").cite(GUESS);
     v.real(wb.sat_adherence, "wellbeing.sat_adherence", 1.0).range(-6, 6).with_unit("rating points per unit").means("Effect of adherence on satisfaction with medication").cite(GUESS);
     v.real(wb.sat_needs, "wellbeing.sat_needs", 0.15).range(0, 6).with_unit("rating points per need").means("Fall of satisfaction with practical help per unmet need").cite(GUESS);
-    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.5).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(FIT_DIALOG_2007);
+    v.real(wb.sat_dialog, "wellbeing.sat_dialog", 0.5).uncertain(U::gamma(0.5, 0.15).as_guess()).range(0, 6).with_unit("rating points per unit dose").means("Effect of structured meetings on satisfaction with meetings").cite(FIT_DIALOG_2007);
     v.real(wb.sat_rate, "wellbeing.sat_rate", 0.15).above(0, 1).with_unit("1/week").means("Share of the gap to the satisfaction target closed per week").cite(GUESS);
 
     auto& fa = c.family;
@@ -343,19 +345,19 @@ template <class V> void visit(V& v, Config& c) {
     v.real(di.start_year, "dialog.rollout.start_year", 0.5).range(0, 100).with_unit("years").means("When the first training wave starts").cite(GUESS);
     v.real(di.duration_years, "dialog.rollout.duration_years", 3).range(0, 100).with_unit("years").means("Time from the first to the end of the last wave").cite("rollout over 3 years (scenario design)");
     v.integer(di.n_waves, "dialog.rollout.n_waves", 6).range(1, 1000).with_unit("waves").means("Training waves; trusts are randomly ordered into waves (stepped wedge)").cite(GUESS);
-    v.real(di.uptake, "dialog.uptake", 0.9).range(0, 1).with_unit("probability").means("Chance a clinician in a trained trust takes DIALOG up").cite(GUESS);
-    v.real(di.fidelity_initial, "dialog.fidelity_initial", 0.67).range(0, 1).with_unit("probability")
+    v.real(di.uptake, "dialog.uptake", 0.9).uncertain(U::beta(0.9, 0.05).as_guess()).range(0, 1).with_unit("probability").means("Chance a clinician in a trained trust takes DIALOG up").cite(GUESS);
+    v.real(di.fidelity_initial, "dialog.fidelity_initial", 0.67).uncertain(U::beta(0.67, 0.08).as_guess()).range(0, 1).with_unit("probability")
         .means("Share of planned sessions delivered by a newly trained clinician").cite(DIALOG_2007 + std::string(" (about 4 of 6 planned sessions delivered)"));
     v.real(di.fidelity_sd, "dialog.fidelity_sd", 0.15).range(0, 1).with_unit("probability").means("SD of fidelity between clinicians").cite(GUESS);
     v.real(di.fidelity_half_life_years, "dialog.fidelity_half_life_years", 3).above(0, 1000).with_unit("years").means("Half-life of fidelity drift without supervision").cite(GUESS);
     v.real(di.supervision_drift, "dialog.supervision_drift", 0.5).range(0, 1).with_unit("ratio").means("Drift of supervised clinicians relative to unsupervised").cite(GUESS);
     v.real(di.fidelity_floor, "dialog.fidelity_floor", 0.2).range(0, 1).with_unit("probability").means("Fidelity does not drift below this").cite(GUESS);
     v.real(di.new_staff_delay_weeks, "dialog.new_staff_delay_weeks", 12).range(0, 520).with_unit("weeks").means("Delay before a new hire in a rolled-out trust is trained").cite(GUESS);
-    v.real(di.action_probability, "dialog.action_probability", 0.072).range(0, 1).with_unit("probability per need")
+    v.real(di.action_probability, "dialog.action_probability", 0.072).uncertain(U::beta(0.072, 0.025).as_guess()).range(0, 1).with_unit("probability per need")
         .means("Chance a session leads to action that meets an unmet need (solution-focused approach, average capacity)").cite(FIT_DIALOG_2007);
     v.integer(di.domains_discussed, "dialog.domains_discussed", 3).range(0, 8).with_unit("domains")
         .means("Lowest-rated life domains discussed at a session, with actions agreed").cite(DIALOG_PLUS + std::string(" (up to three domains, DIALOG+ protocol)"));
-    v.real(di.session_gain, "dialog.session_gain", 0.042).range(0, 1).with_unit("share of room per session")
+    v.real(di.session_gain, "dialog.session_gain", 0.042).uncertain(U::lognormal(0.042, 0.015).as_guess()).range(0, 1).with_unit("share of room per session")
         .means("Share of a discussed domain's room for improvement (7 minus its set point) gained at a session, at approach effect 1 and weight 1 of the sessions path")
         .cite(FIT_DIALOG_2007);
     v.real(di.spillover, "dialog.spillover", 0.2).range(0, 1).with_unit("relative")
@@ -369,10 +371,10 @@ template <class V> void visit(V& v, Config& c) {
     for (std::size_t k = 0; k < 4; ++k)
         v.real(di.approach_effect[k], std::string("dialog.approach_effect.") + ap_labels[k], ap_default[k]).range(0, 10).with_unit("relative")
             .means(std::string("Effectiveness of a session when the clinician responds with approach ") + ap_labels[k]).cite(GUESS);
-    v.real(di.cost_training, "dialog.cost_training", 300).range(0, 1e6).with_unit("GBP per clinician").means("Training cost").cite(GUESS);
-    v.real(di.cost_device, "dialog.cost_device", 250).range(0, 1e6).with_unit("GBP per clinician").means("Tablet or software cost").cite(GUESS);
-    v.real(di.extra_minutes, "dialog.extra_minutes", 5).range(0, 600).with_unit("minutes per session").means("Extra clinician time of a DIALOG session").cite(GUESS);
-    v.real(di.cost_per_clinician_minute, "dialog.cost_per_clinician_minute", 1.0).range(0, 1000).with_unit("GBP/minute").means("Cost of a care coordinator's time").cite(GUESS);
+    v.real(di.cost_training, "dialog.cost_training", 300).uncertain(U::gamma(300, 150).as_guess()).range(0, 1e6).with_unit("GBP per clinician").means("Training cost").cite(GUESS);
+    v.real(di.cost_device, "dialog.cost_device", 250).uncertain(U::gamma(250, 100).as_guess()).range(0, 1e6).with_unit("GBP per clinician").means("Tablet or software cost").cite(GUESS);
+    v.real(di.extra_minutes, "dialog.extra_minutes", 5).uncertain(U::gamma(5, 2.5).as_guess()).range(0, 600).with_unit("minutes per session").means("Extra clinician time of a DIALOG session").cite(GUESS);
+    v.real(di.cost_per_clinician_minute, "dialog.cost_per_clinician_minute", 1.0).uncertain(U::gamma(1.0, 0.3).as_guess()).range(0, 1000).with_unit("GBP/minute").means("Cost of a care coordinator's time").cite(GUESS);
 
     auto& me = c.mechanism;
     std::vector<std::string> names;
@@ -382,7 +384,7 @@ template <class V> void visit(V& v, Config& c) {
         meanings += std::string(meanings.empty() ? "" : "; ") + h.name + ": " + h.meaning;
     }
     v.choice(me.hypothesis, "mechanism.hypothesis", "mixture", names).means(meanings + " (the paths of each: docs/model.md)");
-    v.real(me.direct_weight, "mechanism.direct_weight", 0.5).range(0, 1).with_unit("weight")
+    v.real(me.direct_weight, "mechanism.direct_weight", 0.5).uncertain(U::beta(0.5, 0.2).as_guess()).range(0, 1).with_unit("weight")
         .means("Weight of therapy_in_itself in the mixture (only with hypothesis: mixture)").cite(GUESS);
     v.real(me.star_reference, "mechanism.star_reference", 3.0).range(0, 4).with_unit("STAR (0-4)")
         .means("Felt relationship at which the direct path has no effect and sessions achieve their average").cite(GUESS);
@@ -394,8 +396,8 @@ template <class V> void visit(V& v, Config& c) {
         .means("Analyse each replicate as its trial was: baseline-adjusted standardised effects with clinician-clustered intervals (needs dialog.rollout.design: cluster_randomised)");
     v.real(c.trial.attrition, "trial.attrition", 0).range(0, 0.99).with_unit("share")
         .means("Share of patients lost to follow-up (left out of the analysis)").cite(DIALOG_2007 + std::string(": 451 of 507 analysed"));
-    v.real(c.costs.bed_day, "costs.bed_day", 450).range(0, 1e6).with_unit("GBP").means("Cost of an inpatient bed-day").cite(GUESS);
-    v.real(c.costs.contact, "costs.contact", 60).range(0, 1e6).with_unit("GBP").means("Cost of a care coordinator meeting").cite(GUESS);
+    v.real(c.costs.bed_day, "costs.bed_day", 450).uncertain(U::gamma(450, 135).as_guess()).range(0, 1e6).with_unit("GBP").means("Cost of an inpatient bed-day").cite(GUESS);
+    v.real(c.costs.contact, "costs.contact", 60).uncertain(U::gamma(60, 18).as_guess()).range(0, 1e6).with_unit("GBP").means("Cost of a care coordinator meeting").cite(GUESS);
     v.integer(c.costs.price_year, "costs.price_year", 2024).range(1990, 2100).with_unit("year")
         .means("Price year of every unit cost (GBP of that year); reports state it, and costs of other years must be inflated to it first")
         .cite("fixed by convention: the year in which the unit costs above were set");

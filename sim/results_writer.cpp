@@ -106,14 +106,18 @@ void write_sweep(hid_t f, const Sweep& s, std::size_t reps) {
     for (std::size_t p = 0; p < points; ++p)
         for (std::size_t i = 0; i < k; ++i) values[p * k + i] = s.value(p, i);
     strings(g, "parameters", names);
+    std::vector<std::string> dists;
+    for (const auto& p : s.parameters) dists.push_back(s.design == "psa" ? p.dist.text() : "uniform(lower, upper)");
+    strings(g, "distribution", dists);
     dataset(g, "lower", H5T_NATIVE_DOUBLE, lower.data(), {k}, 0, "", "Lower end of each parameter's range");
     dataset(g, "upper", H5T_NATIVE_DOUBLE, upper.data(), {k}, 0, "", "Upper end of each parameter's range");
     dataset(g, "integer", H5T_NATIVE_UINT8, integer.data(), {k}, 0, "", "1 if the parameter is an integer (values rounded)");
     dataset(g, "unit_points", H5T_NATIVE_DOUBLE, s.unit.data(), {points, k}, 0, "", "Design points in the unit cube");
     dataset(g, "values", H5T_NATIVE_DOUBLE, values.data(), {points, k}, 0, "", "Parameter values of each design point");
     dataset(g, "role", H5T_NATIVE_INT32, s.role.data(), {points}, 0, "",
-            "saltelli: 0 = A, 1 = B, 2 + i = A with parameter i from B; morris: parameter changed from the previous point (-1: first)");
-    dataset(g, "sample", H5T_NATIVE_INT32, s.sample.data(), {points}, 0, "", "saltelli: base sample; morris: trajectory; else the point");
+            "saltelli: 0 = A, 1 = B, 2 + i = A with parameter i from B; morris: parameter changed from the previous point (-1: first); "
+            "psa: 0 = intervention, 1 = comparator");
+    dataset(g, "sample", H5T_NATIVE_INT32, s.sample.data(), {points}, 0, "", "saltelli: base sample; morris: trajectory; psa: the draw; else the point");
     std::vector<std::int32_t> point(points * reps), replicate(points * reps);
     for (std::size_t r = 0; r < points * reps; ++r) {
         point[r] = static_cast<std::int32_t>(r / reps);

@@ -15,8 +15,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> META_KEYS = {"extends", "name", "description", "sweep"};
+const std::set<std::string> META_KEYS = {"extends", "name", "description", "sweep", "psa"};
 const std::vector<std::string> SWEEP_KEYS = {"design", "samples", "levels", "parameters"};
+const std::vector<std::string> PSA_KEYS = {"draws", "comparator", "distributions"};
+const std::vector<std::string> DISTRIBUTIONS = {"beta", "gamma", "lognormal", "normal", "uniform", "fixed"};
 /// Parameters that set the shape of the results or the random keys: the same at every point.
 bool sweepable_path(const std::string& path) {
     return path != "seed" && path != "replicates" && path.rfind("time.", 0) != 0 && path.rfind("output.", 0) != 0;
@@ -258,10 +260,19 @@ void check_shape(const YAML::Node& n, const std::string& file, int depth, std::s
         for (const auto& c : n) check_shape(c, file, depth + 1, count);
 }
 
+/// A `psa:` block as read; finish_sweep() turns it into the scenario's psa design.
+struct PsaBlock {
+    Location where;
+    std::size_t draws = 0;
+    std::vector<std::pair<std::string, Value>> comparator;
+    std::vector<std::pair<SweepParameter, bool>> distributions;  ///< given in the block (fixed: false)
+};
+
 struct Loader {
     const Schema& schema;
     Scenario sc;
     std::vector<std::string> stack;  // canonical paths being loaded, for cycle detection
+    std::optional<PsaBlock> psa = std::nullopt;
 
     void walk(const YAML::Node& map, const std::string& prefix, const std::string& file) {
         std::set<std::string> seen;
@@ -379,30 +390,30 @@ struct Loader {
         std::set<std::string> names;
         for (const auto& kv : params) {
             const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
-            const std::string key = "sweep.parameters." + name;
-            if (!names.insert(name).second) throw InconsistentScenario(at(file, kv.first), key, "parameter swept twice");
+            const std::string entry = "sweep.parameters." + name;
+            if (!names.insert(name).second) throw InconsistentScenario(at(file, kv.first), entry, "parameter swept twice");
             const ParamSpec* spec = schema.find_param(name);
             if (!spec) {
                 auto near = nearest_keys(name, sweepable);
-                throw UnknownKey(at(file, kv.first), key, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                throw UnknownKey(at(file, kv.first), entry, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
                                                               " (a sweep names parameters by their full path)");
             }
             if (spec->type != ParamType::real && spec->type != ParamType::integer)
-                throw WrongType(at(file, kv.first), key, "only real and integer parameters can be swept; '" + name + "' is not a number");
+                throw WrongType(at(file, kv.first), entry, "only real and integer parameters can be swept; '" + name + "' is not a number");
             if (!sweepable_path(name))
-                throw InconsistentScenario(at(file, kv.first), key, "'" + name + "' sets the seed, the replicates, the time axis or the "
+                throw InconsistentScenario(at(file, kv.first), entry, "'" + name + "' sets the seed, the replicates, the time axis or the "
                                                                     "outputs, which must be the same at every point; it cannot be swept");
             const YAML::Node range = kv.second;
             if (!range.IsSequence() || range.size() != 2)
-                throw WrongType(at(file, range.IsNull() ? kv.first : range), key, "expected [lower, upper], got " + describe(range));
+                throw WrongType(at(file, range.IsNull() ? kv.first : range), entry, "expected [lower, upper], got " + describe(range));
             SweepParameter sp;
             sp.path = name;
             sp.integer = spec->type == ParamType::integer;
-            sp.lower = parse_number(*spec, range[0], file, key + " (lower)");
-            sp.upper = parse_number(*spec, range[1], file, key + " (upper)");
+            sp.lower = parse_number(*spec, range[0], file, entry + " (lower)");
+            sp.upper = parse_number(*spec, range[1], file, entry + " (upper)");
             sp.where = at(file, kv.first);
             if (!(sp.lower < sp.upper))
-                throw OutOfRange(at(file, range), key, "expected lower < upper, got [" + number_text(sp.lower) + ", " + number_text(sp.upper) + "]");
+                throw OutOfRange(at(file, range), entry, "expected lower < upper, got [" + number_text(sp.lower) + ", " + number_text(sp.upper) + "]");
             s.parameters.push_back(std::move(sp));
         }
         if (s.design == "saltelli" && s.k() < 2)
@@ -410,6 +421,209 @@ struct Loader {
                                                                            "(one parameter explains all the variance by definition); "
                                                                            "use latin_hypercube or morris for one");
         return s;
+    }
+
+    /// One entry of `psa.distributions`: `{gamma: {mean: 450, sd: 135}}`, `{beta: {mean: 0.3,
+    /// interval: [0.2, 0.4]}}` (sd = width / 3.92), `{uniform: [lower, upper]}` or `fixed`; an
+    /// optional `guess: true` beside the family marks it as a guess.
+    Distribution parse_distribution(const YAML::Node& n, const std::string& file, const std::string& key, const ParamSpec& spec) {
+        const std::string expected = "expected one of " + join(DISTRIBUTIONS) + ", e.g. '{gamma: {mean: 450, sd: 135}}', "
+                                     "'{beta: {mean: 0.3, interval: [0.2, 0.4]}}', '{uniform: [0.1, 0.3]}' or 'fixed'";
+        if (n.IsScalar() && n.Scalar() == "fixed") return Distribution::fixed();
+        if (!n.IsMap() || n.size() == 0) throw WrongType(at(file, n), key, expected + ", got " + describe(n));
+        ParamSpec number;
+        number.type = ParamType::real;
+        Distribution d;
+        bool family = false;
+        for (const auto& kv : n) {
+            const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
+            if (k == "guess") {
+                ParamSpec b;
+                b.type = ParamType::boolean;
+                d.guess = parse_value(b, kv.second, file, key + ".guess").num != 0;
+                continue;
+            }
+            const auto it = std::find(DISTRIBUTIONS.begin(), DISTRIBUTIONS.end(), k);
+            if (it == DISTRIBUTIONS.end() || k == "fixed") {
+                auto near = nearest_keys(k, DISTRIBUTIONS);
+                throw UnknownKey(at(file, kv.first), key + "." + k, "unknown distribution" +
+                                 (near.empty() ? "" : "; did you mean '" + near.front() + "'?") + " " + expected);
+            }
+            if (family) throw InconsistentScenario(at(file, kv.first), key, "two distributions given; give one");
+            family = true;
+            const YAML::Node v = kv.second;
+            const std::string vkey = key + "." + k;
+            if (k == "uniform") {
+                if (!v.IsSequence() || v.size() != 2)
+                    throw WrongType(at(file, v.IsNull() ? kv.first : v), vkey, "expected [lower, upper], got " + describe(v));
+                d = Distribution::uniform(parse_number(number, v[0], file, vkey + " (lower)"),
+                                          parse_number(number, v[1], file, vkey + " (upper)"));
+            } else {
+                if (!v.IsMap() || !v["mean"] || (!v["sd"] == !v["interval"]))
+                    throw WrongType(at(file, v.IsNull() ? kv.first : v), vkey,
+                                    "expected {mean: M, sd: S} or {mean: M, interval: [lower, upper]} (a 95% interval), got " + describe(v));
+                for (const auto& e : v) {
+                    const std::string ek = e.first.IsScalar() ? e.first.Scalar() : "";
+                    if (ek != "mean" && ek != "sd" && ek != "interval")
+                        throw UnknownKey(at(file, e.first), vkey + "." + ek, "unknown key; expected mean, and sd or interval");
+                }
+                const double mean = parse_number(number, v["mean"], file, vkey + ".mean");
+                double sd = 0;
+                if (v["sd"]) {
+                    sd = parse_number(number, v["sd"], file, vkey + ".sd");
+                } else {
+                    const YAML::Node iv = v["interval"];
+                    if (!iv.IsSequence() || iv.size() != 2)
+                        throw WrongType(at(file, iv), vkey + ".interval", "expected [lower, upper] (a 95% interval), got " + describe(iv));
+                    const double lo = parse_number(number, iv[0], file, vkey + ".interval (lower)");
+                    const double hi = parse_number(number, iv[1], file, vkey + ".interval (upper)");
+                    if (!(lo < mean && mean < hi))
+                        throw OutOfRange(at(file, iv), vkey + ".interval", "expected lower < mean < upper, got [" + number_text(lo) + ", " +
+                                                                              number_text(hi) + "] around " + number_text(mean));
+                    sd = (hi - lo) / 3.92;
+                }
+                d.kind = k == "beta" ? Distribution::Kind::beta : k == "gamma" ? Distribution::Kind::gamma
+                       : k == "lognormal" ? Distribution::Kind::lognormal : Distribution::Kind::normal;
+                d.a = mean;
+                d.b = sd;
+            }
+        }
+        if (!family) throw WrongType(at(file, n), key, expected + ", got only 'guess'");
+        if (const std::string why = d.problem(); !why.empty()) throw OutOfRange(at(file, n), key, why);
+        if (d.kind == Distribution::Kind::beta && !(spec.min >= 0 && spec.max <= 1))
+            throw InconsistentScenario(at(file, n), key, "a beta distribution is for a probability or share in [0, 1]; '" + spec.path +
+                                                          "' ranges beyond it");
+        if ((d.kind == Distribution::Kind::gamma || d.kind == Distribution::Kind::lognormal) && spec.min < 0)
+            throw InconsistentScenario(at(file, n), key, std::string(to_string(d.kind)) + " draws positive values; '" + spec.path +
+                                                          "' may be negative: use normal or uniform");
+        return d;
+    }
+
+    PsaBlock parse_psa(const YAML::Node& key, const YAML::Node& n, const std::string& file) {
+        if (!n.IsMap())
+            throw WrongType(at(file, n.IsNull() ? key : n), "psa", "expected a section with keys [" + join(PSA_KEYS) + "], got " + describe(n));
+        PsaBlock b;
+        b.where = at(file, key);
+        std::vector<std::string> drawable;
+        for (const auto& p : schema.params())
+            if ((p.type == ParamType::real || p.type == ParamType::integer) && sweepable_path(p.path)) drawable.push_back(p.path);
+        std::set<std::string> seen;
+        for (const auto& kv : n) {
+            const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
+            const std::string path = "psa." + k;
+            if (std::find(PSA_KEYS.begin(), PSA_KEYS.end(), k) == PSA_KEYS.end()) {
+                auto near = nearest_keys(k, PSA_KEYS);
+                throw UnknownKey(at(file, kv.first), path, "unknown key" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?") +
+                                                                 " Valid keys in 'psa' are: " + join(PSA_KEYS));
+            }
+            if (!seen.insert(k).second) throw InconsistentScenario(at(file, kv.first), path, "key given twice in the same mapping");
+            const YAML::Node v = kv.second;
+            if (k == "draws") {
+                ParamSpec spec;
+                spec.type = ParamType::integer;
+                spec.min = 2;
+                spec.max = static_cast<double>(MAX_SWEEP_RUNS / 2);
+                if (v.IsNull()) throw WrongType(at(file, kv.first), path, "expected the number of parameter draws (an integer >= 2), got nothing (null)");
+                b.draws = static_cast<std::size_t>(parse_number(spec, v, file, path));
+            } else if (k == "comparator") {
+                if (!v.IsMap() || v.size() == 0)
+                    throw WrongType(at(file, v.IsNull() ? kv.first : v), path, "expected a mapping of parameter: value that makes the "
+                                                                               "comparator, e.g. 'dialog.enabled: false', got " + describe(v));
+                std::vector<std::string> all;
+                for (const auto& p : schema.params()) all.push_back(p.path);
+                for (const auto& e : v) {
+                    const std::string name = e.first.IsScalar() ? e.first.Scalar() : "";
+                    const ParamSpec* spec = schema.find_param(name);
+                    if (!spec) {
+                        auto near = nearest_keys(name, all);
+                        throw UnknownKey(at(file, e.first), path + "." + name, "unknown parameter" +
+                                         (near.empty() ? "" : "; did you mean '" + near.front() + "'?") + " (the comparator names parameters by their full path)");
+                    }
+                    if (!sweepable_path(name))
+                        throw InconsistentScenario(at(file, e.first), path + "." + name, "sets the seed, the replicates, the time axis or the "
+                                                                                         "outputs, which the comparator must share");
+                    Value val = parse_value(*spec, e.second, file, path + "." + name);
+                    val.where = at(file, e.first);
+                    b.comparator.emplace_back(name, std::move(val));
+                }
+            } else {
+                if (!v.IsMap() || v.size() == 0)
+                    throw WrongType(at(file, v.IsNull() ? kv.first : v), path, "expected a mapping of parameter: distribution, e.g. "
+                                                                               "'costs.bed_day: {gamma: {mean: 450, sd: 135}}', got " + describe(v));
+                std::set<std::string> names;
+                for (const auto& e : v) {
+                    const std::string name = e.first.IsScalar() ? e.first.Scalar() : "";
+                    const std::string ekey = path + "." + name;
+                    if (!names.insert(name).second) throw InconsistentScenario(at(file, e.first), ekey, "parameter given twice");
+                    const ParamSpec* spec = schema.find_param(name);
+                    if (!spec) {
+                        auto near = nearest_keys(name, drawable);
+                        throw UnknownKey(at(file, e.first), ekey, "unknown parameter" + (near.empty() ? "" : "; did you mean '" + near.front() + "'?"));
+                    }
+                    if (std::find(drawable.begin(), drawable.end(), name) == drawable.end())
+                        throw InconsistentScenario(at(file, e.first), ekey, "only real and integer parameters other than the seed, the "
+                                                                            "replicates, the time axis and the outputs can be uncertain");
+                    SweepParameter sp;
+                    sp.path = name;
+                    sp.integer = spec->type == ParamType::integer;
+                    sp.lower = spec->min;
+                    sp.upper = spec->max;
+                    sp.where = at(file, e.first);
+                    sp.dist = parse_distribution(e.second, file, ekey, *spec);
+                    const bool drawn = sp.dist.drawn();
+                    b.distributions.emplace_back(std::move(sp), drawn);
+                }
+            }
+        }
+        if (b.draws == 0) throw InconsistentScenario(b.where, "psa.draws", "missing; expected the number of parameter draws (an integer >= 2)");
+        if (b.comparator.empty())
+            throw InconsistentScenario(b.where, "psa.comparator", "missing; expected the overrides that make the comparator of every draw, "
+                                                                  "e.g. 'comparator: {dialog.enabled: false}'");
+        return b;
+    }
+
+    /// Turns the `psa:` block into the scenario's psa design: every parameter with a declared
+    /// distribution (centred on its resolved value) or one given in the block.
+    void finish_psa() {
+        if (!psa) return;
+        if (sc.sweep)
+            throw InconsistentScenario(psa->where, "psa", "a scenario has either a sweep: block (" + sc.sweep->where.str() +
+                                                          ") or a psa: block, not both");
+        Sweep s;
+        s.design = "psa";
+        s.samples = psa->draws;
+        s.where = psa->where;
+        std::set<std::string> given;
+        for (const auto& [sp, drawn] : psa->distributions) {
+            given.insert(sp.path);
+            if (drawn) s.parameters.push_back(sp);
+        }
+        for (const auto& p : schema.params()) {
+            if (given.count(p.path) || !p.uncertainty.drawn() || !sweepable_path(p.path)) continue;
+            const double value = sc.params.real(p.path);
+            const Distribution d = p.uncertainty.centred_at(value);
+            if (!d.problem().empty()) continue;  // e.g. a cost set to 0: nothing to be uncertain about
+            SweepParameter sp;
+            sp.path = p.path;
+            sp.integer = p.type == ParamType::integer;
+            sp.lower = p.min;
+            sp.upper = p.max;
+            sp.where = psa->where;
+            sp.dist = d;
+            s.parameters.push_back(std::move(sp));
+        }
+        if (s.parameters.empty())
+            throw InconsistentScenario(psa->where, "psa.distributions", "no parameter is uncertain: every declared distribution is "
+                                                                       "fixed here; give one under distributions:");
+        std::stable_sort(s.parameters.begin(), s.parameters.end(), [](const auto& x, const auto& y) { return x.path < y.path; });
+        const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
+        if (s.points() * reps > MAX_SWEEP_RUNS)
+            throw InconsistentScenario(psa->where, "psa.draws", "the analysis needs " + std::to_string(s.points()) + " runs x " +
+                                                                    std::to_string(reps) + " replicates, more than " +
+                                                                    std::to_string(MAX_SWEEP_RUNS) + " runs");
+        make_design(s, static_cast<std::uint32_t>(sc.params.integer("seed")));
+        sc.sweep = std::move(s);
+        sc.comparator = psa->comparator;
     }
 
     /// Checks the sweep against the resolved parameters and makes its design.
@@ -478,6 +692,7 @@ struct Loader {
         walk(root, "", file);
         for (const auto& kv : root)  // a file's sweep: block replaces any its bases had
             if (kv.first.IsScalar() && kv.first.Scalar() == "sweep") sc.sweep = parse_sweep(kv.first, kv.second, file);
+            else if (kv.first.IsScalar() && kv.first.Scalar() == "psa") psa = parse_psa(kv.first, kv.second, file);
         if (const auto n = root["name"]; n && n.IsScalar()) sc.name = n.Scalar();
         if (const auto d = root["description"]; d && d.IsScalar()) sc.description = d.Scalar();
     }
@@ -624,6 +839,7 @@ Scenario load_scenario(const Schema& schema, const std::string& path, const std:
     for (const auto& o : overrides) l.apply_override(o);
     l.fill_defaults();
     l.finish_sweep();
+    l.finish_psa();
     if (l.sc.name.empty()) l.sc.name = fs::path(path).stem().string();
     return std::move(l.sc);
 }
@@ -637,6 +853,7 @@ Scenario load_scenario_text(const Schema& schema, const std::string& yaml, const
     for (const auto& o : overrides) l.apply_override(o);
     l.fill_defaults();
     l.finish_sweep();
+    l.finish_psa();
     if (l.sc.name.empty()) l.sc.name = name_for_errors;
     return std::move(l.sc);
 }
@@ -659,6 +876,8 @@ Scenario Scenario::at_point(std::size_t point) const {
         v.where = sweep->parameters[i].where;
         out.params.put(sweep->parameters[i].path, std::move(v));
     }
+    if (sweep->design == "psa" && sweep->role.at(point) == 1)
+        for (const auto& [key, v] : comparator) out.params.put(key, v);
     return out;
 }
 
@@ -669,10 +888,37 @@ std::string Scenario::resolved_yaml(const Schema& schema) const {
     if (!description.empty()) out << YAML::Key << "description" << YAML::Value << YAML::DoubleQuoted << description;
     // Swept parameters are given by the sweep alone (a value beside it would be refused).
     std::set<std::string> swept;
-    if (sweep)
+    if (sweep && sweep->design != "psa")  // a psa's distributions are centred on the values: both are written
         for (const auto& p : sweep->parameters) swept.insert(p.path);
     emit_section(out, schema, params, "", swept);
-    if (sweep) {
+    if (sweep && sweep->design == "psa") {
+        out << YAML::Key << "psa" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "draws" << YAML::Value << sweep->samples;
+        out << YAML::Key << "comparator" << YAML::Value << YAML::BeginMap;
+        for (const auto& [key, v] : comparator) {
+            out << YAML::Key << key << YAML::Value;
+            emit_value(out, *schema.find_param(key), v);
+        }
+        out << YAML::EndMap;
+        out << YAML::Key << "distributions" << YAML::Value << YAML::BeginMap;
+        for (const auto& p : sweep->parameters) {
+            const Distribution& d = p.dist;
+            out << YAML::Key << p.path << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << to_string(d.kind) << YAML::Value;
+            if (d.kind == Distribution::Kind::uniform)
+                out << YAML::Flow << YAML::BeginSeq << number_text(d.a) << number_text(d.b) << YAML::EndSeq;
+            else
+                out << YAML::Flow << YAML::BeginMap << YAML::Key << "mean" << YAML::Value << number_text(d.a) << YAML::Key << "sd"
+                    << YAML::Value << number_text(d.b) << YAML::EndMap;
+            if (d.guess) out << YAML::Key << "guess" << YAML::Value << true;
+            out << YAML::EndMap;
+        }
+        // A declared distribution the analysis does not draw stays fixed when this is run again.
+        std::set<std::string> drawn;
+        for (const auto& p : sweep->parameters) drawn.insert(p.path);
+        for (const auto& p : schema.params())
+            if (p.uncertainty.drawn() && !drawn.count(p.path)) out << YAML::Key << p.path << YAML::Value << "fixed";
+        out << YAML::EndMap << YAML::EndMap;
+    } else if (sweep) {
         out << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
         out << YAML::Key << "design" << YAML::Value << sweep->design;
         out << YAML::Key << "samples" << YAML::Value << sweep->samples;

@@ -20,7 +20,9 @@ struct Scenario {
     std::string path;         ///< the file given by the user
     std::vector<std::string> chain;  ///< files read, base first (the given file last)
     Params params;            ///< every declared parameter, validated
-    std::optional<Sweep> sweep;  ///< the `sweep:` block with its design, if the scenario has one
+    std::optional<Sweep> sweep;  ///< the `sweep:` block with its design, or the `psa:` block's (design "psa")
+    /// psa: the overrides that make the comparator (applied at the points of role 1)
+    std::vector<std::pair<std::string, Value>> comparator;
 
     /// @return the runs of the scenario: its replicates, at every sweep point (point-major:
     /// run r is point r / replicates, replicate r % replicates).

@@ -96,6 +96,12 @@ ParamSpec& ParamSpec::cite(std::string s) {
     return *this;
 }
 
+ParamSpec& ParamSpec::uncertain(Distribution d) {
+    if (!d.problem().empty()) throw std::logic_error(path + ": " + d.problem());
+    uncertainty = d;
+    return *this;
+}
+
 AttributeSpec& AgentTypeSpec::add(std::string attr, ColumnType t, double init, std::string unit, std::string lbl,
                                   Output out) {
     for (const auto& a : attributes)

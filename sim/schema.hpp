@@ -4,6 +4,8 @@
 /// output series and their grouping dimensions. Each is declared once; validation, storage,
 /// HDF5 output and the parameter reference are all driven from these declarations.
 
+#include "sim/distribution.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -36,6 +38,7 @@ struct ParamSpec {
     std::vector<ParamSpec> fields;       ///< columns of a table (each row is a map of these)
     std::size_t min_rows = 0;            ///< minimum number of rows of a table
     std::string unit, label, source;     ///< unit, one-line meaning, literature source or "guess"
+    Distribution uncertainty;            ///< its uncertainty for a PSA (none: not drawn unless a psa: block gives one)
 
     ParamSpec& real(double def);
     ParamSpec& integer(long long def);
@@ -50,6 +53,8 @@ struct ParamSpec {
     ParamSpec& with_unit(std::string u);
     ParamSpec& means(std::string l);
     ParamSpec& cite(std::string s);
+    /// Declares the parameter's uncertainty (centred on its default; a PSA draws from it).
+    ParamSpec& uncertain(Distribution d);
 };
 
 /// What the HDF5 writer stores of an attribute.

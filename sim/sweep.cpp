@@ -105,17 +105,42 @@ void sobol(Sweep& s) {
     }
 }
 
+/// Draw d of every parameter, keyed by (seed, d, the parameter's name); both points of a draw
+/// (intervention and comparator) take the same values.
+void psa(Sweep& s, std::uint32_t seed) {
+    const std::size_t k = s.k();
+    s.unit.assign(2 * s.samples * k, 0.0);
+    for (std::size_t i = 0; i < k; ++i) {
+        const std::string purpose = "psa." + s.parameters[i].path;
+        for (std::size_t d = 0; d < s.samples; ++d) {
+            Draws r = Rng(seed, 0).draws(static_cast<std::uint32_t>(d), stream(purpose), 0);
+            const double u = 1.0 - r.uniform();  // in [0, 1)
+            s.unit[(2 * d) * k + i] = s.unit[(2 * d + 1) * k + i] = u;
+        }
+    }
+    for (std::size_t d = 0; d < s.samples; ++d)
+        for (int arm = 0; arm < 2; ++arm) {
+            s.role.push_back(arm);
+            s.sample.push_back(static_cast<std::int32_t>(d));
+        }
+}
+
 }  // namespace
 
 std::size_t Sweep::points_for(const std::string& design, std::size_t samples, std::size_t k) {
     if (design == "saltelli") return samples * (k + 2);
     if (design == "morris") return samples * (k + 1);
+    if (design == "psa") return 2 * samples;
     return samples;
 }
 
 double Sweep::value(std::size_t point, std::size_t i) const {
     const SweepParameter& p = parameters.at(i);
     const double u = unit.at(point * k() + i);
+    if (design == "psa") {
+        const double x = std::clamp(p.dist.quantile(u), p.lower, p.upper);
+        return p.integer ? std::round(x) : x;
+    }
     if (p.integer) {
         // The n = upper - lower + 1 integers each take an equal share of [0, 1].
         const double span = p.upper - p.lower;
@@ -132,6 +157,7 @@ void make_design(Sweep& s, std::uint32_t seed) {
     else if (s.design == "morris") morris(s, seed);
     else if (s.design == "latin_hypercube") latin_hypercube(s, seed);
     else if (s.design == "sobol") sobol(s);
+    else if (s.design == "psa") psa(s, seed);
     else throw std::logic_error("unknown sweep design " + s.design);
     if (s.role.size() != s.points() || s.unit.size() != s.points() * s.k()) throw std::logic_error("sweep design size");
 }

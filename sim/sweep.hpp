@@ -19,8 +19,15 @@
 ///                    1979). Regression and rank-correlation indices.
 ///   sobol            N points of the k-dimensional Sobol' sequence (quasi-random; starting at
 ///                    (0.5, ..., 0.5), after the all-zero point). Regression and rank-correlation indices.
+///   psa              probabilistic sensitivity analysis (the scenario's `psa:` block): N draws of
+///                    every uncertain parameter from its distribution, each run twice: point 2d
+///                    is the intervention (role 0), point 2d + 1 the comparator (role 1: the
+///                    scenario with the block's `comparator:` overrides) with the same values.
+///                    Draw d of parameter p is keyed by (seed, d, p's name), so it does not change
+///                    when other parameters are added or removed.
 /// The design depends only on the block and the scenario seed, never on threads.
 
+#include "sim/distribution.hpp"
 #include "sim/errors.hpp"
 
 #include <cstdint>
@@ -35,11 +42,12 @@ struct SweepParameter {
     double lower = 0.0, upper = 0.0;
     bool integer = false;  ///< values are rounded to the nearest integer
     Location where;        ///< the entry in the `sweep:` block
+    Distribution dist;     ///< psa: the distribution drawn from (lower and upper are then its range's limits)
 };
 
 /// A scenario's `sweep:` block and, once make_design() ran, its design points.
 struct Sweep {
-    std::string design;  ///< saltelli, morris, latin_hypercube or sobol
+    std::string design;  ///< saltelli, morris, latin_hypercube, sobol or psa
     std::size_t samples = 0;
     int levels = 0;      ///< morris grid levels (0 for the other designs)
     std::vector<SweepParameter> parameters;
@@ -52,14 +60,15 @@ struct Sweep {
     [[nodiscard]] std::size_t k() const { return parameters.size(); }
     [[nodiscard]] std::size_t points() const { return points_for(design, samples, k()); }
     /// The value parameter @p i takes at @p point: lower + u (upper - lower) for a real; for an
-    /// integer, each of the upper - lower + 1 values takes an equal share of u in [0, 1].
+    /// integer, each of the upper - lower + 1 values takes an equal share of u in [0, 1]. In a
+    /// psa, the quantile u of its distribution, kept within [lower, upper] (its declared range).
     [[nodiscard]] double value(std::size_t point, std::size_t i) const;
 
     /// @return the number of points of a design of @p samples over @p k parameters.
     static std::size_t points_for(const std::string& design, std::size_t samples, std::size_t k);
 };
 
-/// The designs a `sweep:` block may name.
+/// The designs a `sweep:` block may name (a psa comes from the `psa:` block).
 inline const std::vector<std::string> SWEEP_DESIGNS = {"saltelli", "morris", "latin_hypercube", "sobol"};
 /// Largest number of runs (points x replicates) a sweep may ask for.
 inline constexpr std::size_t MAX_SWEEP_RUNS = 100000;

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import compare, io, mediation, plots, report, sensitivity
+from . import compare, io, mediation, plots, psa, report, sensitivity
 
 ROLLOUT_OUTCOMES = ("mean_qol", "mean_unmet_needs", "admissions_involuntary", "bed_days", "engaged")
 
@@ -55,6 +55,19 @@ def _plots(args):
     return 0
 
 
+def _psa(args):
+    p = psa.read(args.file, population=args.population, discount_rate=args.discount)
+    written = psa.write_all(p, args.outdir)
+    for key in psa.BENEFITS:
+        if p.draws[key].isna().all():
+            continue
+        print(f"Per {psa.BENEFITS[key][3]}:")
+        for line in psa.describe(p, key):
+            print("  " + line)
+    print(f"\nwrote {len(written)} files to {args.outdir}")
+    return 0
+
+
 def _info(args):
     with io.open_results(args.file) as f:
         p = io.provenance(f)
@@ -90,10 +103,7 @@ def main(argv=None):
     c.add_argument("--outdir", default="compare_out", help="output directory (default: compare_out)")
     c.add_argument("--outcomes", nargs="+", metavar="SERIES",
                    help="series to compare (default: the file's headline series)")
-    c.add_argument("--population", type=int, metavar="PATIENTS",
-                   help="scale national totals to this many patients (default: the run's population)")
-    c.add_argument("--discount", type=report._rate, default=compare.DISCOUNT_RATE, metavar="RATE",
-                   help="annual discount rate of costs and counted events (default 0.035)")
+    report.add_costing_arguments(c)
     c.set_defaults(func=_compare)
     p = sub.add_parser("plots", help="figures of one results file",
                        description="Write the cascade by arm, outcomes over time and (if traced) "
@@ -105,6 +115,16 @@ def main(argv=None):
     i.add_argument("file", help="results file")
     i.set_defaults(func=_info)
     report.add_cli(sub)
+    s = sub.add_parser("psa", help="probabilistic sensitivity analysis: CE plane, CEAC, EVPI, drivers",
+                       description="Read a results file written from a scenario with a psa: block (each parameter "
+                                   "draw run for the intervention and its comparator) and write psa_draws.csv, "
+                                   "ceac_<benefit>.csv, drivers_<benefit>.csv and the figures ce_plane_<benefit>, "
+                                   "ceac_<benefit> and drivers_<benefit> (PNG and SVG) for the benefits detentions, "
+                                   "admissions and qol.")
+    s.add_argument("file", help="results file of a psa: scenario")
+    s.add_argument("--outdir", default="psa_out", help="output directory (default: psa_out)")
+    report.add_costing_arguments(s)
+    s.set_defaults(func=_psa)
     sensitivity.add_cli(sub)
     mediation.add_cli(sub)
     args = parser.parse_args(argv)

@@ -46,6 +46,7 @@ import numpy as np
 
 from . import compare as cmp
 from . import io, plots
+from . import psa as psa_mod
 
 DAYS_PER_YEAR = io.DAYS_PER_YEAR
 #: Outcomes drawn over time (when present), in this order.
@@ -255,14 +256,17 @@ class Report:
         prov_a, prov_b: their provenance (:func:`io.provenance`).
         population: patients national totals are scaled to (``None``: the run's own).
         discount_rate: annual discount rate of the net cost and the cost-effectiveness.
+        psa: the probabilistic sensitivity analysis given with ``--psa`` (:class:`psa.Psa`), or None.
         is_compare: True when two files are compared (A = the run, B = ``compare``).
         names: short names of A and B for legends (their scenario names).
         errors: sections that failed, as (key, message).
     """
 
-    def __init__(self, a, b, path_a, path_b, population, tmpdir, model_doc, discount_rate=cmp.DISCOUNT_RATE):
+    def __init__(self, a, b, path_a, path_b, population, tmpdir, model_doc, discount_rate=cmp.DISCOUNT_RATE,
+                 psa=None):
         self.a, self.b = a, b
         self.discount_rate = discount_rate
+        self.psa = psa
         self.path_a, self.path_b = os.fspath(path_a), (os.fspath(path_b) if path_b is not None else None)
         self.prov_a = io.provenance(a)
         self.prov_b = io.provenance(b) if b is not None else None
@@ -564,7 +568,8 @@ def _parameter_sources(path):
         m = re.match(r"^\| `([^`]+)` \|", line)
         if not m:
             continue
-        source = line.rstrip().rstrip("|").rsplit("|", 1)[-1].strip()
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        source = cells[5] if len(cells) > 5 else ""
         if not source:
             continue          # a setting (seed, output, ...), not a model parameter
         sourced += 1
@@ -586,8 +591,20 @@ def _rests_on(rep, ce_rate):
         items.append(f"<b>Uncertainty included:</b> the 95% intervals are the 2.5% and 97.5% quantiles of "
                      f"{r} paired replicates, so they include the simulation's chance variation only. They do "
                      f"<b>not</b> include the uncertainty in the model's parameters, which is larger.")
-    items.append("<b>Parameters that move the answer most:</b> not assessed in this report (no "
-                 "probabilistic sensitivity analysis was given).")
+    if rep.psa is not None:
+        top = psa_mod.drivers(rep.psa, "detentions").head(3)
+        s = psa_mod.summary(rep.psa, "detentions")
+        items.append(f"<b>Parameters that move the answer most</b> (probabilistic sensitivity analysis, "
+                     f"{s['draws']} draws; rank correlation with the net benefit at GBP {s['wtp']:,.0f} per "
+                     f"detention avoided): "
+                     + "; ".join(f"<code>{esc(r.parameter)}</code> {fmt(r.rho_inb, 2)}"
+                                 + (" (a guess)" if "guess" in r.distribution else "") for r in top.itertuples())
+                     + f". Over the parameters' uncertainty the rollout is dominant in {s['share_dominant']:.0%} of "
+                       f"the draws (section Parameter uncertainty).")
+    else:
+        items.append("<b>Parameters that move the answer most:</b> not assessed in this report (no "
+                     "probabilistic sensitivity analysis was given: run scenarios/psa/england_rollout_psa.yaml "
+                     "and pass it with <code>--psa</code>).")
     summary, qol = _validation_status(VALIDATION_DOC if rep.model_doc == MODEL_DOC else
                                       os.path.join(os.path.dirname(rep.model_doc), "validation.md"))
     if summary:
@@ -937,6 +954,66 @@ def section_costs(rep):
                              f"given only when A costs more and gains (or saves and loses); a dominant A (saves "
                              f"and gains) needs no ratio.")
     return out
+
+
+def section_uncertainty(rep):
+    p = rep.psa
+    if p is None:
+        return None
+    parts = []
+    lead = (f"<p>A probabilistic sensitivity analysis: {len(p.draws)} draws of {len(p.parameters)} uncertain "
+            f"parameters from their distributions (docs/parameters.md, column Uncertainty (PSA)), each draw run "
+            f"for the intervention and its comparator on the same random numbers ({p.replicates} replicate"
+            f"{'s' if p.replicates != 1 else ''} each), {p.population:,} patients, costs and counted events "
+            f"discounted at {p.discount_rate * 100:g}% a year"
+            + (f", {esc(p.price_year)} prices" if p.price_year is not None else "") + ". "
+            f"{sum('guess' in d for d in p.distributions)} of the {len(p.parameters)} distributions are guesses.</p>")
+    parts.append(lead)
+    rows = []
+    for key in psa_mod.BENEFITS:
+        if p.draws[key].isna().all():
+            continue
+        s = psa_mod.summary(p, key)
+        m, lo, hi = s["net_cost"]
+        em, elo, ehi = s["benefit_value"]
+        rows.append((key, [text(s["whats"][:1].upper() + s["whats"][1:]),
+                           Cell(f"{fmt_money(m)} [{fmt_money(lo)}, {fmt_money(hi)}]", m, True, "net_cost", lo=lo, hi=hi),
+                           Cell(fmt_interval(em, elo, ehi), em, True, "benefit", lo=elo, hi=ehi),
+                           num(s["share_dominant"] * 100, "share_dominant", 2),
+                           text(f"GBP {s['wtp']:,.0f}", "wtp"),
+                           num(s["p_cost_effective"] * 100, "p_cost_effective", 2),
+                           Cell(fmt_money(s["evpi"]), s["evpi"], True, "evpi")]))
+    parts.append(rep.table(["Benefit", "Net cost, GBP (95% of draws)#", "Benefit (95% of draws)#",
+                            "Draws dominant, %#", "Willingness to pay per unit", "Probability cost-effective, %#",
+                            "EVPI, GBP#"], rows, table_id="psa",
+                           caption="Over the parameters' uncertainty: the net cost and the benefit of the intervention "
+                                   "over its comparator (mean over draws and the 2.5% and 97.5% quantiles of the "
+                                   "draws), the share of draws in which it saves money and gains, and at one "
+                                   "willingness to pay per unit of benefit (an illustration, not a threshold) the "
+                                   "probability that it is cost-effective and the expected value of perfect "
+                                   "information over the horizon for the population."))
+    parts.append(rep.figure(lambda stem: psa_mod.ce_plane(p, stem, "detentions", formats=PNG),
+                            "The cost-effectiveness plane: one point per parameter draw (intervention \u2212 "
+                            "comparator, national, discounted). Left of zero the rollout avoids no detentions; "
+                            "below zero it saves money; below the line it costs less than the willingness to pay."))
+    parts.append(rep.figure(lambda stem: psa_mod.ceac_figure(p, stem, "detentions", formats=PNG),
+                            "Cost-effectiveness acceptability curve per detention avoided (left axis) and the expected "
+                            "value of perfect information (right axis): what resolving all parameter uncertainty would "
+                            "be worth at each willingness to pay."))
+    d = psa_mod.drivers(p, "detentions").head(10)
+    rows = [(r.parameter, [raw(f"<code>{esc(r.parameter)}</code>"), text(r.distribution),
+                           Cell(fmt_interval(r.rho_inb, r.inb_lo, r.inb_hi, 2), r.rho_inb, True, "rho_inb",
+                                lo=r.inb_lo, hi=r.inb_hi),
+                           num(r.rho_net_cost, "rho_net_cost", 2), num(r.rho_benefit, "rho_benefit", 2)])
+            for r in d.itertuples()]
+    parts.append(rep.table(["Parameter", "Distribution", "With the net benefit [95% interval]#", "With the net cost#",
+                            "With the detentions avoided#"], rows, table_id="psa-drivers",
+                           caption=f"What drives the uncertainty: Spearman rank correlations of each parameter's draws "
+                                   f"with the incremental net benefit at GBP {d['wtp'].iloc[0]:,.0f} per detention "
+                                   f"avoided (95% interval from Fisher's z), with the net cost and with the detentions "
+                                   f"avoided; the ten largest. A guess among them is where better evidence would "
+                                   f"change the answer most."))
+    return "".join(parts)
 
 
 # ---- figures ------------------------------------------------------------------------------
@@ -1321,6 +1398,7 @@ SECTIONS = [
     Section("summary", "What was run", section_summary),
     Section("effects", "Effects over the horizon and by year", section_effects, compare_only=True),
     Section("costs", "Costs and cost-effectiveness", section_costs, compare_only=True),
+    Section("uncertainty", "Parameter uncertainty", section_uncertainty),
     Section("subgroups", "Effects by region and severity", section_subgroups, compare_only=True),
     Section("headline", "Headline outcomes in the last year", section_headline),
     Section("figures", "Over time and the cascade", section_figures),
@@ -1418,7 +1496,7 @@ def _default_title(rep):
 
 def build_report(path, compare=None, out="report.html", title=None, population=None, sections=None,
                  extra_sections=(), model_doc=None, strict=False, overwrite=False,
-                 discount_rate=cmp.DISCOUNT_RATE):
+                 discount_rate=cmp.DISCOUNT_RATE, psa=None):
     """Write one self-contained HTML report of a results file (or of a paired comparison).
 
     Args:
@@ -1438,6 +1516,9 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         overwrite: replace an existing ``out`` (otherwise it is refused).
         discount_rate: annual rate of the discounted net cost and cost-effectiveness (default
             3.5%, the NICE reference case).
+        psa: results file of a probabilistic sensitivity analysis (a ``psa:`` scenario) to
+            report: the cost-effectiveness plane, the acceptability curve, the EVPI and the
+            parameters that drive the uncertainty, also named in the findings' box.
 
     Returns:
         the path written.
@@ -1470,7 +1551,8 @@ def build_report(path, compare=None, out="report.html", title=None, population=N
         if fb is not None:
             cmp.check_paired(fa, fb)
         with tempfile.TemporaryDirectory(prefix="therasim-report-") as tmp:
-            rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC, discount_rate)
+            p = psa_mod.read(psa, population=population, discount_rate=discount_rate) if psa is not None else None
+            rep = Report(fa, fb, path, compare, population, tmp, model_doc or MODEL_DOC, discount_rate, p)
             bodies = []
             for s in sections:
                 if s.compare_only and not rep.is_compare:
@@ -1532,6 +1614,15 @@ def _rate(text_):
     return x
 
 
+def add_costing_arguments(parser):
+    """Add ``--population`` and ``--discount`` (shared by compare, psa and report)."""
+    parser.add_argument("--population", type=int, metavar="PATIENTS",
+                        help="scale national totals to this many patients (default: the run's population)")
+    parser.add_argument("--discount", type=_rate, default=cmp.DISCOUNT_RATE, metavar="RATE",
+                        help="annual discount rate of costs and counted events (default 0.035, the NICE "
+                             "reference case)")
+
+
 def add_cli(subparsers):
     """Add the ``report`` subcommand to an ``argparse`` subparsers object.
 
@@ -1553,11 +1644,9 @@ def add_cli(subparsers):
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     p.add_argument("--title", help="report title (default: from the scenario names)")
-    p.add_argument("--population", type=int, metavar="PATIENTS",
-                   help="scale national totals to this many patients (default: the run's population)")
-    p.add_argument("--discount", type=_rate, default=cmp.DISCOUNT_RATE, metavar="RATE",
-                   help="annual discount rate of costs and counted events (default 0.035, the NICE "
-                        "reference case)")
+    add_costing_arguments(p)
+    p.add_argument("--psa", metavar="PSA.h5",
+                   help="results of a probabilistic sensitivity analysis (a psa: scenario) to report with it")
     p.set_defaults(func=_cli)
     return p
 
@@ -1573,7 +1662,7 @@ def _cli(args):
         warnings.simplefilter("always", ReportWarning)
         out = build_report(args.run, compare=args.compare, out=args.output, title=args.title,
                            population=args.population, overwrite=args.overwrite,
-                           discount_rate=args.discount)
+                           discount_rate=args.discount, psa=args.psa)
     errors = [w for w in caught if issubclass(w.category, ReportWarning)]
     for w in caught:
         if not issubclass(w.category, ReportWarning):

@@ -128,6 +128,10 @@ def _read_sweep(h):
     if "sweep" not in h:
         raise io.ResultsError(f"{h.filename}: {NOT_A_SWEEP}")
     g = h["sweep"]
+    if io._attr(g, "design") == "psa":
+        raise io.ResultsError(f"{h.filename}: a probabilistic sensitivity analysis (psa: block): its points pair each "
+                              f"parameter draw's intervention with its comparator; analyse it with "
+                              f"python3 -m therasim_analysis psa {h.filename}")
     try:
         sw = _Sweep(design=io._attr(g, "design"), samples=int(io._attr(g, "samples")),
                     levels=int(io._attr(g, "levels", 0)),

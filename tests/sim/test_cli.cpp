@@ -250,7 +250,7 @@ TEST_CASE("params prints the Markdown parameter reference", "[cli][params]") {
     std::string out;
     REQUIRE(therasim("params", &out) == EXIT_OK);
     CHECK_THAT(out, Catch::StartsWith("# Parameter reference"));
-    CHECK_THAT(out, Catch::Contains("| Name | Default | Unit | Range | Meaning | Source |"));
+    CHECK_THAT(out, Catch::Contains("| Name | Default | Unit | Range | Meaning | Source | Uncertainty (PSA) |"));
     CHECK_THAT(out, Catch::Contains(std::string("| `") + PARAM_KEY + "` | 0.27 | probability/year | [0, 1] |"));
     CHECK_THAT(out, Catch::Contains("## relapse"));
     // Every declared parameter is listed.

@@ -20,7 +20,7 @@ sim::Sweep design(const std::string& name, std::size_t samples, std::size_t k, i
     s.design = name;
     s.samples = samples;
     s.levels = levels;
-    for (std::size_t i = 0; i < k; ++i) s.parameters.push_back({"p" + std::to_string(i), 0.0, 1.0, false, {}});
+    for (std::size_t i = 0; i < k; ++i) s.parameters.push_back({"p" + std::to_string(i), 0.0, 1.0, false, {}, {}});
     sim::make_design(s, seed);
     return s;
 }
@@ -258,7 +258,7 @@ TEST_CASE("a swept parameter cannot also be set on the command line", "[sweep][s
 
 TEST_CASE("integer parameters take each value of their range equally often", "[sweep]") {
     sim::Sweep s = design("latin_hypercube", 300, 1);
-    s.parameters[0] = {"n", 1.0, 3.0, true, {}};
+    s.parameters[0] = {"n", 1.0, 3.0, true, {}, {}};
     std::array<int, 3> count{};
     for (std::size_t p = 0; p < s.points(); ++p) {
         const double v = s.value(p, 0);
