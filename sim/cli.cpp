@@ -120,6 +120,8 @@ Options:
   --discount RATE    annual discount rate of the discounted net cost and the cost per event
                      avoided (default 0.035, the NICE reference case); year y is divided by
                      (1 + RATE)^(y - 1)
+  --population N     scale counts, costs and numbers of patients to N patients (national
+                     totals, e.g. 300000 for a 20,000-patient run of England); means stay
   --csv FILE         also write every figure of the table to FILE (CSV, one value per row)
   --overwrite        let --csv replace an existing FILE
 )";
@@ -129,7 +131,7 @@ struct Args {
     std::vector<std::string> sets;
     std::string output;
     unsigned threads = 0;
-    std::string section, csv, discount;
+    std::string section, csv, discount, population;
     bool unpaired = false;
     bool overwrite = false, quiet = false, help = false, check = false, print = false;
 };
@@ -168,6 +170,7 @@ Args parse(int argc, char** argv, int first) {
         else if (s == "--unpaired") a.unpaired = true;
         else if (s == "--csv") a.csv = value(s);
         else if (s == "--discount") a.discount = value(s);
+        else if (s == "--population") a.population = value(s);
         else if (s == "--quiet") a.quiet = true;
         else if (s == "--check-invariants") a.check = true;
         else if (s == "--print") a.print = true;
@@ -198,6 +201,12 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
         return EXIT_OK;
     }
     need_positional(a, 1, "one SCENARIO file");
+    if (!a.population.empty())
+        throw UsageError("--population is an option of compare (it scales totals); to simulate another number of "
+                         "patients use --set population.n_patients=" + a.population);
+    for (const auto& [given, name] : {std::pair{!a.discount.empty(), "--discount"}, std::pair{!a.csv.empty(), "--csv"},
+                                      std::pair{a.unpaired, "--unpaired"}})
+        if (given) throw UsageError(std::string(name) + " is an option of compare, not of run; see therasim compare --help");
     auto model = factory();
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
@@ -315,6 +324,19 @@ int cmd_compare(const Args& a) {
         }
         if (pos != a.discount.size() || a.discount.empty())
             throw UsageError("--discount expects an annual rate from 0 to 1 (0.035 is 3.5%), got '" + a.discount + "'");
+    }
+    if (!a.population.empty()) {
+        std::size_t pos = 0;
+        long long n = 0;
+        try {
+            n = std::stoll(a.population, &pos);
+        } catch (...) {
+            pos = 0;
+        }
+        if (pos != a.population.size() || a.population.empty() || n < 1 || n > 1000000000)
+            throw UsageError("--population expects a number of patients from 1 to 1000000000 (e.g. 300000), got '" +
+                             a.population + "'");
+        opt.population = static_cast<double>(n);
     }
     print_comparison(std::cout, opt);
     return EXIT_OK;

@@ -253,6 +253,8 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
     if (opt.files.empty()) throw UsageError("compare expects one or more result files");
     if (!(opt.discount_rate >= 0.0 && opt.discount_rate <= 1.0))
         throw UsageError("--discount expects an annual rate from 0 to 1 (0.035 is 3.5%)");
+    if (!(opt.population >= 0.0 && opt.population <= 1e9))
+        throw UsageError("--population expects a number of patients from 1 to 1,000,000,000");
     if (!opt.csv.empty()) check_output_path(opt.csv, opt.overwrite, opt.files);
     std::vector<Run> runs;
     for (const auto& p : opt.files) runs.push_back(open_run(p));
@@ -307,7 +309,14 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
     std::vector<std::vector<std::vector<std::vector<double>>>> values;
     for (const auto& o : outcomes) {
         values.emplace_back();
-        for (const auto& r : runs) values.back().push_back(by_period(*r.file, o, year, n_years, o.discounted ? opt.discount_rate : 0.0));
+        for (const auto& r : runs) {
+            auto v = by_period(*r.file, o, year, n_years, o.discounted ? opt.discount_rate : 0.0);
+            // --population: counts, costs and numbers of patients become national totals; means stay.
+            if (opt.population > 0 && r.patients > 0 && !o.mean)
+                for (auto& rep : v)
+                    for (double& x : rep) x *= opt.population / r.patients;
+            values.back().push_back(std::move(v));
+        }
     }
 
     auto letter = [&](std::size_t i) {
@@ -326,7 +335,8 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
     if (n_arms) {
         const std::string pairing = (paired ? "Paired: replicate r of each run with replicate r of B (seed " + std::to_string(base.seed) +
                              ", common random numbers), " + std::to_string(base.replicates) + " replicate(s), " +
-                             count_text(base.patients) + " patients."
+                             count_text(base.patients) + " patients" +
+                             (opt.population > 0 ? "; counts and costs scaled to " + count_text(opt.population) + " patients (national totals)." : ".")
                        : "UNPAIRED: the runs do not share their random numbers, so the differences below mix the effect "
                          "with chance; they are differences of means, with no interval.");
         out << "\n";

@@ -17,6 +17,7 @@ struct CompareOptions {
     double discount_rate = 0.035;  ///< annual rate for costs and outcomes (NICE reference case)
     std::string csv;               ///< also write every figure shown as CSV here ("": no)
     bool overwrite = false;        ///< let --csv replace an existing file
+    double population = 0;         ///< scale counts to this many patients (national totals); 0: the run's own
 };
 
 /// NICE-style discount factor of year @p year (1 = the first year, not discounted):

@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -307,6 +309,48 @@ TEST_CASE("compare refuses runs that cannot be paired, unless --unpaired", "[cli
     CHECK_THAT(sim::files::read_text(csv), Catch::Contains("A - B (unpaired)"));
     CHECK(therasim("compare " + quote(a) + " " + quote(b) + " --unpaired --csv " + quote(csv), &out) == EXIT_INVALID);
     CHECK(therasim("compare " + quote(a) + " --discount 2", &out) == EXIT_INVALID);
+}
+
+TEST_CASE("compare --population scales counts and costs to national totals, and leaves means", "[cli][compare]") {
+    Workspace w;
+    const std::string a = w.dir.path("a.h5"), plain = w.dir.path("plain.csv"), scaled = w.dir.path("scaled.csv");
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(a) + " --quiet --threads 1") == EXIT_OK);
+    const double n = sim::ResultsFile(a).national_replicates("patients").front().front();
+    std::string out;
+    REQUIRE(therasim("compare " + quote(a) + " --csv " + quote(plain), &out) == EXIT_OK);
+    REQUIRE(therasim("compare " + quote(a) + " --population 300000 --csv " + quote(scaled), &out) == EXIT_OK);
+    // outcome,label,unit,row,file,period,value: the same rows, counts x 300,000 / n, means as they were
+    const auto rows = [](const std::string& path) {
+        std::map<std::string, double> m;
+        std::istringstream in(sim::files::read_text(path));
+        std::string line;
+        std::getline(in, line);
+        while (std::getline(in, line)) {
+            const auto last = line.rfind(',');
+            m[line.substr(0, last)] = std::stod(line.substr(last + 1));
+        }
+        return m;
+    };
+    const auto p = rows(plain), s = rows(scaled);
+    REQUIRE(p.size() == s.size());
+    std::size_t counts = 0, means = 0;
+    for (const auto& [key, v] : p) {
+        INFO(key);
+        REQUIRE(s.count(key));
+        if (key.rfind("mean_", 0) == 0) {
+            CHECK(s.at(key) == v);
+            ++means;
+        } else if (key.rfind("admissions_involuntary,", 0) == 0 || key.rfind("bed_days,", 0) == 0) {
+            CHECK(s.at(key) == Approx(v * 300000 / n).epsilon(1e-12));
+            ++counts;
+        }
+    }
+    CHECK(counts > 0);
+    CHECK(means > 0);
+    // run has no --population: the simulated population is a scenario parameter
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.path("x.h5")) + " --population 3000", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--set population.n_patients=3000"));
+    CHECK(therasim("compare " + quote(a) + " --population lots", &out) == EXIT_INVALID);
 }
 
 TEST_CASE("discount factors follow the NICE convention: year 1 undiscounted", "[cli][compare]") {
