@@ -31,6 +31,45 @@ def test_rollout_curve_level_and_flow(rollout, no_dialog, tmp_path):
     _check(plots.rollout_curve(rollout, no_dialog, "bed_days", tmp_path / "bed_days"))
 
 
+def test_training_waves_are_where_the_trained_count_jumps(rollout, no_dialog, runner):
+    # the test rollout trains its three trusts in one wave at year 0.02
+    assert plots.training_waves(rollout) == [0.02]
+    assert plots.training_waves(no_dialog) == []
+    three = runner.run("three_waves.h5", "--set", "dialog.rollout.n_waves=3", "--set", "dialog.rollout.duration_years=0.6")
+    assert plots.training_waves(three) == pytest.approx([0.02, 0.22, 0.42])
+    # and the care coordinators trained do rise at each wave (one trust per wave)
+    with h5py.File(three, "r") as f:
+        trained = f["series/national/clinicians_dialog_trained"][...].mean(axis=0)
+        year = f["time/day"][:] / 365.25
+    for w in (0.02, 0.22, 0.42):
+        assert trained[year > w + 0.1].min() > trained[year < w - 0.5 * 7 / 365.25].max()
+
+
+def test_a_level_on_a_bounded_scale_keeps_a_fifth_of_the_scale(tmp_path):
+    fig = plots._figure(3, 2)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [4.30, 4.35])
+    plots._honest_ylim(ax, "rating (1-7)")
+    lo, hi = ax.get_ylim()
+    assert hi - lo == pytest.approx(1.2) and lo <= 4.30 <= 4.35 <= hi
+    ax.set_ylim(0.0, 0.1)
+    plots._honest_ylim(ax, "STAR (0-4)")                 # against the bottom of the scale: extends upward
+    assert ax.get_ylim() == pytest.approx((0.0, 0.8))
+    ax.set_ylim(10, 20)
+    plots._honest_ylim(ax, "BPRS")                       # no scale in the unit: left as it is
+    assert ax.get_ylim() == (10, 20)
+
+
+def test_net_cost_path_ends_at_the_horizon_net_cost(rollout, no_dialog, tmp_path):
+    disc, undisc, t = plots.net_cost_path(rollout, no_dialog, population=3000, discount_rate=0.035)
+    net = compare.net_cost_summary(rollout, no_dialog, population=3000, discount_rate=0.035)
+    assert disc[:, -1].mean() == pytest.approx(net["discounted"][0], rel=1e-12)
+    assert undisc[:, -1].mean() == pytest.approx(net["undiscounted"][0], rel=1e-12)
+    assert (disc[:, 0] == 0).all()
+    _check(plots.net_cost_curve(rollout, no_dialog, tmp_path / "net", population=3000))
+    _check(plots.horizon_chart(compare.horizon_effects(rollout, no_dialog), tmp_path / "horizon"))
+
+
 def test_cascade(rollout, tmp_path):
     _check(plots.cascade(rollout, tmp_path / "cascade"))
 
@@ -127,7 +166,7 @@ def test_one_replicate_has_no_interval_in_legends_or_titles(one_replicate, figur
         texts = _legend_texts(fig) + _titles(fig)
         assert not [t for t in texts if "95%" in t or "interval" in t], (stem, texts)
     qol = figures[stems.index("qol")][0]
-    assert sorted(_legend_texts(qol)) == ["A (rollout)", "B (none)"]
+    assert sorted(_legend_texts(qol)) == ["A (rollout)", "B (none)", "DIALOG training wave"]
     assert "(one replicate)" in _titles(qol)[0]
     assert "one replicate" in _titles(figures[stems.index("cascade")][0])[-1]
     assert sorted(_legend_texts(figures[stems.index("cascade")][0])) == ["dialog", "usual care"]
@@ -140,7 +179,7 @@ def test_replicates_have_interval_legends_and_titles(rollout, no_dialog, figures
     (qol, _, _), (cas, _, _) = figures
     assert sorted(_legend_texts(qol)) == ["A (rollout): 95% interval", "A (rollout): mean",
                                           "A \u2212 B: 95% interval", "A \u2212 B: mean",
-                                          "B (none): 95% interval", "B (none): mean"]
+                                          "B (none): 95% interval", "B (none): mean", "DIALOG training wave"]
     assert "(mean and 95% interval over 3 replicates)" in _titles(qol)[0]
     assert "dialog: 95% interval" in _legend_texts(cas)
     assert "mean and 95% interval over 3 replicates" in _titles(cas)[-1]
@@ -151,7 +190,8 @@ def test_rollout_curve_default_names_are_the_letters(rollout, no_dialog, figures
     plots.rollout_curve(rollout, no_dialog, "mean_qol", tmp_path / "qol_ab", names=("A", "B"))
     for fig, _, _ in figures:
         texts = _legend_texts(fig.get_axes()[0])
-        assert sorted(texts) == ["A: 95% interval", "A: mean", "B: 95% interval", "B: mean"], texts
+        assert sorted(texts) == ["A: 95% interval", "A: mean", "B: 95% interval", "B: mean",
+                                 "DIALOG training wave"], texts
 
 
 def test_save_writes_the_formats_it_is_given(rollout, no_dialog, tmp_path):

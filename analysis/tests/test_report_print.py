@@ -77,3 +77,17 @@ def test_every_column_of_the_wide_tables_is_printed(printed):
     last = rows_by_key(t["costs"])["net_cost"]["national:discounted"]["text"]
     interval = "[" + html.unescape(last).split("[", 1)[1]
     assert _squash(interval) in flat, interval
+
+
+def test_the_last_column_of_every_table_is_on_paper(printed):
+    # A table wider than its page loses its last columns first: every table's last cell of each
+    # row (up to 40 rows a table) must be in the PDF's text.
+    page, text, _ = printed
+    flat = _squash(text)
+    t = tables(page)
+    assert len(t) >= 8
+    for key, rows in t.items():
+        for _, cells in rows[:40]:
+            last = _squash(html.unescape(cells[-1]["text"])).split("[")[0].strip()
+            if last:
+                assert last[:60] in flat, (key, last)

@@ -110,6 +110,62 @@ def _run_label(letter, name):
     return letter if not name or name == letter else f"{letter} ({name})"
 
 
+#: Smallest span of a level's y-axis, as a share of its scale (a unit such as "rating (1-7)"):
+#: a change of 0.05 on a 1-7 scale should look like one, not fill the panel.
+MIN_SCALE_SHARE = 0.2
+
+
+def _scale_of(unit):
+    """(lower, upper) of a bounded scale named in a unit ("rating (1-7)" -> (1, 7)), or None."""
+    import re
+    m = re.search(r"\((-?\d+(?:\.\d+)?)\s*[-\u2013]\s*(-?\d+(?:\.\d+)?)\)", str(unit or ""))
+    return (float(m.group(1)), float(m.group(2))) if m else None
+
+
+def _honest_ylim(ax, unit):
+    """Widen a level's axis to at least MIN_SCALE_SHARE of its scale, within the scale."""
+    scale = _scale_of(unit)
+    if scale is None:
+        return
+    lo, hi = ax.get_ylim()
+    span = (scale[1] - scale[0]) * MIN_SCALE_SHARE
+    if hi - lo >= span:
+        return
+    mid = (lo + hi) / 2
+    lo, hi = max(scale[0], mid - span / 2), min(scale[1], mid + span / 2)
+    if hi - lo < span * (1 - 1e-9):          # against an end of the scale: extend the other way
+        lo, hi = (scale[0], scale[0] + span) if lo == scale[0] else (scale[1] - span, scale[1])
+    ax.set_ylim(lo, hi)
+
+
+def training_waves(h):
+    """Times (years) at which a run's DIALOG training waves start, from its resolved scenario:
+    wave k of ``dialog.rollout.n_waves`` starts at ``start_year + duration_years k / n_waves``
+    (docs/model.md, section 12); waves no trust falls in are left out. Empty without DIALOG or
+    with a cluster-randomised design (no waves)."""
+    with io._opened(h) as f:
+        text = io.scenario(f)
+    get = lambda key, default=None: io.scenario_value(text, key, default)
+    if not get("dialog.enabled", False) or get("dialog.rollout.design", "waves") != "waves":
+        return []
+    n_waves = int(get("dialog.rollout.n_waves", 1))
+    start, duration = float(get("dialog.rollout.start_year", 0.0)), float(get("dialog.rollout.duration_years", 0.0))
+    regions = get("structure.regions")
+    try:
+        n_trusts = sum(int(r["n_trusts"]) for r in regions)
+    except (TypeError, KeyError, ValueError):
+        n_trusts = n_waves                              # unreadable without PyYAML: every wave
+    used = sorted({rank * n_waves // n_trusts for rank in range(n_trusts)})
+    return [start + duration * k / n_waves for k in used][:24]
+
+
+def _mark_waves(axes, waves):
+    for ax in axes:
+        for k, w in enumerate(waves):
+            ax.axvline(w, color="#7a7a7a", linestyle=":", linewidth=0.9,
+                       label="DIALOG training wave" if k == 0 and ax is axes[0] else None)
+
+
 def rollout_curve(a, b, name, stem, names=None, cumulative=None, formats=None):
     """An outcome over time in runs A and B and their paired difference, with 95% bands.
 
@@ -144,6 +200,9 @@ def rollout_curve(a, b, name, stem, names=None, cumulative=None, formats=None):
     _band(top, x, d["b_mean"], d["b_q025"], d["b_q975"], COLOURS["b"], _run_label("B", names[1]), band)
     top.set_ylabel(_axis_label(info["label"], info["unit"], 34))
     top.set_title(_wrap(f"{info['label']}: A and B ({_over(replicates, band)})", 70), fontsize=10)
+    if kind == "level":
+        _honest_ylim(top, info["unit"])
+    _mark_waves([top, bottom], training_waves(a))
     top.legend(fontsize=8, loc="best")
     top.grid(alpha=0.3)
     _band(bottom, x, d["diff_mean"], d["diff_q025"], d["diff_q975"], COLOURS["diff"], "A \u2212 B", band)
@@ -508,3 +567,73 @@ def file_plots(f, outdir, outcomes=("mean_qol", "engaged", "admissions_involunta
     if has_traj:
         paths += patient_trajectories(f, os.path.join(outdir, "trajectories"), formats=formats)
     return paths
+
+
+def net_cost_path(a, b, population=None, discount_rate=compare.DISCOUNT_RATE):
+    """Cumulative net cost A − B per replicate and step (all cost series, scaled to ``population``).
+
+    Returns:
+        (discounted [R, T], undiscounted [R, T], time axis); each step's net cost is discounted
+        by the factor of its year (:func:`compare.discount_factor`), step 0 counts nothing, so
+        the last step's value is the horizon's net cost of :func:`compare.net_cost_summary`.
+    """
+    with io._opened(a) as fa, io._opened(b) as fb:
+        compare.check_paired(fa, fb)
+        t = io.time_axis(fa)
+        n = io.n_patients(fa)
+        net = sum(fa[f"series/national/{c}"][...].astype(float) - fb[f"series/national/{c}"][...].astype(float)
+                  for c in compare.INTERVENTION_COSTS + compare.SERVICE_COSTS)
+    net = net * ((population or n) / n)
+    year = t["year"].to_numpy()
+    factor = np.where(year > 0, compare.discount_factor(discount_rate, np.maximum(year, 1)), 0.0)
+    return np.cumsum(net * factor[None, :], axis=1), np.cumsum(np.where(year[None, :] > 0, net, 0.0), axis=1), t
+
+
+def net_cost_curve(a, b, stem, population=None, discount_rate=compare.DISCOUNT_RATE, formats=None):
+    """The cumulative net cost A − B over time (:func:`net_cost_path`), discounted (mean and 95%
+    interval over replicates) and undiscounted (dashed), with the training waves dotted."""
+    disc, undisc, t = net_cost_path(a, b, population, discount_rate)
+    disc, undisc = disc / 1e6, undisc / 1e6
+    with io._opened(a) as fa:
+        n = io.n_patients(fa)
+        replicates = io.provenance(fa)["replicates"]
+    x = t["day"].to_numpy() / DAYS_PER_YEAR
+    m, lo, hi = compare.interval(disc)
+    fig = _figure(7.5, 4.2)
+    ax = fig.add_subplot()
+    band = _band(ax, x, m, lo, hi, COLOURS["a"], f"discounted at {discount_rate * 100:g}%")
+    ax.plot(x, undisc.mean(axis=0), color=COLOURS["a"], linestyle="--", linewidth=1.1, label="undiscounted")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    _mark_waves([ax], training_waves(a))
+    ax.set_xlabel("Time since the start (years)")
+    ax.set_ylabel("Cumulative net cost A \u2212 B, GBP m")
+    scope = f"{(population or n):,} patients"
+    ax.set_title(_wrap(f"Net cost of A over B since the start, {scope} ({_over(replicates, band)}); "
+                       f"below zero A has saved more than it cost", 80), fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    return save(fig, stem, formats)
+
+
+def horizon_chart(findings, stem, formats=None):
+    """The horizon totals of :func:`compare.horizon_effects` as one chart: each outcome's change
+    A − B relative to B (%), mean and 95% interval, counts and levels alike."""
+    d = findings.iloc[::-1]
+    rel = 100 * d[["effect_mean", "effect_q025", "effect_q975"]].to_numpy() / np.abs(d[["b_mean"]].to_numpy())
+    fig = _figure(7.5, 0.9 + 0.42 * len(d))
+    ax = fig.add_subplot()
+    y = np.arange(len(d))
+    colours = []
+    for (_, row), m in zip(d.iterrows(), rel[:, 0]):
+        good = {"higher": m > 0, "lower": m < 0}.get(row["better"])
+        colours.append("#2e7d32" if good else "#c0504d" if good is False else "#555555")
+    ax.errorbar(rel[:, 0], y, xerr=[rel[:, 0] - rel[:, 1], rel[:, 2] - rel[:, 0]], fmt="none", ecolor="#333",
+                lw=1, capsize=3)
+    ax.scatter(rel[:, 0], y, color=colours, zorder=3, s=36)
+    labels = [f"{r['name']}" + (" (at the end)" if r["kind"] == "level" else "") for _, r in d.iterrows()]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel(_wrap("A \u2212 B over the horizon, % of B (mean and 95% interval; green: better for patients, "
+                        "red: worse)", 70))
+    ax.grid(axis="x", alpha=0.3)
+    return save(fig, stem, formats)

@@ -832,7 +832,13 @@ def section_effects(rep):
     note = (f"National totals scale the run's {n:,} patients to {pop:,}." if scaled else
             f"Totals are those of the run ({n:,} patients); pass --population to scale them to a national "
             f"total.")
-    out = rep.table(cols, rows, table_id="effects-horizon",
+    h = rep.cached("horizon", lambda: cmp.horizon_effects(rep.a, rep.b, population=rep.population))
+    chart = rep.figure(lambda stem: plots.horizon_chart(h, stem, formats=PNG),
+                       f"The findings over {horizon} as changes relative to {b_name}: counts summed over the "
+                       f"horizon, levels at its end; mean of the paired differences and "
+                       + ("their 95% interval. " if r > 1 else "one run (no interval). ")
+                       + "Green: better for patients, red: worse.")
+    out = chart + rep.table(cols, rows, table_id="effects-horizon",
                     caption=f"Paired effects A \u2212 B over {horizon}, all patients ({r} paired replicates): "
                             f"counts summed over the horizon, levels at its end; A and B are means over "
                             f"replicates, A \u2212 B the mean of the paired differences"
@@ -929,6 +935,12 @@ def section_costs(rep):
                               f"positive when A costs more, negative when it saves. Years undiscounted; the last "
                               f"column discounts year y by 1/(1 + {rate:g})^(y \u2212 1). Mean over replicates"
                             + ("." if r == 1 else " and, under it, the 95% interval."))
+    out += rep.figure(lambda stem: plots.net_cost_curve(rep.a, rep.b, stem, population=rep.population,
+                                                        discount_rate=rate, formats=PNG),
+                      f"Cumulative net cost of A over B since the start ({pop:,} patients): discounted at "
+                      f"{rate * 100:g}% a year (mean" + (" and 95% interval" if r > 1 else "") + ") and undiscounted "
+                      f"(dashed); dotted lines mark DIALOG's training waves. Where the curve stays below zero, A has "
+                      f"paid for itself.")
     ce = rep.cost_effectiveness
     cols = ["Benefit of A over B", "Benefit [95% interval]#", "Net cost (discounted)#", "Verdict",
             "Cost per unit of benefit#"]
