@@ -11,6 +11,7 @@
 #include "sim/h5.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iomanip>
 #include <memory>
@@ -305,18 +306,20 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
         disc.discounted = true;
         outcomes.push_back(disc);
     }
+    // An outcome of a run per replicate and period; with --population, counts, costs and numbers
+    // of patients become national totals (means stay).
+    const auto period_values = [&](const Run& r, const Outcome& o, double rate) {
+        auto v = by_period(*r.file, o, year, n_years, rate);
+        if (opt.population > 0 && r.patients > 0 && !o.mean)
+            for (auto& rep : v)
+                for (double& x : rep) x *= opt.population / r.patients;
+        return v;
+    };
     // values[outcome][run][replicate][period]
     std::vector<std::vector<std::vector<std::vector<double>>>> values;
     for (const auto& o : outcomes) {
         values.emplace_back();
-        for (const auto& r : runs) {
-            auto v = by_period(*r.file, o, year, n_years, o.discounted ? opt.discount_rate : 0.0);
-            // --population: counts, costs and numbers of patients become national totals; means stay.
-            if (opt.population > 0 && r.patients > 0 && !o.mean)
-                for (auto& rep : v)
-                    for (double& x : rep) x *= opt.population / r.patients;
-            values.back().push_back(std::move(v));
-        }
+        for (const auto& r : runs) values.back().push_back(period_values(r, o, o.discounted ? opt.discount_rate : 0.0));
     }
 
     auto letter = [&](std::size_t i) {
@@ -375,8 +378,8 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
                 if (o.better * sure > 0) better = true;
                 if (o.better * sure < 0) worse = true;
                 if (o.flow && o.better < 0 && s.mean < 0) {
-                    const auto da = by_period(*runs[i].file, o, year, n_years, opt.discount_rate);
-                    const auto db = by_period(*base.file, o, year, n_years, opt.discount_rate);
+                    const auto da = period_values(runs[i], o, opt.discount_rate);
+                    const auto db = period_values(base, o, opt.discount_rate);
                     avoided.emplace_back(o.label, mean_of(db, horizon) - mean_of(da, horizon));
                 }
             }
@@ -408,8 +411,13 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
             else if (!avoided.empty()) {
                 // Cost per event avoided: the discounted net cost over the discounted events avoided.
                 std::string each;
-                for (const auto& [what, n] : avoided)
-                    each += (each.empty() ? "" : "; ") + MONEY_UNIT + " " + money_text(net_s.mean / n) + " per one fewer of " + what;
+                for (const auto& [what, n] : avoided) {
+                    std::string noun = what;  // mid-sentence: "per one fewer of involuntary admissions"
+                    if (noun.size() > 1 && std::isupper(static_cast<unsigned char>(noun[0])) &&
+                        !std::isupper(static_cast<unsigned char>(noun[1])))
+                        noun[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(noun[0])));
+                    each += (each.empty() ? "" : "; ") + MONEY_UNIT + " " + money_text(net_s.mean / n) + " per one fewer of " + noun;
+                }
                 const auto lines = wrap(letter(i) + " costs more (discounted costs and events): " + each +
                                             (worse ? ". Some outcomes are worse: see above." : "."), 90);
                 for (std::size_t l = 0; l < lines.size(); ++l) out << (l == 0 ? "" : "    ") << lines[l] << "\n";

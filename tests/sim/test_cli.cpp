@@ -347,6 +347,23 @@ TEST_CASE("compare --population scales counts and costs to national totals, and 
     }
     CHECK(counts > 0);
     CHECK(means > 0);
+    // A ratio of a cost to events avoided does not depend on the scale they are both given in.
+    const std::string d = w.dir.path("d.h5"), none = w.dir.path("none.h5");
+    const std::string bigger = " --quiet --threads 2 --set population.n_patients=3000 --set time.years=3";
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(d) + bigger +
+                     " --set dialog.enabled=true --set dialog.rollout.start_year=0.02"
+                     " --set dialog.action_probability=1 --set dialog.interval_weeks=2") == EXIT_OK);
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(none) + bigger) == EXIT_OK);
+    std::string run_scale, national;
+    REQUIRE(therasim("compare " + quote(d) + " " + quote(none), &run_scale) == EXIT_OK);
+    REQUIRE(therasim("compare " + quote(d) + " " + quote(none) + " --population 300000", &national) == EXIT_OK);
+    const auto verdict = [](const std::string& text) {
+        const auto at = text.find("In sum:");
+        return at == std::string::npos ? std::string() : text.substr(at, text.find("\n\n", at) - at);
+    };
+    INFO(run_scale);
+    REQUIRE_THAT(verdict(run_scale), Catch::Contains("per one fewer of"));  // a large planted effect: events avoided
+    CHECK(verdict(run_scale) == verdict(national));
     // run has no --population: the simulated population is a scenario parameter
     CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.path("x.h5")) + " --population 3000", &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains("--set population.n_patients=3000"));
