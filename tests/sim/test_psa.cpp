@@ -90,6 +90,29 @@ TEST_CASE("a psa: block draws every declared distribution, pairs each draw with 
     CHECK(a.params.real("costs.bed_day") != sc.at_point(0).params.real("costs.bed_day"));
 }
 
+TEST_CASE("keyed psa draws follow their distributions (2,000 draws, 4 standard errors)", "[psa][statistics]") {
+    // Monte Carlo draws, not strata: the mean of n draws is within 4 standard errors of the
+    // distribution's mean, and the SD within 4 of its own (SE of an SD ~ sd / sqrt(2 n)), for
+    // every drawn parameter; a failure here is a 1-in-15,000 event per check at the fixed seed.
+    const int n = 2000;
+    const sim::Scenario sc = test::scenario(psa_yaml(n, 1));
+    const sim::Sweep& s = *sc.sweep;
+    for (std::size_t i = 0; i < s.k(); ++i) {
+        const D& d = s.parameters[i].dist;
+        INFO(s.parameters[i].path << ": " << d.text());
+        double sum = 0, sum2 = 0;
+        for (int j = 0; j < n; ++j) {
+            const double x = s.value(static_cast<std::size_t>(2 * j), i);
+            sum += x;
+            sum2 += x * x;
+        }
+        const double m = sum / n, sd = std::sqrt(sum2 / n - m * m);
+        const auto [true_mean, true_sd] = moments(d);  // the declared ranges do not cut these distributions
+        CHECK(std::abs(m - true_mean) < 4 * true_sd / std::sqrt(n));
+        CHECK(std::abs(sd - true_sd) < 4 * true_sd / std::sqrt(2.0 * n) * 1.5);  // 1.5: heavier tails than normal
+    }
+}
+
 TEST_CASE("psa draws are keyed by parameter name: adding one leaves the others' draws", "[psa][scenario]") {
     const sim::Scenario one = test::scenario(psa_yaml(6, 1));
     const sim::Scenario two = test::scenario(psa_yaml(6, 1, "  distributions:\n    adherence.slope: {uniform: [0.5, 2.0]}\n"));
@@ -169,7 +192,7 @@ TEST_CASE("bad psa blocks are refused with file, line, key and what was expected
     refused("psa:\n  draws: 1\n  comparator: {dialog.enabled: false}\n", "psa.draws", "");
 }
 
-TEST_CASE("a psa runs the same at 1 and 2 threads; each draw's arms share their random numbers", "[psa][determinism][crn]") {
+TEST_CASE("a psa runs the same at 1 and 2 threads, and each draw's arms share their random numbers", "[psa][determinism][crn]") {
     test::TempDir dir;
     const sim::Scenario sc = test::scenario(psa_yaml(3, 2));
     std::vector<std::vector<std::vector<double>>> out;
