@@ -473,21 +473,13 @@ def section_summary(rep):
 
 # ---- findings -----------------------------------------------------------------------------
 
-#: Where the calibration status and the parameters' sources are read from (next to MODEL_DOC).
-VALIDATION_DOC = os.path.join(os.path.dirname(MODEL_DOC), "validation.md")
-PARAMETERS_DOC = os.path.join(os.path.dirname(MODEL_DOC), "parameters.md")
 #: Fewer replicates than this get a warning: their 95% limits are little more than the extremes.
 MIN_REPLICATES = 10
 
 
 def money(x):
     """An amount of money for a sentence: ``GBP 1.23m``, ``GBP 456k``, ``GBP 789`` (3 figures, no sign)."""
-    x = abs(float(x))
-    if x >= 1e6:
-        return f"GBP {x / 1e6:,.3g}m" if x < 1e9 else f"GBP {x / 1e6:,.0f}m"
-    if x >= 1e3:
-        return f"GBP {x / 1e3:.3g}k"
-    return f"GBP {x:,.0f}"
+    return f"GBP {fmt_money(abs(float(x)))}"
 
 
 def _amount(x, kind):
@@ -605,8 +597,8 @@ def _rests_on(rep, ce_rate):
         items.append("<b>Parameters that move the answer most:</b> not assessed in this report (no "
                      "probabilistic sensitivity analysis was given: run scenarios/psa/england_rollout_psa.yaml "
                      "and pass it with <code>--psa</code>).")
-    summary, qol = _validation_status(VALIDATION_DOC if rep.model_doc == MODEL_DOC else
-                                      os.path.join(os.path.dirname(rep.model_doc), "validation.md"))
+    docs = os.path.dirname(rep.model_doc)          # validation.md and parameters.md sit beside model.md
+    summary, qol = _validation_status(os.path.join(docs, "validation.md"))
     if summary:
         k, total = re.match(r"(\d+) of (\d+)", summary).groups()
         cal = (f"<b>Calibration:</b> the model reproduces {k} of the {total} published figures it is checked "
@@ -617,8 +609,7 @@ def _rests_on(rep, ce_rate):
         items.append(cal)
     else:
         items.append("<b>Calibration:</b> unknown here (docs/validation.md could not be read).")
-    src = _parameter_sources(PARAMETERS_DOC if rep.model_doc == MODEL_DOC else
-                             os.path.join(os.path.dirname(rep.model_doc), "parameters.md"))
+    src = _parameter_sources(os.path.join(docs, "parameters.md"))
     if src:
         sourced, guesses, costs = src
         items.append(f"<b>Guesses:</b> {guesses} of the model's {sourced} parameters are guesses in whole or "
