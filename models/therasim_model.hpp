@@ -24,6 +24,9 @@ public:
     [[nodiscard]] std::vector<sim::Phase> phases() override;
     void finalize(sim::World& world) override;
     [[nodiscard]] std::vector<std::string> traced_agents() const override { return {"patient", "dyad"}; }
+    /// Targets inside from docs/validation.md (models/calibration_status.hpp), for the run's
+    /// hypothesis; says so when the run changes a fitted parameter or the record is out of date.
+    [[nodiscard]] std::string calibration_status(const sim::Schema& schema, const sim::Params& params) const override;
     /// The run's context (valid after init), for tests.
     [[nodiscard]] Ctx& context() { return *ctx_; }
 

@@ -258,6 +258,8 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
                       << "\nindices: python3 -m therasim_analysis sensitivity " << a.output
                       << " --outcome SERIES|metric:NAME (PYTHONPATH=analysis; see analysis/README.md)\n";
         } else {
+            if (const std::string status = model->calibration_status(schema, sc.params); !status.empty())
+                std::cout << status << "\n";
             CompareOptions summary;
             summary.files = {a.output};
             print_comparison(std::cout, summary);

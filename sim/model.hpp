@@ -142,6 +142,9 @@ public:
     /// rows (empty: none). The first is the main agent type (its count is reported as the
     /// population); all must have one row per agent of the first, as the same rows are sampled.
     [[nodiscard]] virtual std::vector<std::string> traced_agents() const { return {}; }
+    /// @return one line on how well the model, with these parameters, meets its calibration
+    /// targets (printed in run's summary); empty: the model says nothing.
+    [[nodiscard]] virtual std::string calibration_status(const Schema&, const Params&) const { return {}; }
 };
 
 /// Creates a fresh model instance for a run.
