@@ -117,6 +117,8 @@ void declare_agents(sim::Schema& s) {
     ranged(traced(d.add("star_latent", F32, 3,   "0-4",            "The relationship as both share it: STAR total of the latent factors, without either view's offset", BASE)), 0, 4);
     ranged(traced(d.add("star_p",      F32, 3,   "0-4",            "STAR-P total (mean of 12 items, negative items reversed)",   BASE)), 0, 4);
     ranged(traced(d.add("star_c",      F32, 3,   "0-4",            "STAR-C total (mean of 12 items, negative items reversed)",   BASE)), 0, 4);
+    ranged(d.add("star_p_start",       F32, 3,   "0-4",            "STAR-P total at step 0 (the baseline of a trial)",          NONE), 0, 4);
+    ranged(d.add("star_c_start",       F32, 3,   "0-4",            "STAR-C total at step 0 (the baseline of a trial)",          NONE), 0, 4);
 
     auto& c = s.agent("clinician", "Care coordinator post (a new hire takes over the post and its caseload)");
     c.add("team",                      I32, 0,   "",               "Team (row of team)",                                         FINAL);
@@ -155,6 +157,7 @@ void declare_agents(sim::Schema& s) {
     t.add("first_clinician",           I32, 0,   "",               "Row of the team's first clinician post",                     NONE);
     t.add("contact_interval_weeks",    F32, 2,   "weeks",          "Usual interval between meetings (team norm)",                FINAL);
     t.add("capacity",                  F32, 1,   "relative",       "Capacity to act on identified needs",                        FINAL);
+    t.add("need_rate",                 F32, 1,   "relative",       "Rate at which its patients' unmet needs arise",              FINAL);
     t.add("coercion",                  F32, 1,   "relative odds",  "Use of involuntary admission relative to average",           FINAL);
 
     auto& r = s.agent("trust", "Provider trust (the unit of the DIALOG rollout)");
@@ -250,6 +253,8 @@ DyadView::DyadView(sim::AgentTable& t) {
     star_latent = t.column<float>("star_latent");
     star_p = t.column<float>("star_p");
     star_c = t.column<float>("star_c");
+    star_p_start = t.column<float>("star_p_start");
+    star_c_start = t.column<float>("star_c_start");
 }
 
 ClinicianView::ClinicianView(sim::AgentTable& t) : n(t.size()) {
@@ -291,6 +296,7 @@ TeamView::TeamView(sim::AgentTable& t) : n(t.size()) {
     first_clinician = t.column<std::int32_t>("first_clinician");
     contact_interval_weeks = t.column<float>("contact_interval_weeks");
     capacity = t.column<float>("capacity");
+    need_rate = t.column<float>("need_rate");
     coercion = t.column<float>("coercion");
 }
 

@@ -53,7 +53,7 @@ struct DyadView {
     float *weeks_together, *chemistry, *bias_patient, *bias_clinician, *collaboration, *clinician_input, *non_support,
         *difficulties, *coercion_scar;
     float *star_p_collaboration, *star_p_input, *star_p_non_support, *star_c_collaboration, *star_c_input,
-        *star_c_difficulties, *star_latent, *star_p, *star_c;
+        *star_c_difficulties, *star_latent, *star_p, *star_c, *star_p_start, *star_c_start;
     explicit DyadView(sim::AgentTable& t);
 };
 
@@ -77,7 +77,7 @@ struct FamilyView {
 struct TeamView {
     std::size_t n = 0;
     std::int32_t *trust, *region, *n_clinicians, *n_patients, *first_patient, *first_clinician;
-    float *contact_interval_weeks, *capacity, *coercion;
+    float *contact_interval_weeks, *capacity, *need_rate, *coercion;
     explicit TeamView(sim::AgentTable& t);
 };
 

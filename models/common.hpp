@@ -50,6 +50,7 @@ inline constexpr sim::StreamId FAMILY_INTERVENTION = sim::stream("family.interve
 inline constexpr sim::StreamId CLINICIAN_TRAITS = sim::stream("clinician.traits");
 inline constexpr sim::StreamId CLINICIAN_TURNOVER = sim::stream("clinician.turnover");
 inline constexpr sim::StreamId SKILLS_TRAINING = sim::stream("clinician.skills_training");
+inline constexpr sim::StreamId SKILLS_RANDOMISATION = sim::stream("clinician.skills_randomisation");
 inline constexpr sim::StreamId DYAD_PAIRING = sim::stream("dyad.pairing");
 inline constexpr sim::StreamId RELATIONSHIP = sim::stream("dyad.relationship");
 inline constexpr sim::StreamId CONTACT = sim::stream("patient.contact");

@@ -35,6 +35,8 @@ void workforce_step(Ctx& x, sim::World& w);
 // ---- dialog.cpp ----
 /// Orders trusts into training waves (at init, when DIALOG is enabled).
 void schedule_rollout(Ctx& x, const sim::World& w);
+/// With clinicians.skills_training.design cluster_randomised: randomises each post to training (arm 1) or control.
+void schedule_skills_trial(Ctx& x, const sim::World& w);
 /// Serial: training waves, training of new hires, fidelity drift, training and device costs.
 void rollout_step(Ctx& x, sim::World& w);
 /// Patient: DIALOG session planning and delivery at a meeting.

@@ -55,12 +55,15 @@ struct Ctx {
     // the input (relapse.p_year_on/off_medication), with high/low EE hazard ratio rel_high_ee.
     std::array<float, 3> relapse_h_off_step{}, relapse_log_ratio{};
 
+    /// Outcomes a simulated trial analyses (trial.cpp OUTCOMES): quality of life, satisfaction,
+    /// unmet needs, symptoms, STAR-P, STAR-C.
+    static constexpr std::size_t N_TRIAL_OUTCOMES = 6;
     /// A trial's assessment: outcomes of every patient recorded at one step (trial.cpp).
     struct Assessment {
         int months = 0;
         std::uint32_t step = 0;
         bool done = false;
-        std::array<std::vector<float>, 4> outcomes;  // quality of life, satisfaction, unmet needs, symptoms
+        std::array<std::vector<float>, N_TRIAL_OUTCOMES> outcomes;  // in the order of trial.cpp OUTCOMES
     };
     std::vector<Assessment> assessments;
 

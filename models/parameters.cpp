@@ -61,6 +61,8 @@ constexpr const char* DIALOG_PLUS = "Priebe et al. (2015) Psychother Psychosom 8
 constexpr const char* MCCABE_2012 = "calibrated towards McCabe et al. (2012) PLoS ONE 7(4):e36080 (rs = 0.13); guess";
 constexpr const char* SLADE_2005 = "Slade et al. (2005) Br J Psychiatry 187:256-261 (MANSA -0.23, -0.29 to -0.17, per patient-rated unmet need)";
 constexpr const char* GOLDSMITH_2015 = "direction from Goldsmith et al. (2015) Psychol Med 45:2365-2373 (sessions help with a good alliance, harm with a poor one); size guess";
+constexpr const char* TEMPO =
+    "fitted to TEMPO's STAR changes after communication training (McCabe et al. 2016 Br J Psychiatry 209:517-524: +0.21 patient-rated, +0.20 clinician-rated, mean item score) with scenarios/trials/tempo_2016.yaml; see docs/validation.md";
 constexpr const char* BPRS_BANDS = "Leucht et al. (2005) Br J Psychiatry 187:366-371 (BPRS 41 ~ 'moderately ill', 53 ~ 'markedly ill')";
 
 const char* const DEFAULT_REGIONS = R"([
@@ -87,6 +89,10 @@ std::vector<sim::ParamSpec> region_fields() {
     f.back().real(1).above(0, 100).with_unit("relative odds").means("Odds of an admission being involuntary, relative to average").cite(GUESS);
     f.push_back(field("capacity"));
     f.back().real(1).above(0, 10).with_unit("relative").means("Capacity to act on identified needs, relative to average").cite(GUESS);
+    f.push_back(field("needs"));
+    f.back().real(1).above(0, 10).with_unit("relative").means("Rate at which its patients' unmet needs arise, relative to average (patients with more needs)").cite(GUESS);
+    f.push_back(field("symptoms"));
+    f.back().real(0).range(-40, 40).with_unit("BPRS points").means("Added to its patients' stable symptom level (patients with more symptoms)").cite(GUESS);
     return f;
 }
 
@@ -116,7 +122,7 @@ template <class V> void visit(V& v, Config& c) {
     auto& st = c.structure;
     std::vector<sim::Row> region_rows;  // converted to Region records below
     v.table(region_rows, "structure.regions", region_fields(), DEFAULT_REGIONS)
-        .means("Regions: name, share of patients, number of trusts, relative coercion and capacity");
+        .means("Regions: name, share of patients, number of trusts, relative coercion and capacity, the patients' relative rate of needs and added symptoms");
     v.real(st.team_size, "structure.team_size", 10).range(1, 100).with_unit("care coordinators").means("Care coordinators per community team").cite(GUESS);
     v.real(st.caseload_mean, "structure.caseload_mean", 35).range(1, 200).with_unit("patients")
         .means("Mean caseload per care coordinator (sets the number of posts unless structure.n_clinicians is set)")
@@ -327,6 +333,13 @@ template <class V> void visit(V& v, Config& c) {
     v.real(cl.skills_training_start_year, "clinicians.skills_training.start_year", 0).range(0, 100).with_unit("years").means("When skills training is offered").cite(GUESS);
     v.real(cl.skills_training_coverage, "clinicians.skills_training.coverage", 1).range(0, 1).with_unit("share").means("Share of clinicians trained").cite(GUESS);
     v.real(cl.skills_training_gain, "clinicians.skills_training.gain", 0.15).range(0, 1).with_unit("0-1").means("Rise in communication skill and responsiveness").cite(GUESS);
+    v.choice(cl.skills_training_design, "clinicians.skills_training.design", "all", {"all", "cluster_randomised"})
+        .means("all: every clinician is offered training (with the coverage); cluster_randomised: each care coordinator post is randomised to training or control at the start, as in a trial (TEMPO)");
+    v.real(cl.skills_training_share_randomised, "clinicians.skills_training.share_randomised", 0.5).range(0, 1).with_unit("share")
+        .means("With cluster_randomised: chance a care coordinator post is allocated to training").cite(GUESS);
+    v.real(cl.skills_training_star_gain, "clinicians.skills_training.star_gain", 0.3).range(0, 4).with_unit("STAR points (0-4)")
+        .means("Rise in the collaboration and clinician-input targets of a trained clinician's relationships (what training teaches beyond skill and responsiveness)")
+        .cite(TEMPO);
 
     auto& di = c.dialog;
     v.boolean(di.enabled, "dialog.enabled", false).means("Roll DIALOG out to care coordinators");
@@ -406,7 +419,8 @@ template <class V> void visit(V& v, Config& c) {
         st.regions.clear();
         for (const auto& row : region_rows)
             st.regions.push_back(Region{row.at("name").str, row.at("share").num, static_cast<int>(row.at("n_trusts").num),
-                                        row.at("coercion").num, row.at("capacity").num});
+                                        row.at("coercion").num, row.at("capacity").num, row.at("needs").num,
+                                        row.at("symptoms").num});
     }
 }
 

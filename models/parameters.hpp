@@ -19,6 +19,8 @@ struct Region {
     int n_trusts = 1;
     double coercion = 1;   // relative odds of involuntary admission
     double capacity = 1;   // relative capacity to act on needs
+    double needs = 1;      // relative rate at which unmet needs arise (the centre's patients)
+    double symptoms = 0;   // BPRS points added to the patients' stable symptom level
 };
 
 /// The weights of the paths by which the relationship and DIALOG act (docs/model.md).
@@ -108,7 +110,9 @@ struct Config {
             flexibility_sd, turnover_per_year, supervision_coverage;
         std::array<double, 3> approach_mix;  // none, client-centred, cognitive behavioural
         bool skills_training_enabled;
-        double skills_training_start_year, skills_training_coverage, skills_training_gain;
+        std::string skills_training_design;  // all | cluster_randomised
+        double skills_training_start_year, skills_training_coverage, skills_training_gain, skills_training_share_randomised,
+            skills_training_star_gain;
     } clinicians;
     struct {
         bool enabled;

@@ -143,6 +143,7 @@ void create_population(sim::World& w, const Config& cfg) {
             static_cast<float>(cfg.structure.contact_interval_weeks * std::exp(spread * g.normal() - spread * spread / 2));
         tm.capacity[t] = static_cast<float>(reg.capacity);
         tm.coercion[t] = static_cast<float>(reg.coercion);
+        tm.need_rate[t] = static_cast<float>(reg.needs);
 
         const std::int32_t nc = plan.team_clinicians[t], np = plan.team_patients[t];
         for (std::int32_t k = 0; k < nc; ++k) {
@@ -191,7 +192,8 @@ void create_population(sim::World& w, const Config& cfg) {
         // Younger patients and those with negative experiences prefer partnership (Hamann et al. 2005).
         const double pref = logistic(0.3 * (po.age_mean - age) / 10.0 + 0.8 * pv.negative_experiences[i] + 0.8 * g.normal());
         pv.pref_partnership[i] = static_cast<float>(pref);
-        pv.symptoms_base[i] = clampf(sy.base_mean + sy.base_sd * g.normal(), 18, 126);
+        const Region& reg = cfg.structure.regions[static_cast<std::size_t>(pv.region[i])];
+        pv.symptoms_base[i] = clampf(sy.base_mean + reg.symptoms + sy.base_sd * g.normal(), 18, 126);
         const double u_relapse = g.uniform(), u_admit = g.uniform(), u_stay = g.uniform(), u_engaged = g.uniform();
         const bool relapsed = u_relapse < cfg.relapse.prevalence_at_start;
         const bool admitted = relapsed && u_admit < 1.0 / 3.0;
@@ -202,7 +204,7 @@ void create_population(sim::World& w, const Config& cfg) {
         pv.symptoms[i] = clampf(pv.symptoms_base[i] + (relapsed ? sy.relapse_increase : 0.0), 18, 126);
         pv.severity[i] = pv.symptoms[i] >= sy.cut_high ? 2 : pv.symptoms[i] >= sy.cut_moderate ? 1 : 0;
         pv.engaged[i] = admitted || u_engaged >= cfg.engagement.p_disengaged_at_start;
-        pv.unmet_needs[i] = std::min(22, boost::random::poisson_distribution<int>(std::max(1e-9, wb.mean_unmet_needs))(g));
+        pv.unmet_needs[i] = std::min(22, boost::random::poisson_distribution<int>(std::max(1e-9, wb.mean_unmet_needs * reg.needs))(g));
         // A patient with more unmet needs (Slade et al. 2005) and more symptoms rates life lower
         // and has more room to improve.
         const double own = wb.qol_mean + wb.qol_patient_sd * g.normal() - wb.qol_per_unmet_need * (pv.unmet_needs[i] - wb.mean_unmet_needs) -

@@ -32,10 +32,13 @@ Targets targets(const Ctx& x, std::size_t i) {
     const double strain = r.symptom_strain * std::max(0.0, (x.p.symptoms[i] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
     const double scar = x.d.coercion_scar[i];
     const double dose = x.k.paths.dialog_relationship * x.p.dialog_boost[i];
+    // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
+    const double trained = x.c.skills_trained[post] ? x.cfg.clinicians.skills_training_star_gain : 0.0;
     Targets t;
     t.collaboration = r.collaboration_base + x.d.chemistry[i] + r.continuity_gain * cont + match_term - strain - scar +
-                      0.5 * r.dialog_gain * dose;
-    t.input = r.input_base + r.skill_gain * (x.c.skill[post] - 0.5) + r.responsiveness_gain * (resp - 0.5) + r.dialog_gain * dose;
+                      0.5 * r.dialog_gain * dose + trained;
+    t.input = r.input_base + r.skill_gain * (x.c.skill[post] - 0.5) + r.responsiveness_gain * (resp - 0.5) + r.dialog_gain * dose +
+              trained;
     t.non_support = r.non_support_base - 0.5 * r.skill_gain * (x.c.skill[post] - 0.5) + 0.5 * std::max(0.0, -match_term) + scar;
     t.difficulties = r.difficulties_base + strain + r.nonadherence_difficulties * (1.0 - x.p.adherence[i]);
     return t;

@@ -183,9 +183,16 @@ void TherasimModel::check(const sim::Scenario& sc) const {
         fail({"family.intervention.start_year", "time.years", "family.intervention.enabled"}, "the family intervention starts after the end of the horizon");
     if (cfg.clinicians.skills_training_enabled && cfg.clinicians.skills_training_start_year >= years)
         fail({"clinicians.skills_training.start_year", "time.years", "clinicians.skills_training.enabled"}, "skills training starts after the end of the horizon");
-    if (cfg.trial.analyse && (!cfg.dialog.enabled || cfg.dialog.design != "cluster_randomised"))
+    const bool dialog_trial = cfg.dialog.enabled && cfg.dialog.design == "cluster_randomised";
+    const bool skills_trial = cfg.clinicians.skills_training_enabled && cfg.clinicians.skills_training_design == "cluster_randomised";
+    if (cfg.trial.analyse && !dialog_trial && !skills_trial)
         fail({"trial.analyse", "dialog.rollout.design", "dialog.enabled"},
-             "a trial analysis needs a randomised design: dialog.enabled: true and dialog.rollout.design: cluster_randomised");
+             "a trial analysis needs a randomised design: dialog.enabled: true and dialog.rollout.design: cluster_randomised, "
+             "or clinicians.skills_training.enabled: true and clinicians.skills_training.design: cluster_randomised");
+    if (skills_trial && cfg.dialog.enabled)
+        fail({"clinicians.skills_training.design", "dialog.enabled"},
+             "a randomised skills-training trial allocates care coordinators to training or control; DIALOG would be "
+             "given by those arms too: set dialog.enabled: false, or randomise DIALOG instead");
     try {
         (void)plan_structure(cfg);
     } catch (const PlanError& e) {
@@ -237,6 +244,7 @@ void TherasimModel::init(sim::World& w) {
         p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
     }
     schedule_rollout(x, w);
+    schedule_skills_trial(x, w);
 }
 
 void TherasimModel::start_reporting(sim::World& w) {
@@ -256,6 +264,8 @@ void TherasimModel::start_reporting(sim::World& w) {
         p.satisfaction_start[i] = p.satisfaction[i];
         p.unmet_needs_start[i] = p.unmet_needs[i];
         p.qol_start[i] = p.qol[i];
+        ctx_->d.star_p_start[i] = ctx_->d.star_p[i];
+        ctx_->d.star_c_start[i] = ctx_->d.star_c[i];
         // Severity subgroups are defined by the baseline (step 0) symptoms.
         const auto& sy = ctx_->cfg.symptoms;
         p.severity[i] = p.symptoms[i] >= sy.cut_high ? 2 : p.symptoms[i] >= sy.cut_moderate ? 1 : 0;

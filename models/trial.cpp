@@ -20,11 +20,13 @@ struct Outcome {
     const char* unit;
     const char* label;
 };
-constexpr std::array<Outcome, 4> OUTCOMES = {{
+constexpr std::array<Outcome, Ctx::N_TRIAL_OUTCOMES> OUTCOMES = {{
     {"qol", "rating (1-7)", "quality of life (mean of the 8 life domains)"},
     {"satisfaction", "rating (1-7)", "treatment satisfaction (3 items)"},
-    {"unmet_needs", "needs", "unmet needs (negative: fewer in DIALOG)"},
-    {"symptoms", "BPRS", "symptoms (negative: fewer in DIALOG)"},
+    {"unmet_needs", "needs", "unmet needs (negative: fewer in the intervention arm)"},
+    {"symptoms", "BPRS", "symptoms (negative: fewer in the intervention arm)"},
+    {"star_p", "STAR (0-4)", "the patient's rating of the relationship (STAR-P, mean item score)"},
+    {"star_c", "STAR (0-4)", "the clinician's rating of the relationship (STAR-C, mean item score)"},
 }};
 constexpr std::array<const char*, 2> SUBGROUPS = {"", "problematic_"};
 
@@ -95,6 +97,19 @@ double sd(const std::vector<double>& v) {
     return std::sqrt(s / (static_cast<double>(v.size()) - 1.0));
 }
 
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+    const double n = static_cast<double>(a.size());
+    double ma = 0, mb = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) ma += a[k] / n, mb += b[k] / n;
+    double sab = 0, saa = 0, sbb = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        sab += (a[k] - ma) * (b[k] - mb);
+        saa += (a[k] - ma) * (a[k] - ma);
+        sbb += (b[k] - mb) * (b[k] - mb);
+    }
+    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : NAN;
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const std::size_t k = v.size() / 2;
@@ -117,6 +132,16 @@ void declare_trial_metrics(sim::Schema& s) {
             s.metric(base + "_p", "p", std::string("Two-sided p-value of the effect on ") + o.label + who);
             s.metric(base + "_significant", "0/1", std::string("1 if p < 0.05 (mean over replicates: power) for ") + o.label + who);
         }
+    for (const auto& o : OUTCOMES) {
+        const std::string base = std::string("trial_") + o.name + "_diff";
+        s.metric(base, o.unit, std::string("Baseline-adjusted difference between arms in ") + o.label + ", in its own units");
+        s.metric(base + "_lo", o.unit, std::string("Lower 95% limit of the difference in ") + o.label);
+        s.metric(base + "_hi", o.unit, std::string("Upper 95% limit of the difference in ") + o.label);
+    }
+    s.metric("trial_centres", "centres", "Centres (regions) with a centre-level analysis (3 or more regions)");
+    s.metric("trial_centres_qol_positive", "centres", "Centres whose quality-of-life effect is in the intervention's favour");
+    s.metric("trial_centres_needs_significant", "centres", "Centres with a significant reduction of unmet needs (p < 0.05)");
+    s.metric("trial_centres_needs_qol_r", "r", "Correlation across centres of the quality-of-life effect with the centre's mean baseline unmet needs");
     for (const int m : ASSESSMENT_MONTHS)
         for (const auto& o : OUTCOMES) {
             const std::string base = std::string("trial_") + o.name + "_d_m" + std::to_string(m);
@@ -148,7 +173,9 @@ float outcome_now(const Ctx& x, std::size_t o, std::size_t i) {
         case 0: return x.p.qol[i];
         case 1: return x.p.satisfaction[i];
         case 2: return static_cast<float>(x.p.unmet_needs[i]);
-        default: return x.p.symptoms[i];
+        case 3: return x.p.symptoms[i];
+        case 4: return x.d.star_p[i];
+        default: return x.d.star_c[i];
     }
 }
 /// The value of outcome @p o of patient @p i at step 0.
@@ -157,7 +184,9 @@ float outcome_start(const Ctx& x, std::size_t o, std::size_t i) {
         case 0: return x.p.qol_start[i];
         case 1: return x.p.satisfaction_start[i];
         case 2: return static_cast<float>(x.p.unmet_needs_start[i]);
-        default: return x.p.symptoms_start[i];
+        case 3: return x.p.symptoms_start[i];
+        case 4: return x.d.star_p_start[i];
+        default: return x.d.star_c_start[i];
     }
 }
 }  // namespace
@@ -172,6 +201,39 @@ void trial_assessment_step(Ctx& x, sim::World& w) {
         a.done = true;
     }
 }
+
+namespace {
+
+/// Centre-level effects (van den Brink et al. 2011), with regions as the trial's centres: how
+/// many centres show a quality-of-life effect in the intervention's direction, in how many the
+/// reduction of unmet needs is significant, and the correlation across centres of the
+/// quality-of-life effect with the centre's mean baseline unmet needs. @p fit(o, region) is the
+/// effect on outcome o (0 quality of life, 2 unmet needs) among the centre's analysed patients.
+template <class Fit>
+void analyse_centres(const Ctx& x, sim::World& w, const std::vector<std::size_t>& rows, Fit fit) {
+    const auto n_regions = static_cast<std::int32_t>(x.n_regions);
+    if (n_regions < 3) return;
+    std::vector<double> needs0, qol_d;
+    int positive = 0, needs_significant = 0;
+    for (std::int32_t r = 0; r < n_regions; ++r) {
+        const auto qol = fit(0, r), needs = fit(2, r);
+        if (std::isnan(qol.d) || std::isnan(needs.d)) continue;
+        double sum = 0, n = 0;
+        for (std::size_t i : rows)
+            if (x.p.region[i] == r) sum += x.p.unmet_needs_start[i], n += 1;
+        needs0.push_back(sum / n);
+        qol_d.push_back(qol.d);
+        positive += qol.d > 0;
+        needs_significant += needs.d < 0 && needs.p < 0.05;
+    }
+    w.set_metric("trial_centres", static_cast<double>(qol_d.size()));
+    if (qol_d.size() < 3) return;
+    w.set_metric("trial_centres_qol_positive", positive);
+    w.set_metric("trial_centres_needs_significant", needs_significant);
+    w.set_metric("trial_centres_needs_qol_r", pearson(needs0, qol_d));
+}
+
+}  // namespace
 
 void analyse_trial(Ctx& x, sim::World& w) {
     const auto& p = x.p;
@@ -200,9 +262,12 @@ void analyse_trial(Ctx& x, sim::World& w) {
     if (rows.size() < 8) return;
     const double needs_median = median(needs0), sym_median = median(sym0);
 
-    // One outcome's effect among @p who with outcomes @p now(o, i); writes the metrics named
-    // key + d_suffix, _lo/_hi (after d_suffix), and _p / _significant if asked.
-    auto analyse = [&](std::size_t o, const std::string& key, const std::string& d_suffix, bool with_p, auto who, auto now) {
+    // One outcome's effect among @p who with outcomes @p now(o, i), baseline-adjusted, in the
+    // outcome's units and standardised by the baseline SD, with its 95% limits and p-value.
+    struct Effect {
+        double diff = NAN, diff_lo = NAN, diff_hi = NAN, d = NAN, d_lo = NAN, d_hi = NAN, p = NAN;
+    };
+    auto effect = [&](std::size_t o, auto who, auto now) {
         std::vector<double> y, base, arm;
         std::vector<std::int32_t> cluster;
         for (std::size_t i : rows) {
@@ -212,30 +277,53 @@ void analyse_trial(Ctx& x, sim::World& w) {
             arm.push_back(x.c.trial_arm[static_cast<std::size_t>(p.clinician[i])]);
             cluster.push_back(p.clinician[i]);
         }
+        Effect e;
         const Fit f = y.size() >= 8 ? ancova(y, arm, base, cluster) : Fit{};
         const double scale = y.size() >= 2 ? sd(base) : NAN;
-        if (std::isnan(f.effect) || !(scale > 0) || !(f.se > 0)) return;
+        if (std::isnan(f.effect) || !(scale > 0) || !(f.se > 0)) return e;
         const boost::math::students_t t(f.df);
         const double crit = boost::math::quantile(t, 0.975);
-        const double pval = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(f.effect / f.se)));
-        w.set_metric(key + d_suffix, f.effect / scale);
-        w.set_metric(key + d_suffix + "_lo", (f.effect - crit * f.se) / scale);
-        w.set_metric(key + d_suffix + "_hi", (f.effect + crit * f.se) / scale);
-        if (with_p) w.set_metric(key + "_p", pval);
-        w.set_metric(key + (with_p ? "" : d_suffix) + "_significant", pval < 0.05 ? 1.0 : 0.0);
+        e.diff = f.effect;
+        e.diff_lo = f.effect - crit * f.se;
+        e.diff_hi = f.effect + crit * f.se;
+        e.d = e.diff / scale;
+        e.d_lo = e.diff_lo / scale;
+        e.d_hi = e.diff_hi / scale;
+        e.p = 2.0 * boost::math::cdf(boost::math::complement(t, std::fabs(f.effect / f.se)));
+        return e;
+    };
+    // Writes key + d_suffix, _lo/_hi (after d_suffix), and _p / _significant and the difference
+    // in the outcome's own units (key + _diff, _diff_lo, _diff_hi) if asked.
+    auto analyse = [&](std::size_t o, const std::string& key, const std::string& d_suffix, bool with_p, bool with_diff, auto who,
+                       auto now) {
+        const Effect e = effect(o, who, now);
+        if (std::isnan(e.d)) return;
+        if (with_diff) {
+            w.set_metric(key + "_diff", e.diff);
+            w.set_metric(key + "_diff_lo", e.diff_lo);
+            w.set_metric(key + "_diff_hi", e.diff_hi);
+        }
+        w.set_metric(key + d_suffix, e.d);
+        w.set_metric(key + d_suffix + "_lo", e.d_lo);
+        w.set_metric(key + d_suffix + "_hi", e.d_hi);
+        if (with_p) w.set_metric(key + "_p", e.p);
+        w.set_metric(key + (with_p ? "" : d_suffix) + "_significant", e.p < 0.05 ? 1.0 : 0.0);
     };
     auto everyone = [](std::size_t) { return true; };
     auto problematic = [&](std::size_t i) { return p.unmet_needs_start[i] > needs_median || p.symptoms_start[i] > sym_median; };
     auto at_end = [&](std::size_t o, std::size_t i) { return static_cast<double>(outcome_now(x, o, i)); };
     for (std::size_t o = 0; o < OUTCOMES.size(); ++o) {
-        analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d", true, everyone, at_end);
-        analyse(o, std::string("trial_problematic_") + OUTCOMES[o].name, "_d", true, problematic, at_end);
+        analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d", true, true, everyone, at_end);
+        analyse(o, std::string("trial_problematic_") + OUTCOMES[o].name, "_d", true, false, problematic, at_end);
         for (const auto& a : x.assessments) {
             if (!a.done) continue;
             auto at = [&a](std::size_t oo, std::size_t i) { return static_cast<double>(a.outcomes[oo][i]); };
-            analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d_m" + std::to_string(a.months), false, everyone, at);
+            analyse(o, std::string("trial_") + OUTCOMES[o].name, "_d_m" + std::to_string(a.months), false, false, everyone, at);
         }
     }
+    analyse_centres(x, w, rows, [&](std::size_t o, std::int32_t region) {
+        return effect(o, [&](std::size_t i) { return p.region[i] == region; }, at_end);
+    });
 }
 
 }  // namespace models

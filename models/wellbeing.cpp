@@ -71,7 +71,8 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         const double u_new = g.uniform();
         const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
         const double u_routine = g.uniform();
-        if (u_new < std::min(1.0, k.p_new_need * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
+        const double need_rate = x.team.need_rate[static_cast<std::size_t>(p.team[i])];
+        if (u_new < std::min(1.0, k.p_new_need * need_rate * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
             ++p.unmet_needs[i];
             p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
         }

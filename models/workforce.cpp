@@ -26,6 +26,11 @@ void draw_clinician(const Config& cfg, const sim::Rng& rng, ClinicianView& c, st
 
 namespace {
 
+/// Whether the holder of @p post may be trained: in a randomised trial, only posts of the training arm.
+bool may_train(const Ctx& x, std::size_t post) {
+    return x.cfg.clinicians.skills_training_design != "cluster_randomised" || x.c.trial_arm[post] == 1;
+}
+
 void skills_training(Ctx& x, std::size_t post) {
     const double gain = x.cfg.clinicians.skills_training_gain;
     x.c.skill[post] = clampf(x.c.skill[post] + gain, 0, 1);
@@ -34,6 +39,14 @@ void skills_training(Ctx& x, std::size_t post) {
 }
 
 }  // namespace
+
+void schedule_skills_trial(Ctx& x, const sim::World& w) {
+    const auto& cl = x.cfg.clinicians;
+    if (!cl.skills_training_enabled || cl.skills_training_design != "cluster_randomised") return;
+    for (std::size_t post = 0; post < x.c.n; ++post)
+        x.c.trial_arm[post] =
+            w.rng.uniform(static_cast<std::uint32_t>(post), streams::SKILLS_RANDOMISATION, 0) < cl.skills_training_share_randomised ? 1 : 0;
+}
 
 void workforce_step(Ctx& x, sim::World& w) {
     auto& c = x.c;
@@ -51,12 +64,12 @@ void workforce_step(Ctx& x, sim::World& w) {
             c.ti_hired[post] = static_cast<std::int32_t>(w.step);
             draw_clinician(x.cfg, w.rng, c, post, w.step);
             // New hires join a skills programme that has started; DIALOG training follows in dialog.cpp.
-            if (skills_running && u_skills < cl.skills_training_coverage) skills_training(x, post);
+            if (skills_running && u_skills < cl.skills_training_coverage && may_train(x, post)) skills_training(x, post);
             const auto trust = static_cast<std::size_t>(x.team.trust[static_cast<std::size_t>(c.team[post])]);
             const std::int32_t start = x.trust.ti_dialog_start[trust];
             if (start >= 0 && static_cast<std::int32_t>(w.step) >= start)
                 c.ti_train_due[post] = static_cast<std::int32_t>(w.step) + std::max(1, x.k.new_staff_delay_steps);
-        } else if (skills_now && u_skills < cl.skills_training_coverage) {
+        } else if (skills_now && u_skills < cl.skills_training_coverage && may_train(x, post)) {
             skills_training(x, post);
         }
     }

@@ -4,14 +4,17 @@
 # Usage: tests/fuzz/make_corpus.sh [THERASIM_BINARY]   (default build/therasim)
 # Seeds are at most 4096 bytes (tools/fuzz.sh runs with -max_len=4096): a fully resolved
 # scenario (validate --print, ~5 KB) is split into parts of whole top-level sections, each a
-# valid scenario on its own (missing sections take their defaults).
+# valid scenario on its own (missing sections take their defaults). Other files in the corpus are
+# kept.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 therasim=${1:-build/therasim}
 out=tests/fuzz/corpus
 max=4096
-rm -rf "$out"
+# Only the generated seeds are replaced: other files in the corpus (inputs that once hung or
+# crashed a parser, added by hand) stay.
 mkdir -p "$out"
+rm -f "$out"/scenario-*.yaml "$out"/bad-*.yaml "$out"/bad-*.yml "$out"/resolved-*.yaml
 for f in scenarios/*.yaml; do
   cp "$f" "$out/scenario-$(basename "$f")"
 done

@@ -240,3 +240,37 @@ TEST_CASE("teams' meeting intervals vary around structure.contact_interval_weeks
     const auto flat = test::one_step(three_regions(2000, "  contact_interval_weeks: 3\n  contact_interval_spread: 0\n"));
     for (std::size_t t = 0; t < flat.ctx().team.n; ++t) CHECK(flat.ctx().team.contact_interval_weeks[t] == Approx(3.0));
 }
+
+TEST_CASE("a region's patients have its rate of needs and its added symptoms", "[population][statistical]") {
+    // Two regions, one with needs 2 and symptoms +10: at the start its patients' unmet needs are
+    // Poisson(2 x mean_unmet_needs) (SE sqrt(mean / n)) and their stable symptom level is 10 BPRS
+    // points higher (Z SEs of the difference of means); the team's need_rate is the region's.
+    const std::string yaml = "seed: " + std::to_string(SEED) + "\ntime: {burn_in_weeks: 0}\npopulation: {n_patients: " +
+                             std::to_string(N_STAT) +
+                             "}\nstructure:\n  team_size: 5\n  regions:\n"
+                             "    - {name: Plain, share: 0.5, n_trusts: 2}\n"
+                             "    - {name: Needy, share: 0.5, n_trusts: 2, needs: 2, symptoms: 10}\n";
+    const auto r = test::one_step(yaml);
+    const auto& x = r.ctx();
+    const auto needs0 = baseline(r, "patient", "unmet_needs");
+    double n[2] = {0, 0}, needs[2] = {0, 0}, sym[2] = {0, 0}, sym2[2] = {0, 0};
+    for (std::size_t i = 0; i < x.p.n; ++i) {
+        const auto k = static_cast<std::size_t>(x.p.region[i]);
+        n[k] += 1;
+        needs[k] += needs0[i];
+        sym[k] += x.p.symptoms_base[i];
+        sym2[k] += x.p.symptoms_base[i] * x.p.symptoms_base[i];
+    }
+    for (std::size_t t = 0; t < x.team.n; ++t)
+        CHECK(x.team.need_rate[t] == (x.team.region[t] == 1 ? 2.0f : 1.0f));
+    const double mu = x.cfg.wellbeing.mean_unmet_needs;
+    for (std::size_t k = 0; k < 2; ++k) {
+        const double expected = mu * (k == 1 ? 2.0 : 1.0);
+        CAPTURE(k, needs[k] / n[k], expected);
+        CHECK(std::fabs(needs[k] / n[k] - expected) < Z * std::sqrt(expected / n[k]));
+    }
+    auto var = [&](std::size_t k) { return sym2[k] / n[k] - (sym[k] / n[k]) * (sym[k] / n[k]); };
+    const double diff = sym[1] / n[1] - sym[0] / n[0], se = std::sqrt(var(0) / n[0] + var(1) / n[1]);
+    CAPTURE(diff, se);
+    CHECK(std::fabs(diff - 10.0) < Z * se);
+}

@@ -338,7 +338,7 @@ TEST_CASE("table cells are validated like parameters and the table must be a non
     SECTION("a row that is not a record") {
         const auto e = load_error<sim::WrongType>("structure:\n  regions:\n    - North\n");
         CHECK(e.key() == "structure.regions[0]");
-        CHECK_THAT(e.what(), Catch::Contains("expected a record {name, share, n_trusts, coercion, capacity}"));
+        CHECK_THAT(e.what(), Catch::Contains("expected a record {name, share, n_trusts, coercion, capacity, needs, symptoms}"));
     }
     SECTION("a map instead of a list") {
         const auto e = load_error<sim::WrongType>("structure:\n  regions: {name: A, share: 1, n_trusts: 2}\n");
