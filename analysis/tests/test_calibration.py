@@ -76,7 +76,7 @@ def test_national_quantities_end_to_end(runner):
                      "--set", "time.years=1", scenario=cal.os.path.join(cal.REPO, cal.NATIONAL_SCENARIO))
     q = cal.national_quantities(out)
     for t in cal.TARGETS:
-        if not t["key"].startswith(("trial_", "plus_", "withdrawal_")):  # withdrawal: its own runs
+        if not t["key"].startswith(("trial_", "plus_", "tempo_", "withdrawal_")):  # trials, withdrawal: their own runs
             assert t["key"] in q
     assert 0 < q["share_good_adherence"] < 1 and -1 < q["star_spearman_1y"] < 1
     assert q["relapse_risk_ratio"] == pytest.approx(q["relapse_on"] / q["relapse_off"])
@@ -101,10 +101,38 @@ def test_verdict_lists_every_scored_target_per_hypothesis():
     lines = cal.verdict([("one", a), ("two", b)])
     text = "\n".join(lines)
     scored = [t for t in cal.TARGETS if t.get("scored", True)]
-    assert sum(line.startswith("| ") and "(inside)" in line or "(within 10%)" in line or "(outside" in line
+    assert sum(line.startswith("| ") and any(s in line for s in ("(inside", "(within 10%)", "(outside"))
                for line in lines) >= len(scored)
     assert all(t["label"] in text for t in scored)
     assert not any(t["label"] in text for t in cal.TARGETS if not t.get("scored", True))
     # the planted difference is the quantity on which the hypotheses differ most
     first = next(line for line in lines if line.startswith("| `"))
     assert first.startswith("| `trial_qol_d`")
+
+
+def test_range_scoring_asks_whether_the_published_value_lies_in_the_simulated_range():
+    t = cal.target("trial_centres_qol_positive")
+    assert t["scoring"] == "range"
+    assert cal._status(t, 5.3, 4.0, 6.0) == "inside range"
+    assert cal._status(t, 3.0, 1.0, 5.0) == "outside range"
+    assert "inside range" in cal.INSIDE
+    # interval targets still compare the mean
+    q = cal.target("trial_qol_d")
+    assert cal._status(q, 0.2, -5, 5) == "inside" and cal._status(q, 0.5, 0, 1) == "outside"
+
+
+def test_status_header_records_each_hypothesis_and_every_fitted_default():
+    keys = [t["key"] for t in cal.TARGETS]
+    good = {k: np.array([cal.target(k)["value"]] * 3) for k in keys}
+    bad = {k: v + 100.0 for k, v in good.items()}
+    defaults = {p: f"{i}.5" for i, p in enumerate(cal.FITTED_PARAMS)}
+    text = cal.status_header([("alpha", good), ("beta", bad)], defaults)
+    inside, n = cal.scored_inside(good)
+    assert n == sum(t.get("scored", True) for t in cal.TARGETS) and inside == n
+    assert cal.scored_inside(bad)[0] == 0
+    assert f'{{"alpha", {n}, {n}, 0.2}},' in text
+    assert f'{{"beta", 0, {n}, 100.2}},' in text
+    assert "std::array<Hypothesis, 2>" in text
+    assert f"std::array<Fitted, {len(cal.FITTED_PARAMS)}>" in text
+    for p, v in defaults.items():
+        assert f'{{"{p}", "{v}"}},' in text
