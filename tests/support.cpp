@@ -56,11 +56,11 @@ Run prepare(const std::string& yaml, const std::vector<std::string>& overrides) 
 }
 }  // namespace
 
-Run run(const std::string& yaml, const std::vector<std::string>& overrides, unsigned threads) {
+Run run(const std::string& yaml, const std::vector<std::string>& overrides, unsigned threads, bool check_invariants) {
     Run r = prepare(yaml, overrides);
     sim::RunOptions opt;
     opt.threads = threads;
-    opt.check_invariants = true;
+    opt.check_invariants = check_invariants;
     r.results = sim::run(*r.model, schema(), *r.scenario, opt);
     return r;
 }

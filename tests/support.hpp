@@ -41,8 +41,10 @@ struct Run {
     [[nodiscard]] double national(const std::string& name, std::size_t step) const;
 };
 
-/// Runs @p yaml (with @p overrides) in process on @p threads threads.
-Run run(const std::string& yaml, const std::vector<std::string>& overrides = {}, unsigned threads = 1);
+/// Runs @p yaml (with @p overrides) in process on @p threads threads, checking every attribute's
+/// range after every step unless @p check_invariants is false (large statistical runs, where the
+/// check takes about a third of the time and other tests cover it).
+Run run(const std::string& yaml, const std::vector<std::string>& overrides = {}, unsigned threads = 1, bool check_invariants = true);
 
 /// Runs @p yaml for a single weekly step, for rule-level tests that then set agent state and
 /// call a rule directly (set World::step first).
