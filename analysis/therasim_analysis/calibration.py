@@ -636,7 +636,7 @@ def simulate_all(binary, params=None, trial_replicates=200, seeds=tuple(range(1,
     sims = {k: m[k] for k in ("trial_qol_d", "trial_satisfaction_d", "trial_unmet_needs_d",
                               "trial_problematic_qol_d", "trial_sessions_per_patient",
                               "trial_centres_qol_positive", "trial_centres_needs_significant",
-                              "trial_centres_needs_qol_r")}
+                              "trial_centres_needs_qol_r", "trial_star_p_d")}
     sims["plus_sessions_per_patient"] = mp["trial_sessions_per_patient"]
     mt = trial_results(binary, params, trial_replicates, scenario=TEMPO_SCENARIO)
     sims["tempo_star_p_diff"] = mt["trial_star_p_diff"]
