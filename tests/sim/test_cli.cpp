@@ -84,6 +84,9 @@ TEST_CASE("each command's --help exits 0 and describes the command", "[cli][help
     CHECK(therasim("run --help", &out) == EXIT_OK);
     CHECK_THAT(out, Catch::Contains("-o, --output FILE"));
     CHECK_THAT(out, Catch::Contains("--overwrite"));
+    CHECK_THAT(out, Catch::Contains("--shard K/N"));
+    CHECK(therasim("merge --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim merge -o FILE PART..."));
     CHECK(therasim("validate --help", &out) == EXIT_OK);
     CHECK_THAT(out, Catch::StartsWith("therasim validate SCENARIO"));
     CHECK(therasim("params --help", &out) == EXIT_OK);
@@ -104,7 +107,7 @@ TEST_CASE("an unknown command exits 2 and lists the commands", "[cli][usage]") {
     std::string out;
     CHECK(therasim("frobnicate", &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains(std::string(ERROR_PREFIX) + "command line: unknown command 'frobnicate'"));
-    CHECK_THAT(out, Catch::Contains("commands are run, validate, params, compare"));
+    CHECK_THAT(out, Catch::Contains("commands are run, merge, validate, params, compare"));
 }
 
 TEST_CASE("an unknown option exits 2", "[cli][usage]") {
