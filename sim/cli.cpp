@@ -84,7 +84,8 @@ Options:
   --shard K/N           run only the runs r (replicates x sweep points or psa draws, in the
                         order of the results file) with r mod N = K, K from 0 to N-1, into a
                         shard's file; `therasim merge` joins the N files into the run's results
-                        (docs/cluster.md). A failed shard resumes like any run: the same command
+                        (docs/cluster.md). A failed or interrupted shard resumes like any run:
+                        rerun the same command
 )";
 
 const char* const MERGE_HELP = R"(therasim merge -o FILE PART... [--overwrite]
@@ -277,10 +278,14 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
         const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.replicates);
         std::ostringstream m;
         m << std::fixed << std::setprecision(2) << "therasim: " << info.replicates << " x " << info.n_steps << " steps of "
-          << info.agents << " " << info.agent_type << "s, stepping " << info.step_seconds << " s ("
-          << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type << "-steps/s; " << info.wall_seconds
-          << " s in all) on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote "
-          << a.output << "\n";
+          << info.agents << " " << info.agent_type << "s";
+        if (info.replicates == 1)
+            m << ", stepping " << info.step_seconds << " s (" << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type
+              << "-steps/s; " << info.wall_seconds << " s in all)";
+        else  // runs overlap on several threads: their stepping times add up to more than the wall time
+            m << " in " << info.wall_seconds << " s (" << agent_steps / info.wall_seconds / 1e6 << " M " << info.agent_type
+              << "-steps/s over the wall time; stepping " << info.step_seconds << " s summed over the runs)";
+        m << " on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote " << a.output << "\n";
         std::cerr << m.str();
         if (shard) {
             // A shard's file is not a result: the summary and tables come from the merged file.

@@ -34,7 +34,7 @@ struct EnsembleInfo {
     std::string agent_type;
     std::uint32_t n_steps = 0;
     double wall_seconds = 0;         ///< whole ensemble, setup, stepping and writing
-    double step_seconds = 0;         ///< stepping only, summed over replicates
+    double step_seconds = 0;         ///< stepping only, summed over the runs (which overlap on several threads)
 };
 
 /// Runs all `replicates` of @p scenario (in parallel when there are several, each replicate's
