@@ -1,7 +1,8 @@
 #pragma once
 /// @file h5.hpp
-/// HDF5 results: writing runs so that none is lost or faked (results_writer.cpp) and reading
-/// back the parts tools need (h5.cpp). The layout is documented in docs/output.md.
+/// HDF5 results: writing runs so that none is lost or faked (results_writer.cpp), merging the
+/// files of shards (merge.cpp) and reading back the parts tools need (h5.cpp). The layout is
+/// documented in docs/output.md, shards in docs/cluster.md.
 
 #include "sim/files.hpp"
 #include "sim/scenario.hpp"

@@ -2,7 +2,7 @@
 // the output (OUT.partial-run/run-RRRRRRRR-HASH.h5, HASH the 64-bit hash of the part's bytes),
 // written under a temporary name and renamed when whole, so a part under its final name is a
 // complete run and a rerun can verify it. finish() assembles the parts into OUT.partial-run/
-// result.h5, flushes it, moves it to OUT without replacing anything that appeared meanwhile
+// result.h5 (with the assembly a merge of shards uses too: assembly.hpp), flushes it, moves it to OUT without replacing anything that appeared meanwhile
 // (unless --overwrite), and only then removes the work directory. A lock file in the work
 // directory keeps a second run off the same output. The layout is in docs/output.md; the design
 // and the faults it is tested against are in docs/hardening.md.
