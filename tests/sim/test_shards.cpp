@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <hdf5.h>
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -60,6 +62,28 @@ struct Work {
         return out;
     }
 };
+
+/// Copies shard file @p from to @p to with root attribute @p name replaced: a string attribute
+/// by @p text, or (if @p text is empty) an integer attribute by @p number.
+void copy_with_attribute(const std::string& from, const std::string& to, const char* name, const std::string& text, long long number = 0) {
+    fs::copy_file(from, to);
+    const hid_t f = H5Fopen(to.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    REQUIRE(H5Adelete(f, name) >= 0);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t type = text.empty() ? H5Tcopy(H5T_NATIVE_LLONG) : H5Tcopy(H5T_C_S1);
+    if (!text.empty()) {
+        H5Tset_size(type, H5T_VARIABLE);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+    }
+    const hid_t a = H5Acreate2(f, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    const char* p = text.c_str();
+    CHECK(H5Awrite(a, type, text.empty() ? static_cast<const void*>(&number) : static_cast<const void*>(&p)) >= 0);
+    H5Aclose(a);
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Fclose(f);
+}
 
 /// Runs `therasim merge -o OUT PARTS...`. @return the exit code
 int merge(const std::string& out, const std::vector<std::string>& parts, std::string* log) {
@@ -134,6 +158,10 @@ TEST_CASE("merge refuses missing, overlapping, foreign and non-shard inputs with
     const std::string torn = w.path("torn.h5");
     fs::copy_file(p1, torn);
     fs::resize_file(torn, 4096);
+    // A shard's file of another build, and one not marked complete.
+    const std::string other_build = w.path("other-build.h5"), incomplete = w.path("incomplete.h5");
+    copy_with_attribute(p1, other_build, "git_commit", "0123456789ab");
+    copy_with_attribute(p1, incomplete, "complete", "", 0);
     // A part of an unfinished run, in its work directory.
     fs::create_directory(w.path("r.h5.partial-run"));
     const std::string unfinished = w.path("r.h5.partial-run/run-00000001-0000000000000000.h5");
@@ -153,6 +181,8 @@ TEST_CASE("merge refuses missing, overlapping, foreign and non-shard inputs with
         {"a shard of another N", {p0, halves, p2}, "the shards of a run are all K/N with the same N"},
         {"a whole result", {p0, w.path("whole.h5"), p2}, "is a whole result (written without --shard), not a shard's file"},
         {"a file cut short", {p0, torn, p2}, "torn.h5' is not an HDF5 file"},
+        {"a shard of another build", {p0, other_build, p2}, "were written by different builds of therasim"},
+        {"a shard not marked complete", {p0, incomplete, p2}, "incomplete.h5' is incomplete"},
         {"a part of an unfinished run", {p0, unfinished, p2}, "is a part of an unfinished run"},
         {"a file that is not there", {p0, w.path("nothing.h5"), p2}, "nothing.h5' is not a file"},
         {"the scenario", {p0, w.scenario, p2}, "s.yaml' is not an HDF5 file"},
