@@ -4,8 +4,8 @@
 ///
 /// Replicate r draws only from the streams keyed by (seed, r), so its results do not depend on
 /// which other replicates run, in which order, on how many threads, or on which machine: a
-/// distributed run (for example MPI ranks each running a subset of replicates) reproduces the
-/// same replicate exactly, and its rows can be combined into the same layout.
+/// shard (EnsembleOptions::shard, `run --shard K/N`) runs some of them on one machine, and
+/// merge_shards() combines the shards' rows into the file one process writes (docs/cluster.md).
 
 #include "sim/h5.hpp"
 #include "sim/model.hpp"
