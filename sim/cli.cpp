@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace sim {
@@ -49,6 +50,8 @@ const char* const USAGE = R"(therasim: agent-based simulation of therapeutic rel
 
 Usage:
   therasim run SCENARIO -o FILE [options]   run a scenario and write HDF5 results
+                                            (--shard K/N: one of N shards, for many machines)
+  therasim merge -o FILE PART...            merge the N shards' files into the run's results
   therasim validate SCENARIO [--set k=v]... check a scenario without running it
   therasim params                           print the parameter reference (Markdown)
   therasim compare A.h5 [A2.h5 ...] [B.h5]  yearly outcomes; with several files, what each
@@ -78,6 +81,30 @@ Options:
   --overwrite           replace FILE if it exists
   --check-invariants    check every attribute's range and NaN after every step (slow)
   --quiet               no progress bar or summary
+  --shard K/N           run only the runs r (replicates x sweep points or psa draws, in the
+                        order of the results file) with r mod N = K, K from 0 to N-1, into a
+                        shard's file; `therasim merge` joins the N files into the run's results
+                        (docs/cluster.md). A failed or interrupted shard resumes like any run:
+                        rerun the same command
+)";
+
+const char* const MERGE_HELP = R"(therasim merge -o FILE PART... [--overwrite]
+
+Merges the files of the N shards of one run (`therasim run SCENARIO -o PART --shard K/N` for
+K = 0..N-1), given in any order, into FILE: the file one `therasim run SCENARIO -o FILE` writes,
+every dataset the same, apart from the start and wall times and the list of shards in
+/provenance@merged_shards. FILE is written under a temporary name, flushed and renamed; an
+existing FILE is never replaced unless --overwrite.
+
+Refused with exit 2 and the reason, before anything is written: an input that is not a complete
+shard's file (a whole result, a part of an unfinished run, an incomplete or damaged file),
+shards that overlap (the same K twice) or leave gaps (a K missing), different N, and shards of
+different runs (resolved scenario, seed) or builds (version, commit, results layout), or of a
+build other than this one. See docs/cluster.md.
+
+Options:
+  -o, --output FILE     merged results file (required)
+  --overwrite           replace FILE if it exists
 )";
 
 const char* const VALIDATE_HELP = R"(therasim validate SCENARIO [--set KEY=VALUE]... [--print]
@@ -131,7 +158,7 @@ struct Args {
     std::vector<std::string> sets;
     std::string output;
     unsigned threads = 0;
-    std::string section, csv, discount, population;
+    std::string section, csv, discount, population, shard;
     bool unpaired = false;
     bool overwrite = false, quiet = false, help = false, check = false, print = false;
 };
@@ -175,6 +202,7 @@ Args parse(int argc, char** argv, int first) {
         else if (s == "--check-invariants") a.check = true;
         else if (s == "--print") a.print = true;
         else if (s == "--section") a.section = value(s);
+        else if (s == "--shard") a.shard = value(s);
         else if (!s.empty() && s[0] == '-') throw UsageError("unknown option '" + s + "'; see --help");
         else a.positional.push_back(s);
     }
@@ -211,6 +239,13 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
     check_output_path(a.output, a.overwrite, sc.chain);
+    std::optional<Shard> shard;
+    if (!a.shard.empty()) {
+        shard = parse_shard(a.shard);
+        if (shard->count > sc.runs())
+            throw UsageError("--shard " + a.shard + ": the scenario has " + std::to_string(sc.runs()) + " run(s), fewer than " +
+                             std::to_string(shard->count) + " shards; use at most " + std::to_string(sc.runs()) + " shards");
+    }
     if (sc.sweep && !a.quiet && sc.sweep->points() >= 1000)
         std::cerr << "therasim: checking the " << sc.sweep->points() << " sweep points\n";
     preflight(*model, sc, a.threads);
@@ -225,6 +260,7 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
     opt.stop = &g_stop;
     opt.check_invariants = a.check;
     opt.overwrite = a.overwrite;
+    opt.shard = shard;
     const auto replicates = sc.params.integer("replicates");
     if (!a.quiet)
         std::cerr << "therasim: running " << printable(sc.name) << " (" << a.positional[0] << ")"
@@ -233,17 +269,30 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
                       : sc.sweep->design == "psa"
                           ? " for each of " + std::to_string(sc.sweep->samples) + " parameter draws, with its comparator"
                           : " at each of " + std::to_string(sc.sweep->points()) + " sweep points")
+                  << (shard ? "; shard " + shard->text() + ": " + std::to_string(shard->runs(sc.runs()).size()) + " of the " +
+                                  std::to_string(sc.runs()) + " runs"
+                            : "")
                   << "\n";
     const EnsembleInfo info = run_ensemble(factory, schema, sc, a.output, opt);
     if (!a.quiet) {
         const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.replicates);
         std::ostringstream m;
         m << std::fixed << std::setprecision(2) << "therasim: " << info.replicates << " x " << info.n_steps << " steps of "
-          << info.agents << " " << info.agent_type << "s, stepping " << info.step_seconds << " s ("
-          << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type << "-steps/s; " << info.wall_seconds
-          << " s in all) on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote "
-          << a.output << "\n";
+          << info.agents << " " << info.agent_type << "s";
+        if (info.replicates == 1)
+            m << ", stepping " << info.step_seconds << " s (" << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type
+              << "-steps/s; " << info.wall_seconds << " s in all)";
+        else  // runs overlap on several threads: their stepping times add up to more than the wall time
+            m << " in " << info.wall_seconds << " s (" << agent_steps / info.wall_seconds / 1e6 << " M " << info.agent_type
+              << "-steps/s over the wall time; stepping " << info.step_seconds << " s summed over the runs)";
+        m << " on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote " << a.output << "\n";
         std::cerr << m.str();
+        if (shard) {
+            // A shard's file is not a result: the summary and tables come from the merged file.
+            std::cout << "shard " << shard->text() << ": " << info.replicates << " of " << sc.runs() << " runs in " << a.output
+                      << "\nmerge: therasim merge -o FILE.h5 PART... (all " << shard->count << " shards; see docs/cluster.md)\n";
+            return EXIT_OK;
+        }
         if (sc.sweep) {
             // Pooled over the design, the yearly table would mix parameter values; say what to run.
             const Sweep& s = *sc.sweep;
@@ -266,6 +315,20 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
             print_metrics(std::cout, a.output);
         }
     }
+    return EXIT_OK;
+}
+
+int cmd_merge(const Args& a, const ModelFactory& factory) {
+    if (a.help) {
+        std::cout << MERGE_HELP;
+        return EXIT_OK;
+    }
+    if (a.positional.empty()) throw UsageError("merge expects the shard files (PART...); see --help");
+    if (!a.sets.empty() || !a.shard.empty() || a.threads != 0)
+        throw UsageError("merge takes only -o FILE, --overwrite and the shard files; the shards' runs are already done");
+    auto model = factory();
+    merge_shards(make_schema(*model), a.positional, a.output, a.overwrite);
+    if (!a.quiet) std::cerr << "therasim: merged " << a.positional.size() << " shard files into " << a.output << "\n";
     return EXIT_OK;
 }
 
@@ -508,7 +571,8 @@ int dispatch(int argc, char** argv, const ModelFactory& factory) {
         if (cmd == "validate") return cmd_validate(a, factory);
         if (cmd == "params") return cmd_params(a, factory);
         if (cmd == "compare") return cmd_compare(a);
-        throw UsageError("unknown command '" + cmd + "'; commands are run, validate, params, compare, report");
+        if (cmd == "merge") return cmd_merge(a, factory);
+        throw UsageError("unknown command '" + cmd + "'; commands are run, merge, validate, params, compare, report");
     } catch (const Interrupted& e) {
         std::cerr << "\ntherasim: " << printable(e.what()) << "\n";
         return 128 + e.signal();

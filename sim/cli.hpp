@@ -1,6 +1,6 @@
 #pragma once
 /// @file cli.hpp
-/// The `therasim` command line: run, validate, params, compare. A model's executable is
+/// The `therasim` command line: run, merge, validate, params, compare, report. A model's executable is
 /// `int main(int argc, char** argv) { return sim::cli_main(argc, argv, factory); }`.
 
 #include "sim/model.hpp"

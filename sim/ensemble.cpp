@@ -25,10 +25,11 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     // Runs are point-major: run r is replicate r % reps of sweep point r / reps (one point
     // without a sweep). Every point uses the same keys (seed, replicate): common random numbers.
     const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
-    const std::size_t runs = sc.runs();
-    const char* what = sc.sweep ? "runs" : "replicates";
+    const char* what = sc.sweep || opt.shard ? "runs" : "replicates";
 
-    ResultsWriter writer(path, schema, sc, opt.overwrite);
+    ResultsWriter writer(path, schema, sc, opt.overwrite, opt.shard);
+    const std::vector<std::size_t>& mine = writer.runs();  // every run, or the shard's
+    const std::size_t runs = mine.size();
     EnsembleInfo info;
     info.threads = threads;
     info.replicates = runs;
@@ -79,12 +80,12 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     };
     try {
         if (runs == 1) {
-            one(0);
+            one(mine[0]);
         } else {
             // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate
             // never starts another: at most `threads` replicates are in memory at once.
             tbb::parallel_for(std::size_t{0}, runs,
-                              [&](std::size_t r) { tbb::this_task_arena::isolate([&] { one(r); }); });
+                              [&](std::size_t i) { tbb::this_task_arena::isolate([&] { one(mine[i]); }); });
         }
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
     } catch (const Interrupted& e) {

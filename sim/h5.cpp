@@ -1,5 +1,6 @@
 #include "sim/h5.hpp"
 
+#include "sim/assembly.hpp"
 #include "sim/errors.hpp"
 #include "sim/h5_detail.hpp"
 
@@ -25,8 +26,17 @@ ResultsFile::ResultsFile(const std::string& path) : file_(-1), path_(path) {
     file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file_ < 0) throw RunError("'" + path + "' is not an HDF5 file");
     try {
-        if (H5Aexists(file_, "format") <= 0 || read_string_attr(file_, "format") != "therasim results")
-            throw RunError("'" + path + "' is not a therasim results file");
+        const std::string format = H5Aexists(file_, "format") > 0 ? read_string_attr(file_, "format") : "";
+        if (format == SHARD_FORMAT) {
+            std::string which = "a shard";
+            if (H5Lexists(file_, "/shard", H5P_DEFAULT) > 0) {
+                Handle g(ok(H5Gopen2(file_, "/shard", H5P_DEFAULT), "open /shard"), H5Gclose);
+                which = "shard " + std::to_string(read_int_attr(g, "index")) + " of " + std::to_string(read_int_attr(g, "count"));
+            }
+            throw RunError("'" + path + "' is " + which + " of a run, not a whole result: merge the shards first "
+                           "(therasim merge -o OUT.h5 PART...; see docs/cluster.md)");
+        }
+        if (format != "therasim results") throw RunError("'" + path + "' is not a therasim results file");
         const long long v = read_int_attr(file_, "schema_version");
         if (v != OUTPUT_SCHEMA_VERSION)
             throw RunError("'" + path + "' has output schema version " + std::to_string(v) + "; this therasim reads version " +

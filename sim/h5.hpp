@@ -1,7 +1,8 @@
 #pragma once
 /// @file h5.hpp
-/// HDF5 results: writing runs so that none is lost or faked (results_writer.cpp) and reading
-/// back the parts tools need (h5.cpp). The layout is documented in docs/output.md.
+/// HDF5 results: writing runs so that none is lost or faked (results_writer.cpp), merging the
+/// files of shards (merge.cpp) and reading back the parts tools need (h5.cpp). The layout is
+/// documented in docs/output.md, shards in docs/cluster.md.
 
 #include "sim/files.hpp"
 #include "sim/scenario.hpp"
@@ -9,6 +10,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,20 @@ inline constexpr int OUTPUT_SCHEMA_VERSION = 2;
 /// even with it, one of the command's @p inputs, a missing or unwritable directory.
 /// @throws UsageError
 void check_output_path(const std::string& path, bool overwrite, const std::vector<std::string>& inputs = {});
+
+/// One of @p count shards of a scenario's runs: the runs r with r mod count == index
+/// (interleaved, so that shards stay balanced when sweep points differ in cost).
+struct Shard {
+    std::size_t index = 0, count = 1;
+    [[nodiscard]] bool holds(std::size_t run) const { return run % count == index; }
+    /// The runs of the shard, ascending, of a scenario with @p runs runs.
+    [[nodiscard]] std::vector<std::size_t> runs(std::size_t runs) const;
+    /// "K/N"
+    [[nodiscard]] std::string text() const { return std::to_string(index) + "/" + std::to_string(count); }
+};
+
+/// Parses "K/N" (--shard). @throws UsageError unless 0 <= K < N
+Shard parse_shard(const std::string& text);
 
 /// Writes the runs of an ensemble or sweep as they finish, so that a run marked done is never
 /// lost or damaged by what happens later, and a rerun of the same command resumes.
@@ -38,8 +54,10 @@ class ResultsWriter {
 public:
     /// Opens or resumes the work directory.
     /// @throws UsageError if another process holds it, or it holds another scenario's or build's
-    /// runs or files therasim did not write (which are left alone); RunError if it cannot be created
-    ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite = false);
+    /// runs or files therasim did not write (which are left alone); RunError if it cannot be created.
+    /// With @p shard, only the shard's runs are written and FILE is the shard's file (docs/cluster.md).
+    ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite = false,
+                  std::optional<Shard> shard = std::nullopt);
     /// Removes a half-written part or result; removes the work directory if no run is finished.
     ~ResultsWriter();
     ResultsWriter(const ResultsWriter&) = delete;
@@ -55,6 +73,8 @@ public:
     /// @return true if run @p run is finished (in this process or, verified, by an earlier one).
     [[nodiscard]] bool done(std::size_t run) const;
     [[nodiscard]] std::size_t done_count() const;
+    /// The runs this writer writes, ascending: every run, or the shard's.
+    [[nodiscard]] const std::vector<std::size_t>& runs() const { return runs_; }
     /// @return true if the work directory existed (an interrupted run is being resumed).
     [[nodiscard]] bool resumed() const { return resumed_; }
     /// Parts found on resume that failed verification and were removed (they run again).
@@ -64,18 +84,15 @@ public:
 private:
     void open_work_directory();
     [[nodiscard]] bool verify_part(const std::string& part, std::size_t run) const;
-    [[nodiscard]] std::size_t grouped_series_count() const;
     /// Writes the run's part to @p tmp. @return the hash of its bytes
     std::uint64_t write_part(const Results& results, const std::string& tmp);
-    /// Writes the results file to @p tmp, flushed to disk.
-    void assemble(const std::string& tmp, double wall_seconds);
-    void write_provenance(long long file, const std::string& start_time, unsigned threads, double wall_seconds) const;
-    void write_summaries(long long file, std::size_t steps, const std::vector<std::size_t>& group_dims, std::size_t n_groups) const;
     [[nodiscard]] std::size_t done_count_locked() const;
     std::string path_, work_;
     const Schema& schema_;
     const Scenario& scenario_;
     std::size_t replicates_;  ///< runs (points x replicates in a sweep)
+    std::optional<Shard> shard_;
+    std::vector<std::size_t> runs_;  ///< the runs written here (all, or the shard's)
     int compression_;
     bool grouped_;  ///< write /series/grouped and /summary/grouped (output.grouped)
     bool overwrite_;
@@ -87,6 +104,14 @@ private:
     bool resumed_ = false, finished_ = false;
     mutable std::mutex mutex_;
 };
+
+/// Merges the files of shards 0..N-1 of one run (in any order) into @p path: the file one
+/// process running every run writes, apart from provenance times and the shard list in
+/// /provenance@merged_shards. Written under a temporary name, flushed, and moved into place
+/// without replacing an existing file unless @p overwrite.
+/// @throws UsageError (nothing written) for an input that is not a complete shard's file, shards
+/// that overlap or leave gaps, or that differ in scenario, build or layout; RunError on I/O failure
+void merge_shards(const Schema& schema, const std::vector<std::string>& inputs, const std::string& path, bool overwrite);
 
 /// Writes a single run's @p results to @p path (a one-run ResultsWriter).
 /// @throws RunError on any HDF5 or file-system failure

@@ -134,17 +134,38 @@ hid_t row_dataset(hid_t parent, const std::string& name, hid_t type, const std::
 }
 
 /// Writes @p data as row @p row (first axis) of dataset @p ds.
-void write_row(hid_t ds, hsize_t row, const double* data, const std::string& what) {
-    Handle file_space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+namespace {
+/// Selects row @p row (first axis) of @p file_space. @return the shape of one row (1 on the first axis)
+std::vector<hsize_t> select_row(hid_t file_space, hsize_t row, const std::string& what) {
     const int rank = H5Sget_simple_extent_ndims(file_space);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), start(dims.size(), 0), count;
+    if (rank < 1) throw RunError("HDF5: " + what + " has no rows");
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), start(dims.size(), 0);
     H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
-    count = dims;
+    if (row >= dims[0]) throw RunError(what + " has no row " + std::to_string(row));
+    std::vector<hsize_t> count = dims;
     count[0] = 1;
     start[0] = row;
     ok(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "select " + what);
-    Handle mem_space(ok(H5Screate_simple(rank, count.data(), nullptr), "create dataspace"), H5Sclose);
+    return count;
+}
+}  // namespace
+
+void write_row(hid_t ds, hsize_t row, const double* data, const std::string& what) {
+    Handle file_space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+    const std::vector<hsize_t> count = select_row(file_space, row, what);
+    Handle mem_space(ok(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace"), H5Sclose);
     ok(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, data), "write " + what);
+}
+
+std::vector<double> read_row(hid_t ds, hsize_t row, const std::string& what) {
+    Handle file_space(ok(H5Dget_space(ds), "get dataspace"), H5Sclose);
+    const std::vector<hsize_t> count = select_row(file_space, row, what);
+    hsize_t n = 1;
+    for (auto c : count) n *= c;
+    std::vector<double> v(static_cast<std::size_t>(n));
+    Handle mem_space(ok(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "create dataspace"), H5Sclose);
+    if (n > 0) ok(H5Dread(ds, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, v.data()), "read " + what);
+    return v;
 }
 
 /// Quantile of sorted values (linear interpolation between order statistics, numpy's default).

@@ -67,6 +67,8 @@ hid_t row_dataset(hid_t parent, const std::string& name, hid_t type, const std::
                   const SeriesSpec& spec);
 /// Writes @p data as row @p row (first axis) of dataset @p ds.
 void write_row(hid_t ds, hsize_t row, const double* data, const std::string& what);
+/// Reads row @p row (first axis) of dataset @p ds as doubles. @throws RunError naming @p what
+std::vector<double> read_row(hid_t ds, hsize_t row, const std::string& what);
 
 /// The extent of dataset @p ds (one entry per dimension).
 std::vector<hsize_t> shape(hid_t ds);

@@ -2,12 +2,13 @@
 // the output (OUT.partial-run/run-RRRRRRRR-HASH.h5, HASH the 64-bit hash of the part's bytes),
 // written under a temporary name and renamed when whole, so a part under its final name is a
 // complete run and a rerun can verify it. finish() assembles the parts into OUT.partial-run/
-// result.h5, flushes it, moves it to OUT without replacing anything that appeared meanwhile
+// result.h5 (with the assembly a merge of shards uses too: assembly.hpp), flushes it, moves it to OUT without replacing anything that appeared meanwhile
 // (unless --overwrite), and only then removes the work directory. A lock file in the work
 // directory keeps a second run off the same output. The layout is in docs/output.md; the design
 // and the faults it is tested against are in docs/hardening.md.
 #include "sim/h5.hpp"
 
+#include "sim/assembly.hpp"
 #include "sim/errors.hpp"
 #include "sim/files.hpp"
 #include "sim/h5_detail.hpp"
@@ -174,21 +175,6 @@ std::vector<std::size_t> group_dims_of(hid_t f) {
     return dims;
 }
 
-/// Runs @p body; an HDF5 failure caused by the file system (full disk, size limit, I/O error)
-/// is reported as such, naming the file.
-template <class F> void file_system_errors(const std::string& file, F&& body) {
-    errno = 0;
-    try {
-        body();
-    } catch (const RunError& e) {
-        const int err = errno;
-        if (std::string(e.what()).rfind("cannot write '", 0) == 0) throw;  // already says which file and why
-        if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EIO || err == EROFS)
-            throw RunError("cannot write '" + file + "': " + std::strerror(err) + " (" + e.what() + ")");
-        throw;
-    }
-}
-
 /// A file the writer creates: built in memory (HDF5's core driver, no backing store) and then
 /// written out from the driver's own buffer in a few large writes. A failed write never leaves
 /// HDF5 holding a file it cannot close, and the hash is taken of the bytes written. The buffer
@@ -291,16 +277,17 @@ void check_output_path(const std::string& path, bool overwrite, const std::vecto
     if (access(dir.c_str(), W_OK) != 0) throw UsageError("output directory '" + dir.string() + "' is not writable");
 }
 
-ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite)
+ResultsWriter::ResultsWriter(std::string path, const Schema& schema, const Scenario& scenario, bool overwrite,
+                             std::optional<Shard> shard)
     : path_(std::move(path)), work_(path_ + ".partial-run"), schema_(schema), scenario_(scenario),
-      replicates_(scenario.runs()),
+      replicates_(scenario.runs()), shard_(shard), runs_(shard.value_or(Shard{}).runs(replicates_)),
       compression_(static_cast<int>(scenario.params.integer("output.compression"))),
       grouped_(scenario.params.boolean("output.grouped")), overwrite_(overwrite),
       resolved_(scenario.resolved_yaml(schema)), parts_(replicates_) {
     silence_hdf5();
     manifest_ = std::string("therasim work directory (not a result: rerun the same command to finish it)\n") +
                 "layout: " + std::to_string(PART_FORMAT_VERSION) + "\ngit_commit: " + GIT_COMMIT + "\nruns: " +
-                std::to_string(replicates_) + "\n---\n" + resolved_;
+                std::to_string(replicates_) + (shard_ ? "\nshard: " + shard_->text() : std::string()) + "\n---\n" + resolved_;
     scenario_hash_ = files::hex(files::hash_bytes(resolved_));
     open_work_directory();
 }
@@ -323,11 +310,23 @@ void ResultsWriter::open_work_directory() {
     if (has_manifest) {
         const std::string text = files::read_text(manifest);
         if (text != manifest_) {
-            const auto commit = text.find("\ngit_commit: ");
-            const std::string built = commit == std::string::npos ? "?" : text.substr(commit + 13, text.find('\n', commit + 13) - commit - 13);
+            // The manifest's header lines ("key: value") up to the resolved scenario.
+            const std::string head = text.substr(0, text.find("\n---\n"));
+            const auto line = [&](const std::string& key, const char* absent) {
+                const auto at = head.find("\n" + key + ": ");
+                if (at == std::string::npos) return std::string(absent);
+                const auto from = at + key.size() + 3;
+                return head.substr(from, head.find('\n', from) - from);
+            };
+            const std::string built = line("git_commit", "?");
             if (built != GIT_COMMIT)
                 throw UsageError("'" + work_ + "' holds an interrupted run written by another build of therasim (" + built +
                                  ", this is " + GIT_COMMIT + "); delete it to start afresh");
+            const std::string theirs = line("shard", ""), ours = shard_ ? shard_->text() : "";
+            if (theirs != ours)
+                throw UsageError("'" + work_ + "' holds an interrupted run of " + (theirs.empty() ? "all the runs" : "shard " + theirs) +
+                                 ", not of " + (ours.empty() ? "all the runs" : "shard " + ours) +
+                                 "; rerun that command, or delete it to start afresh");
             throw UsageError("'" + work_ + "' holds an interrupted run of a different scenario or seed; delete it to start afresh");
         }
     }
@@ -360,7 +359,7 @@ void ResultsWriter::open_work_directory() {
         std::uint64_t hash = 0;
         parse_part_name(n, &run, &hash);
         const std::string p = work_ + "/" + n;
-        bool good = run < replicates_ && parts_[run].empty();
+        bool good = run < replicates_ && (!shard_ || shard_->holds(run)) && parts_[run].empty();
         try {
             good = good && files::hash_file(p) == hash && verify_part(p, run);
         } catch (const RunError&) {
@@ -391,17 +390,11 @@ bool ResultsWriter::verify_part(const std::string& p, std::size_t run) const {
     hsize_t groups = 1;
     for (auto d : dims) groups *= d;
     (void)read_doubles(f, "national", {schema_.series().size(), steps}, "national series");
-    (void)read_doubles(f, "grouped", {grouped_series_count(), steps * groups}, "grouped series");
+    (void)read_doubles(f, "grouped", {grouped_series_count(schema_, grouped_), steps * groups}, "grouped series");
     (void)read_doubles(f, "metrics", {schema_.metrics().size()}, "metrics");
     (void)read_number_attr(f, "wall_time_s");
     (void)read_string_attr(f, "start_time");
     return run != 0 || H5Lexists(f, "/agents", H5P_DEFAULT) > 0;
-}
-
-std::size_t ResultsWriter::grouped_series_count() const {
-    if (!grouped_) return 0;
-    return static_cast<std::size_t>(
-        std::count_if(schema_.series().begin(), schema_.series().end(), [](const SeriesSpec& s) { return s.grouped; }));
 }
 
 ResultsWriter::~ResultsWriter() {
@@ -435,7 +428,7 @@ std::size_t ResultsWriter::done_count_locked() const {
 void ResultsWriter::write(const Results& r) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::size_t run = r.world->run;
-    if (run >= replicates_) throw std::logic_error("run out of range");
+    if (run >= replicates_ || (shard_ && !shard_->holds(run))) throw std::logic_error("run out of range");
     const std::string tmp = work_ + "/" + part_prefix(run) + ".h5.tmp";
     std::uint64_t hash = 0;
     file_system_errors(tmp, [&] { hash = write_part(r, tmp); });
@@ -471,147 +464,75 @@ std::uint64_t ResultsWriter::write_part(const Results& r, const std::string& tmp
             for (std::size_t g = 0; g < groups; ++g) grouped.push_back(st.value(schema_, t, s, g));
     }
     dataset(f, "national", H5T_NATIVE_DOUBLE, national.data(), {ns, steps}, 0);
-    dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(), steps * groups}, 0);
+    dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(schema_, grouped_), steps * groups}, 0);
     dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
     if (w.run == 0) write_agents(f, r, compression_);
     // Verified by its hash on resume, so not flushed to disk.
     return memory.write_out(f, tmp, false);
 }
 
-void ResultsWriter::finish(double wall_seconds) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (done_count_locked() != replicates_) throw std::logic_error("finish() before every run was written");
-    const std::string tmp = work_ + "/" + RESULT;
-    file_system_errors(tmp, [&] { assemble(tmp, wall_seconds); });
-    if (!files::move_into_place(tmp, path_, overwrite_))
-        throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
-                       "every run is kept in " + work_ + ": move that file away (or add --overwrite) and rerun the same command");
-    // The result is in place: the parts are no longer needed.
-    for (const auto& n : parts_) ::unlink((work_ + "/" + n).c_str());
-    ::unlink((work_ + "/" + MANIFEST).c_str());
-    lock_.release_and_remove();
-    ::rmdir(work_.c_str());
-    finished_ = true;
-}
+namespace {
 
-void ResultsWriter::assemble(const std::string& tmp, double wall_seconds) {
-    MemoryFile memory;
-    const hid_t f = memory.create(tmp);
-    Handle file(f, H5Fclose);
-    const std::size_t runs = replicates_, ns = schema_.series().size(), nm = schema_.metrics().size();
-    attr_string(f, "format", "therasim results");
-    attr_int(f, "schema_version", OUTPUT_SCHEMA_VERSION);
-    attr_string(f, "therasim_version", VERSION);
-    attr_string(f, "git_commit", GIT_COMMIT);
-    attr_int(f, "replicates", static_cast<long long>(runs));
-    attr_string(f, "resolved_scenario", resolved_);
-    // Axes and the agents of run 0 are copied from its part as they are (compressed chunks are
-    // not recompressed).
-    std::size_t n_steps = 0, n_groups = 1;
-    std::vector<std::size_t> gdims;
-    {
-        const std::string p0 = work_ + "/" + parts_[0];
-        Handle part(ok(H5Fopen(p0.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p0 + "'"), H5Fclose);
-        for (const char* g : {"time", "dimensions"}) ok(H5Ocopy(part, g, f, g, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + g);
-        Handle time(ok(H5Gopen2(part, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
-        n_steps = static_cast<std::size_t>(read_int_attr(time, "n_steps"));
-        gdims = group_dims_of(part);
-        for (auto d : gdims) n_groups *= d;
+/// The runs of a ResultsWriter, read from its part files.
+class PartSource : public RunSource {
+public:
+    PartSource(const std::string& work, const std::vector<std::string>& parts, const std::vector<std::size_t>& runs,
+               const Schema& schema, bool grouped)
+        : work_(work), parts_(parts), runs_(runs), schema_(schema), grouped_(grouped) {}
+    [[nodiscard]] std::size_t rows() const override { return runs_.size(); }
+    [[nodiscard]] std::size_t run(std::size_t row) const override { return runs_[row]; }
+    RunRow read(std::size_t row, std::size_t steps, std::size_t groups) override {
+        const std::string p = path(row);
+        Handle part(open(p), H5Fclose);
+        RunRow out;
+        out.national = read_doubles(part, "national", {schema_.series().size(), steps}, "national series of '" + p + "'");
+        out.grouped = read_doubles(part, "grouped", {grouped_series_count(schema_, grouped_), steps * groups},
+                                   "grouped series of '" + p + "'");
+        out.metrics = read_doubles(part, "metrics", {schema_.metrics().size()}, "metrics of '" + p + "'");
+        out.wall_time_s = read_number_attr(part, "wall_time_s");
+        out.start_time = read_string_attr(part, "start_time");
+        out.threads = static_cast<unsigned>(read_int_attr(part, "threads"));
+        return out;
     }
-    const std::size_t steps = n_steps + 1;
-    std::vector<Handle> national, grouped;
-    national.reserve(ns);
-    grouped.reserve(ns);
-    std::vector<int> grouped_index(ns, -1);
-    {
-        Handle g(group(f, "series"), H5Gclose);
-        Handle ng(group(g, "national"), H5Gclose);
-        std::optional<Handle> gg;
-        if (grouped_) gg.emplace(group(g, "grouped"), H5Gclose);
-        for (std::size_t s = 0; s < ns; ++s) {
-            const SeriesSpec& spec = schema_.series()[s];
-            national.emplace_back(row_dataset(ng, spec.name, H5T_NATIVE_DOUBLE, {runs, steps}, compression_, spec), H5Dclose);
-            if (!grouped_ || !spec.grouped) continue;
-            std::vector<hsize_t> dims{runs, steps};
-            dims.insert(dims.end(), gdims.begin(), gdims.end());
-            grouped_index[s] = static_cast<int>(grouped.size());
-            grouped.emplace_back(row_dataset(*gg, spec.name, H5T_NATIVE_DOUBLE, dims, compression_, spec), H5Dclose);
-        }
+    bool copy(std::size_t row, const char* name, hid_t dest) override {
+        Handle part(open(path(row)), H5Fclose);
+        if (H5Lexists(part, name, H5P_DEFAULT) <= 0) return false;
+        ok(H5Ocopy(part, name, dest, name, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + name);
+        return true;
     }
-    std::vector<double> metrics(runs * nm), wall(runs);
-    std::string start_time;
-    unsigned threads = threads_;
-    for (std::size_t r = 0; r < runs; ++r) {
-        const std::string p = work_ + "/" + parts_[r];
-        Handle part(ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'"), H5Fclose);
-        const auto nat = read_doubles(part, "national", {ns, steps}, "national series of '" + p + "'");
-        const auto grp = read_doubles(part, "grouped", {grouped_series_count(), steps * n_groups}, "grouped series of '" + p + "'");
-        const auto met = read_doubles(part, "metrics", {nm}, "metrics of '" + p + "'");
-        for (std::size_t s = 0; s < ns; ++s) {
-            write_row(national[s], r, nat.data() + s * steps, "series " + schema_.series()[s].name);
-            if (grouped_index[s] >= 0) {
-                const auto gi = static_cast<std::size_t>(grouped_index[s]);
-                write_row(grouped[gi], r, grp.data() + gi * steps * n_groups, "series " + schema_.series()[s].name);
-            }
-        }
-        std::copy(met.begin(), met.end(), metrics.begin() + static_cast<std::ptrdiff_t>(r * nm));
-        wall[r] = read_number_attr(part, "wall_time_s");
-        const std::string started = read_string_attr(part, "start_time");
-        if (start_time.empty() || started < start_time) start_time = started;
-        if (threads == 0) threads = static_cast<unsigned>(read_int_attr(part, "threads"));
-        if (r == 0) {
-            for (const char* g : {"agents", "trajectories"})
-                if (H5Lexists(part, g, H5P_DEFAULT) > 0) ok(H5Ocopy(part, g, f, g, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + g);
-        }
-    }
-    national.clear();
-    grouped.clear();
-    attr_string(f, "start_time", start_time);
-    if (nm > 0) {
-        Handle mg(group(f, "metrics"), H5Gclose);
-        std::vector<double> column(runs);
-        for (std::size_t m = 0; m < nm; ++m) {
-            for (std::size_t r = 0; r < runs; ++r) column[r] = metrics[r * nm + m];
-            dataset(mg, schema_.metrics()[m].name, H5T_NATIVE_DOUBLE, column.data(), {runs}, 0, schema_.metrics()[m].unit,
-                    schema_.metrics()[m].label);
-        }
-    }
-    {
-        Handle rg(group(f, "replicates"), H5Gclose);
-        const std::vector<std::uint8_t> ones(runs, 1);
-        dataset(rg, "done", H5T_NATIVE_UINT8, ones.data(), {runs}, 0, "", "1 once the replicate's results are written");
-        dataset(rg, "wall_time_s", H5T_NATIVE_DOUBLE, wall.data(), {runs}, 0, "s", "Wall time of the replicate (setup and stepping)");
-    }
-    write_provenance(f, start_time, threads, wall_seconds);
-    if (scenario_.sweep) write_sweep(f, *scenario_.sweep, static_cast<std::size_t>(scenario_.params.integer("replicates")));
-    write_summaries(f, steps, gdims, n_groups);
-    // Written last: a reader that finds complete == 1 knows every dataset is there.
-    attr_int(f, "complete", 1);
-    (void)memory.write_out(f, tmp, true);
-}
 
-void ResultsWriter::write_provenance(long long f, const std::string& start_time, unsigned threads, double wall_seconds) const {
+private:
+    [[nodiscard]] std::string path(std::size_t row) const { return work_ + "/" + parts_[runs_[row]]; }
+    static hid_t open(const std::string& p) { return ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'"); }
+    const std::string& work_;
+    const std::vector<std::string>& parts_;
+    const std::vector<std::size_t>& runs_;
+    const Schema& schema_;
+    bool grouped_;
+};
+
+void write_provenance(hid_t f, const Assembly& a, const std::string& start_time, unsigned threads, double wall_seconds) {
     Handle g(group(f, "provenance"), H5Gclose);
-    const Scenario& sc = scenario_;
-    attr_string(g, "scenario_name", sc.name);
-    attr_string(g, "scenario_description", sc.description);
-    attr_string(g, "scenario_file", sc.path);
-    std::string chain;
-    for (const auto& c : sc.chain) chain += (chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
-    attr_string(g, "scenario_chain", chain);
-    attr_int(g, "seed", sc.params.integer("seed"));
-    attr_int(g, "replicates", static_cast<long long>(replicates_));
+    const Provenance& p = a.provenance;
+    attr_string(g, "scenario_name", p.scenario_name);
+    attr_string(g, "scenario_description", p.scenario_description);
+    attr_string(g, "scenario_file", p.scenario_file);
+    attr_string(g, "scenario_chain", p.scenario_chain);
+    attr_int(g, "seed", p.seed);
+    attr_int(g, "replicates", static_cast<long long>(a.runs));
     attr_int(g, "threads", threads);
     attr_string(g, "start_time", start_time);
     attr_number(g, "wall_time_s", wall_seconds);
     attr_string(g, "therasim_version", VERSION);
     attr_string(g, "git_commit", GIT_COMMIT);
-    strings(g, "scenario_yaml", {resolved_});
+    if (!p.merged_shards.empty()) attr_string(g, "merged_shards", p.merged_shards);
+    strings(g, "scenario_yaml", {a.resolved});
 }
 
-void ResultsWriter::write_summaries(long long f, std::size_t steps, const std::vector<std::size_t>& gdims, std::size_t n_groups) const {
+void write_summaries(hid_t f, const Assembly& a, std::size_t runs, std::size_t steps, const std::vector<std::size_t>& gdims,
+                     std::size_t n_groups) {
     // Summaries across runs: mean and the 2.5%, 50% and 97.5% quantiles, per step (and group).
-    const std::size_t runs = replicates_;
+    const Schema& schema = *a.schema;
     Handle sg(group(f, "summary"), H5Gclose);
     attr_string(sg, "statistics", "mean,q025,q50,q975");
     auto summarise = [&](const std::vector<double>& all, std::size_t cells) {
@@ -631,10 +552,10 @@ void ResultsWriter::write_summaries(long long f, std::size_t steps, const std::v
         return stats;
     };
     for (const bool grouped : {false, true}) {
-        if (grouped && !grouped_) continue;
+        if (grouped && !a.grouped) continue;
         const std::string kind = grouped ? "grouped" : "national";
         Handle out(group(sg, kind), H5Gclose);
-        for (const auto& spec : schema_.series()) {
+        for (const auto& spec : schema.series()) {
             if (grouped && !spec.grouped) continue;
             const std::size_t cells = steps * (grouped ? n_groups : 1);
             std::vector<hsize_t> dims{4, steps}, src_dims{runs, steps};
@@ -644,16 +565,158 @@ void ResultsWriter::write_summaries(long long f, std::size_t steps, const std::v
             }
             const std::string src = "/series/" + kind + "/" + spec.name;
             const std::vector<double> stats = summarise(read_doubles(f, src, src_dims, src), cells);
-            dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, compression_, spec.unit, spec.label);
+            dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, a.compression, spec.unit, spec.label);
         }
     }
-    if (schema_.metrics().empty()) return;
+    if (schema.metrics().empty()) return;
     Handle out(group(sg, "metrics"), H5Gclose);
-    for (const auto& m : schema_.metrics()) {
+    for (const auto& m : schema.metrics()) {
         const std::string src = "/metrics/" + m.name;
         const std::vector<double> stats = summarise(read_doubles(f, src, {runs}, src), 1);
         dataset(out, m.name, H5T_NATIVE_DOUBLE, stats.data(), {4}, 0, m.unit, m.label);
     }
+}
+
+}  // namespace
+
+std::size_t h5::grouped_series_count(const Schema& schema, bool grouped) {
+    if (!grouped) return 0;
+    return static_cast<std::size_t>(
+        std::count_if(schema.series().begin(), schema.series().end(), [](const SeriesSpec& s) { return s.grouped; }));
+}
+
+void ResultsWriter::finish(double wall_seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (done_count_locked() != runs_.size()) throw std::logic_error("finish() before every run was written");
+    const std::string tmp = work_ + "/" + RESULT;
+    Assembly a;
+    a.schema = &schema_;
+    a.compression = compression_;
+    a.grouped = grouped_;
+    a.resolved = resolved_;
+    a.runs = replicates_;
+    a.shard = shard_;
+    const Scenario& sc = scenario_;
+    a.provenance.scenario_name = sc.name;
+    a.provenance.scenario_description = sc.description;
+    a.provenance.scenario_file = sc.path;
+    for (const auto& c : sc.chain) a.provenance.scenario_chain += (a.provenance.scenario_chain.empty() ? "" : " -> ") + c;  // base -> ... -> the given file
+    a.provenance.seed = sc.params.integer("seed");
+    a.provenance.threads = threads_;
+    if (sc.sweep)
+        a.write_sweep = [&](hid_t f) { write_sweep(f, *sc.sweep, static_cast<std::size_t>(sc.params.integer("replicates"))); };
+    PartSource source(work_, parts_, runs_, schema_, grouped_);
+    file_system_errors(tmp, [&] { assemble(tmp, a, source, wall_seconds); });
+    if (!files::move_into_place(tmp, path_, overwrite_))
+        throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
+                       "every run is kept in " + work_ + ": move that file away (or add --overwrite) and rerun the same command");
+    // The result is in place: the parts are no longer needed.
+    for (const auto& n : parts_)
+        if (!n.empty()) ::unlink((work_ + "/" + n).c_str());
+    ::unlink((work_ + "/" + MANIFEST).c_str());
+    lock_.release_and_remove();
+    ::rmdir(work_.c_str());
+    finished_ = true;
+}
+
+void h5::assemble(const std::string& tmp, const Assembly& a, RunSource& source, double wall_seconds) {
+    const Schema& schema = *a.schema;
+    MemoryFile memory;
+    const hid_t f = memory.create(tmp);
+    Handle file(f, H5Fclose);
+    const std::size_t rows = source.rows(), ns = schema.series().size(), nm = schema.metrics().size();
+    attr_string(f, "format", a.shard ? SHARD_FORMAT : "therasim results");
+    attr_int(f, "schema_version", OUTPUT_SCHEMA_VERSION);
+    attr_string(f, "therasim_version", VERSION);
+    attr_string(f, "git_commit", GIT_COMMIT);
+    attr_int(f, "replicates", static_cast<long long>(rows));
+    attr_string(f, "resolved_scenario", a.resolved);
+    // Axes and the agents of run 0 are copied from its part as they are (compressed chunks are
+    // not recompressed).
+    std::size_t n_steps = 0, n_groups = 1;
+    std::vector<std::size_t> gdims;
+    for (const char* g : {"time", "dimensions"})
+        if (!source.copy(0, g, f)) throw RunError(std::string("the first run has no /") + g);
+    {
+        Handle time(ok(H5Gopen2(f, "/time", H5P_DEFAULT), "open /time"), H5Gclose);
+        n_steps = static_cast<std::size_t>(read_int_attr(time, "n_steps"));
+        gdims = group_dims_of(f);
+        for (auto d : gdims) n_groups *= d;
+    }
+    const std::size_t steps = n_steps + 1;
+    std::vector<Handle> national, grouped;
+    national.reserve(ns);
+    grouped.reserve(ns);
+    std::vector<int> grouped_index(ns, -1);
+    {
+        Handle g(group(f, "series"), H5Gclose);
+        Handle ng(group(g, "national"), H5Gclose);
+        std::optional<Handle> gg;
+        if (a.grouped) gg.emplace(group(g, "grouped"), H5Gclose);
+        for (std::size_t s = 0; s < ns; ++s) {
+            const SeriesSpec& spec = schema.series()[s];
+            national.emplace_back(row_dataset(ng, spec.name, H5T_NATIVE_DOUBLE, {rows, steps}, a.compression, spec), H5Dclose);
+            if (!a.grouped || !spec.grouped) continue;
+            std::vector<hsize_t> dims{rows, steps};
+            dims.insert(dims.end(), gdims.begin(), gdims.end());
+            grouped_index[s] = static_cast<int>(grouped.size());
+            grouped.emplace_back(row_dataset(*gg, spec.name, H5T_NATIVE_DOUBLE, dims, a.compression, spec), H5Dclose);
+        }
+    }
+    std::vector<double> metrics(rows * nm), wall(rows);
+    std::string start_time = a.provenance.start_time;
+    unsigned threads = a.provenance.threads;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const RunRow row = source.read(r, steps, n_groups);
+        for (std::size_t s = 0; s < ns; ++s) {
+            write_row(national[s], r, row.national.data() + s * steps, "series " + schema.series()[s].name);
+            if (grouped_index[s] >= 0) {
+                const auto gi = static_cast<std::size_t>(grouped_index[s]);
+                write_row(grouped[gi], r, row.grouped.data() + gi * steps * n_groups, "series " + schema.series()[s].name);
+            }
+        }
+        std::copy(row.metrics.begin(), row.metrics.end(), metrics.begin() + static_cast<std::ptrdiff_t>(r * nm));
+        wall[r] = row.wall_time_s;
+        if (!row.start_time.empty() && (start_time.empty() || row.start_time < start_time)) start_time = row.start_time;
+        if (threads == 0) threads = row.threads;
+        if (source.run(r) == 0)
+            for (const char* g : {"agents", "trajectories"}) (void)source.copy(r, g, f);
+    }
+    national.clear();
+    grouped.clear();
+    attr_string(f, "start_time", start_time);
+    if (nm > 0) {
+        Handle mg(group(f, "metrics"), H5Gclose);
+        std::vector<double> column(rows);
+        for (std::size_t m = 0; m < nm; ++m) {
+            for (std::size_t r = 0; r < rows; ++r) column[r] = metrics[r * nm + m];
+            dataset(mg, schema.metrics()[m].name, H5T_NATIVE_DOUBLE, column.data(), {rows}, 0, schema.metrics()[m].unit,
+                    schema.metrics()[m].label);
+        }
+    }
+    {
+        Handle rg(group(f, "replicates"), H5Gclose);
+        const std::vector<std::uint8_t> ones(rows, 1);
+        dataset(rg, "done", H5T_NATIVE_UINT8, ones.data(), {rows}, 0, "", "1 once the replicate's results are written");
+        dataset(rg, "wall_time_s", H5T_NATIVE_DOUBLE, wall.data(), {rows}, 0, "s", "Wall time of the replicate (setup and stepping)");
+    }
+    write_provenance(f, a, start_time, threads, wall_seconds);
+    if (a.write_sweep) a.write_sweep(f);
+    if (a.shard) {
+        // A shard's file holds some of the runs: summaries over them would pass for the result's.
+        Handle sg(group(f, "shard"), H5Gclose);
+        attr_int(sg, "index", static_cast<long long>(a.shard->index));
+        attr_int(sg, "count", static_cast<long long>(a.shard->count));
+        attr_int(sg, "runs", static_cast<long long>(a.runs));
+        std::vector<std::int64_t> run(rows);
+        for (std::size_t r = 0; r < rows; ++r) run[r] = static_cast<std::int64_t>(source.run(r));
+        dataset(sg, "run", H5T_NATIVE_INT64, run.data(), {rows}, 0, "", "Run of the whole result held in each row");
+    } else {
+        write_summaries(f, a, rows, steps, gdims, n_groups);
+    }
+    // Written last: a reader that finds complete == 1 knows every dataset is there.
+    attr_int(f, "complete", 1);
+    (void)memory.write_out(f, tmp, true);
 }
 
 void write_results(const std::string& path, const Schema& schema, const Scenario& sc, const Results& r, const Model&,

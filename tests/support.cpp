@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <hdf5.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -121,6 +123,77 @@ std::vector<std::string> entries(const std::string& dir) {
     for (const auto& e : std::filesystem::directory_iterator(dir)) v.push_back(e.path().filename().string());
     std::sort(v.begin(), v.end());
     return v;
+}
+
+namespace {
+
+/// The bytes of an attribute or dataset's values; variable-length strings as their text.
+std::string value_bytes(hid_t obj, bool attribute) {
+    const hid_t type = attribute ? H5Aget_type(obj) : H5Dget_type(obj);
+    const hid_t space = attribute ? H5Aget_space(obj) : H5Dget_space(obj);
+    const auto n = static_cast<std::size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(space)));
+    std::string out;
+    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
+        std::vector<char*> p(n, nullptr);
+        if (n > 0) (void)(attribute ? H5Aread(obj, type, p.data()) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()));
+        for (char* c : p) out += std::string(c ? c : "") + '\0';
+        if (n > 0) H5Dvlen_reclaim(type, space, H5P_DEFAULT, p.data());
+    } else {
+        const hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
+        std::string buf(n * H5Tget_size(native), '\0');
+        if (n > 0) (void)(attribute ? H5Aread(obj, native, buf.data()) : H5Dread(obj, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()));
+        out = buf;
+        H5Tclose(native);
+    }
+    H5Sclose(space);
+    H5Tclose(type);
+    return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> h5_contents(const std::string& path, const std::set<std::string>& skip_attributes,
+                                               const std::set<std::string>& skip_datasets) {
+    std::map<std::string, std::string> m;
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return {{"<error>", "cannot open " + path}};
+    std::vector<std::string> objects = {"/"};
+    H5Lvisit(
+        f, H5_INDEX_NAME, H5_ITER_INC,
+        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + name);
+            return 0;
+        },
+        &objects);
+    for (const auto& name : objects) {
+        const hid_t o = H5Oopen(f, name.c_str(), H5P_DEFAULT);
+        if (H5Iget_type(o) == H5I_DATASET && !skip_datasets.count(name)) m[name] = value_bytes(o, false);
+        else m[name] = "<group>";
+        const int n_attrs = H5Aget_num_attrs(o);
+        for (int i = 0; i < n_attrs; ++i) {
+            const hid_t a = H5Aopen_idx(o, static_cast<unsigned>(i));
+            char attr_name[256] = {};
+            H5Aget_name(a, sizeof attr_name, attr_name);
+            if (!skip_attributes.count(attr_name)) m[name + "@" + attr_name] = value_bytes(a, true);
+            H5Aclose(a);
+        }
+        H5Oclose(o);
+    }
+    H5Fclose(f);
+    return m;
+}
+
+std::string h5_difference(const std::map<std::string, std::string>& want, const std::string& path,
+                          const std::set<std::string>& skip_attributes, const std::set<std::string>& skip_datasets) {
+    const auto got = h5_contents(path, skip_attributes, skip_datasets);
+    for (const auto& [k, v] : want) {
+        const auto it = got.find(k);
+        if (it == got.end()) return k + " is missing";
+        if (it->second != v) return k + " differs";
+    }
+    for (const auto& [k, v] : got)
+        if (!want.count(k)) return k + " is extra";
+    return "";
 }
 
 }  // namespace test

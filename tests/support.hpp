@@ -8,7 +8,9 @@
 #include "sim/simulation.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,5 +86,19 @@ void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
 /// @return the names of the entries of directory @p dir, sorted.
 std::vector<std::string> entries(const std::string& dir);
+
+/// What differs between any two runs of the same command (when and how long), not compared.
+inline const std::set<std::string> VOLATILE_ATTRIBUTES = {"start_time", "wall_time_s"};
+inline const std::set<std::string> VOLATILE_DATASETS = {"/replicates/wall_time_s"};
+
+/// Every object, attribute and dataset of an HDF5 file as name -> the bytes of its values
+/// ("/g/d" for a group or dataset, "/g/d@a" for an attribute; variable-length strings as text),
+/// without the attributes named in @p skip_attributes and the datasets in @p skip_datasets.
+std::map<std::string, std::string> h5_contents(const std::string& path, const std::set<std::string>& skip_attributes = VOLATILE_ATTRIBUTES,
+                                               const std::set<std::string>& skip_datasets = VOLATILE_DATASETS);
+/// "" if @p path holds @p want (h5_contents with the same skips), else the first difference.
+std::string h5_difference(const std::map<std::string, std::string>& want, const std::string& path,
+                          const std::set<std::string>& skip_attributes = VOLATILE_ATTRIBUTES,
+                          const std::set<std::string>& skip_datasets = VOLATILE_DATASETS);
 
 }  // namespace test

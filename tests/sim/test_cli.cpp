@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <regex>
 
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,9 @@ TEST_CASE("each command's --help exits 0 and describes the command", "[cli][help
     CHECK(therasim("run --help", &out) == EXIT_OK);
     CHECK_THAT(out, Catch::Contains("-o, --output FILE"));
     CHECK_THAT(out, Catch::Contains("--overwrite"));
+    CHECK_THAT(out, Catch::Contains("--shard K/N"));
+    CHECK(therasim("merge --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("therasim merge -o FILE PART..."));
     CHECK(therasim("validate --help", &out) == EXIT_OK);
     CHECK_THAT(out, Catch::StartsWith("therasim validate SCENARIO"));
     CHECK(therasim("params --help", &out) == EXIT_OK);
@@ -104,7 +108,7 @@ TEST_CASE("an unknown command exits 2 and lists the commands", "[cli][usage]") {
     std::string out;
     CHECK(therasim("frobnicate", &out) == EXIT_INVALID);
     CHECK_THAT(out, Catch::Contains(std::string(ERROR_PREFIX) + "command line: unknown command 'frobnicate'"));
-    CHECK_THAT(out, Catch::Contains("commands are run, validate, params, compare"));
+    CHECK_THAT(out, Catch::Contains("commands are run, merge, validate, params, compare"));
 }
 
 TEST_CASE("an unknown option exits 2", "[cli][usage]") {
@@ -182,6 +186,21 @@ TEST_CASE("a small run exits 0 and writes a complete results file and nothing el
     std::string printed;
     REQUIRE(therasim("validate " + quote(w.scenario) + " --seed 11 --print", &printed) == EXIT_OK);
     CHECK_THAT(printed, Catch::Contains("seed: 11"));
+}
+
+TEST_CASE("the run summary never gives a stepping time above the wall time without saying it is a sum over runs", "[cli][run]") {
+    Workspace w;
+    std::string out;
+    // One run: stepping is part of the wall time.
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --threads 2", &out) == EXIT_OK);
+    const std::regex single(R"(stepping ([0-9.]+) s \([0-9.]+ M patient-steps/s; ([0-9.]+) s in all\))");
+    std::smatch m;
+    REQUIRE(std::regex_search(out, m, single));
+    CHECK(std::stod(m[1]) <= std::stod(m[2]));
+    // Four runs on two threads overlap: the wall time leads and the stepping time is labelled a sum.
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.path("four.h5")) + " --threads 2 --replicates 4", &out) == EXIT_OK);
+    const std::regex several(R"(4 x 52 steps of 400 patients in ([0-9.]+) s \([0-9.]+ M patient-steps/s over the wall time; stepping ([0-9.]+) s summed over the runs\))");
+    CHECK(std::regex_search(out, m, several));
 }
 
 TEST_CASE("run --overwrite replaces an existing file", "[cli][run]") {

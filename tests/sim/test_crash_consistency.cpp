@@ -35,9 +35,6 @@ constexpr int EXIT_SIGKILL = 128 + 9;
 /// The system calls that change files: each occurrence is a kill point.
 const std::vector<std::string> KILL_CALLS = {"pwrite64", "write", "ftruncate", "fsync", "fdatasync", "rename",
                                              "renameat2", "link", "unlink", "mkdir", "rmdir"};
-/// Attributes and datasets that differ between any two runs (when and how long), not compared.
-const std::set<std::string> VOLATILE_ATTRIBUTES = {"start_time", "wall_time_s"};
-const std::set<std::string> VOLATILE_DATASETS = {"/replicates/wall_time_s"};
 
 std::string quote(const std::string& s) {
     std::string q = "'";
@@ -47,75 +44,6 @@ std::string quote(const std::string& s) {
 
 bool strace_works() {
     return test::shell("strace -f -qq -o /dev/null -e trace=getpid -e inject=getpid:retval=1 true") == 0;
-}
-
-// ---- comparing two results files ------------------------------------------------------------
-
-/// The bytes of an attribute or dataset's values; variable-length strings as their text.
-std::string value_bytes(hid_t obj, bool attribute) {
-    const hid_t type = attribute ? H5Aget_type(obj) : H5Dget_type(obj);
-    const hid_t space = attribute ? H5Aget_space(obj) : H5Dget_space(obj);
-    const auto n = static_cast<std::size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(space)));
-    std::string out;
-    if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
-        std::vector<char*> p(n, nullptr);
-        if (n > 0) (void)(attribute ? H5Aread(obj, type, p.data()) : H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()));
-        for (char* c : p) out += std::string(c ? c : "") + '\0';
-        if (n > 0) H5Dvlen_reclaim(type, space, H5P_DEFAULT, p.data());
-    } else {
-        const hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
-        std::string buf(n * H5Tget_size(native), '\0');
-        if (n > 0) (void)(attribute ? H5Aread(obj, native, buf.data()) : H5Dread(obj, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()));
-        out = buf;
-        H5Tclose(native);
-    }
-    H5Sclose(space);
-    H5Tclose(type);
-    return out;
-}
-
-/// Every object, attribute and dataset of a file, as name -> value bytes.
-std::map<std::string, std::string> contents(const std::string& path) {
-    std::map<std::string, std::string> m;
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return {{"<error>", "cannot open " + path}};
-    std::vector<std::string> objects = {"/"};
-    H5Lvisit(
-        f, H5_INDEX_NAME, H5_ITER_INC,
-        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-            static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + name);
-            return 0;
-        },
-        &objects);
-    for (const auto& name : objects) {
-        const hid_t o = H5Oopen(f, name.c_str(), H5P_DEFAULT);
-        if (H5Iget_type(o) == H5I_DATASET && !VOLATILE_DATASETS.count(name)) m[name] = value_bytes(o, false);
-        else m[name] = "<group>";
-        const int n_attrs = H5Aget_num_attrs(o);
-        for (int i = 0; i < n_attrs; ++i) {
-            const hid_t a = H5Aopen_idx(o, static_cast<unsigned>(i));
-            char attr_name[256] = {};
-            H5Aget_name(a, sizeof attr_name, attr_name);
-            if (!VOLATILE_ATTRIBUTES.count(attr_name)) m[name + "@" + attr_name] = value_bytes(a, true);
-            H5Aclose(a);
-        }
-        H5Oclose(o);
-    }
-    H5Fclose(f);
-    return m;
-}
-
-/// "" if the files hold the same, else the first difference.
-std::string difference(const std::map<std::string, std::string>& want, const std::string& path) {
-    const auto got = contents(path);
-    for (const auto& [k, v] : want) {
-        const auto it = got.find(k);
-        if (it == got.end()) return k + " is missing";
-        if (it->second != v) return k + " differs";
-    }
-    for (const auto& [k, v] : got)
-        if (!want.count(k)) return k + " is extra";
-    return "";
 }
 
 // ---- the runs -------------------------------------------------------------------------------
@@ -167,7 +95,7 @@ TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same c
             return quote(test::therasim_binary()) + " run " + quote(scenario) + " -o " + quote(o) + " --quiet --threads 1";
         };
         REQUIRE(test::shell(run(ref)) == EXIT_OK);
-        const auto want = contents(ref);
+        const auto want = test::h5_contents(ref);
         const auto counts = count_calls(run(dir.path("probe.h5")), dir.dir());
         int points = 0;
         for (const auto& [call, n] : counts) {
@@ -184,20 +112,20 @@ TEST_CASE("SIGKILL at every write of a small ensemble and sweep, then the same c
                 REQUIRE((rc == EXIT_SIGKILL || rc == EXIT_OK));
                 const bool finished = fs::exists(out);
                 if (finished) {
-                    CHECK(difference(want, out).empty());
+                    CHECK(test::h5_difference(want, out).empty());
                 } else {
                     // Never a file that looks like a result: only the work directory, if anything.
                     for (const auto& e : test::entries(out_dir)) CHECK(e == "r.h5.partial-run");
                     REQUIRE(test::shell(run(out), &log) == EXIT_OK);
                     INFO(log);
-                    CHECK(difference(want, out) == "");
+                    CHECK(test::h5_difference(want, out) == "");
                 }
                 // A kill after the move into place, while the work directory is being removed,
                 // leaves what is left of it; the same command with --overwrite finishes again.
                 if (fs::exists(out + ".partial-run")) {
                     const std::string again = run(out) + " --overwrite";
                     CHECK(test::shell(again, &log) == EXIT_OK);
-                    CHECK(difference(want, out) == "");
+                    CHECK(test::h5_difference(want, out) == "");
                 }
                 CHECK(test::entries(out_dir) == std::vector<std::string>{"r.h5"});
                 ++points;
@@ -214,7 +142,7 @@ TEST_CASE("a damaged part is found on resume and its run is done again", "[fault
     test::write_file(scenario, cases()[0].yaml);
     const std::string bin = quote(test::therasim_binary()) + " run " + quote(scenario) + " --quiet --threads 1 -o ";
     REQUIRE(test::shell(bin + quote(ref)) == EXIT_OK);
-    const auto want = contents(ref);
+    const auto want = test::h5_contents(ref);
     // The parts of an interrupted run, made by killing it at the first write of the result.
     REQUIRE(test::shell("strace -f -D -qq -o /dev/null -P " + quote(out + ".partial-run/result.h5") +
                         " -e trace=write -e inject=write:signal=KILL " + bin + quote(out)) == EXIT_SIGKILL);
@@ -236,7 +164,7 @@ TEST_CASE("a damaged part is found on resume and its run is done again", "[fault
     std::string log;
     REQUIRE(test::shell(quote(test::therasim_binary()) + " run " + quote(scenario) + " --threads 1 -o " + quote(out), &log) == EXIT_OK);
     CHECK_THAT(log, Catch::Contains("1 damaged part(s) failed verification and run again"));
-    CHECK(difference(want, out) == "");
+    CHECK(test::h5_difference(want, out) == "");
 }
 
 TEST_CASE("a second run on the same output is refused while the first holds it", "[faults][crash]") {
