@@ -9,6 +9,8 @@ packages=(
   clang libclang-rt-14-dev strace
   # the report's print test: headless Chromium prints it to PDF, pdftotext reads it back
   chromium poppler-utils fonts-dejavu-core
+  # many machines (docs/cluster.md): therasim-mpi, and the Slurm cluster the tests start on loopback
+  openmpi-bin libopenmpi-dev slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do
