@@ -12,18 +12,7 @@ command -v mpirun >/dev/null || { echo "skipped: mpirun not installed"; exit 77;
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
-cat >"$d/small.yaml" <<YAML
-name: mpi shards
-seed: 21
-replicates: 6
-time: {years: 1, burn_in_weeks: 0}
-population: {n_patients: 300}
-structure:
-  team_size: 5
-  regions:
-    - {name: North, share: 0.5, n_trusts: 1}
-    - {name: South, share: 0.5, n_trusts: 1}
-YAML
+cp "$(dirname "$0")/six_runs.yaml" "$d/small.yaml"
 "$therasim" run "$d/small.yaml" -o "$d/single.h5" --quiet --threads 1
 for np in 1 2 3; do
   t0=$(date +%s.%N)

@@ -75,18 +75,7 @@ for _ in $(seq 1 30); do
 done
 sinfo -h -o %T | grep -q idle || fail "the node did not come up"
 
-cat >"$d/small.yaml" <<YAML
-name: slurm loopback
-seed: 12
-replicates: 6
-time: {years: 1, burn_in_weeks: 0}
-population: {n_patients: 300}
-structure:
-  team_size: 5
-  regions:
-    - {name: North, share: 0.5, n_trusts: 1}
-    - {name: South, share: 0.5, n_trusts: 1}
-YAML
+cp "$(dirname "$0")/six_runs.yaml" "$d/small.yaml"
 t0=$SECONDS
 ids=$(THERASIM="$therasim" "$root/tools/slurm/submit.sh" "$d/small.yaml" "$d/out.h5" 3 -- --cpus-per-task=1)
 echo "$ids"
