@@ -196,6 +196,13 @@ Stats effect(const std::vector<std::vector<double>>& a, const std::vector<std::v
     return s;
 }
 
+/// The @p q quantile across replicates of period @p p.
+double quantile_of(const std::vector<std::vector<double>>& v, std::size_t p, double q) {
+    std::vector<double> x;
+    for (const auto& r : v) x.push_back(r[p]);
+    return quantile(x, q);
+}
+
 double mean_of(const std::vector<std::vector<double>>& v, std::size_t p) {
     double m = 0;
     for (const auto& r : v) m += r[p];
@@ -335,6 +342,11 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
                 << "pool them (an uncertainty analysis over those ranges, not one scenario)\n";
     }
     const bool one_run = base.replicates < 2;
+    if (!n_arms)
+        out << (one_run ? "One replicate: no interval. Run 10 or more replicates (--replicates) for intervals.\n"
+                        : "Means of the " + std::to_string(base.replicates) +
+                              " replicates; the 2.5% and 97.5% rows bound 95% of them (simulation noise only)" +
+                              (base.replicates < 10 ? "; from fewer than 10 replicates they are rough" : "") + ".\n");
     if (n_arms) {
         const std::string pairing = (paired ? "Paired: replicate r of each run with replicate r of B (seed " + std::to_string(base.seed) +
                              ", common random numbers), " + std::to_string(base.replicates) + " replicate(s), " +
@@ -451,6 +463,11 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
                 rows.emplace_back(tag, cells);
             };
             for (std::size_t i = 0; i < runs.size(); ++i) add(letter(i), [&](std::size_t p) { return o.text(mean_of(values[k][i], p)); });
+            if (n_arms == 0 && !one_run) {
+                // One file: the range of the replicates' values (simulation noise), as an interval.
+                add("  2.5%", [&](std::size_t p) { return o.text(quantile_of(values[k][0], p, 0.025)); });
+                add("  97.5%", [&](std::size_t p) { return o.text(quantile_of(values[k][0], p, 0.975)); });
+            }
             for (std::size_t i = 0; i < n_arms; ++i) {
                 std::vector<Stats> e(n_periods);
                 for (std::size_t p = first; p < last; ++p) e[p] = effect(values[k][i], values[k][n_arms], p, paired);
@@ -481,6 +498,10 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
         };
         for (std::size_t p = 0; p < n_periods; ++p) {
             for (std::size_t i = 0; i < runs.size(); ++i) row(n_arms ? letter(i) : "mean", runs[i].path, p, mean_of(values[k][i], p));
+            if (n_arms == 0 && !one_run) {
+                row("2.5%", runs[0].path, p, quantile_of(values[k][0], p, 0.025));
+                row("97.5%", runs[0].path, p, quantile_of(values[k][0], p, 0.975));
+            }
             for (std::size_t i = 0; i < n_arms; ++i) {
                 const Stats s = effect(values[k][i], values[k][n_arms], p, paired);
                 const std::string d = letter(i) + " - B" + (paired ? "" : " (unpaired)");

@@ -8,14 +8,83 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unistd.h>
 
 namespace sim {
+
+namespace {
+
+/// Progress of a whole ensemble, from its first step: the steps done (burn-in included) over
+/// all the runs to do, with an ETA. On a terminal a bar redrawn four times a second; otherwise
+/// (a batch job's log) a line at every tenth, once the run has lasted 10 seconds.
+class EnsembleProgress {
+public:
+    EnsembleProgress(bool on, std::size_t runs, std::uint64_t steps_per_run, const char* what)
+        : tty_(isatty(STDERR_FILENO) != 0), runs_(runs), total_(std::max<std::uint64_t>(1, runs * steps_per_run)), what_(what) {
+        if (on && runs > 0) thread_ = std::thread([this] { loop(); });
+    }
+    ~EnsembleProgress() { stop(); }
+    EnsembleProgress(const EnsembleProgress&) = delete;
+    EnsembleProgress& operator=(const EnsembleProgress&) = delete;
+    std::atomic<std::uint64_t> steps{0};
+    std::atomic<std::size_t> finished{0};
+    /// Draws the last state (a full bar when every run is done) and ends the display.
+    void stop() {
+        if (!thread_.joinable()) return;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+    void loop() {
+        int tenth = 0;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            const bool last = wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; });
+            const double el = std::chrono::duration<double>(clock::now() - t0_).count();
+            const std::uint64_t s = std::min(steps.load(std::memory_order_relaxed), total_);
+            const double f = static_cast<double>(s) / static_cast<double>(total_);
+            char eta[32] = "--";
+            if (s > 0) std::snprintf(eta, sizeof eta, "%.0f s", el * (1.0 - f) / f);
+            if (tty_) {
+                const int width = 30, fill = static_cast<int>(width * f);
+                std::fprintf(stderr, "\r[%.*s%*s] %3d%%  %zu of %zu %s done  ETA %-8s", fill, "==============================",
+                             width - fill, "", static_cast<int>(100 * f), finished.load(), runs_, what_, eta);
+                if (last) std::fprintf(stderr, "\n");
+            } else if (el >= 10.0 && static_cast<int>(10 * f) > tenth && !last) {
+                tenth = static_cast<int>(10 * f);
+                std::fprintf(stderr, "therasim: %d%% of the steps, %zu of %zu %s done, %.0f s so far, ETA %s\n", 10 * tenth,
+                             finished.load(), runs_, what_, el, eta);
+            }
+            if (last) return;
+        }
+    }
+    bool tty_;
+    std::size_t runs_;
+    std::uint64_t total_;
+    const char* what_;
+    clock::time_point t0_ = clock::now();
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
 
 EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, const Scenario& sc, const std::string& path,
                           const EnsembleOptions& opt) {
@@ -34,8 +103,11 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     info.threads = threads;
     info.replicates = runs;
     std::mutex info_mutex;
-    std::atomic<std::size_t> finished{0};
-    const bool bar = opt.progress && runs > 1 && isatty(STDERR_FILENO);
+    // Steps per run (every point has the scenario's time axis: sweeps cannot vary it).
+    const double step_days = sc.params.real("time.step_days");
+    const auto steps_per_run = static_cast<std::uint64_t>(std::lround(sc.params.real("time.years") * 365.25 / step_days) +
+                                                          std::lround(sc.params.real("time.burn_in_weeks") * 7.0 / step_days));
+    EnsembleProgress progress(opt.progress, runs - writer.done_count(), steps_per_run, what);
 
     auto one = [&](std::size_t r) {
         if (writer.done(r)) return;  // finished by an earlier, interrupted run
@@ -46,8 +118,8 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         ro.run = static_cast<std::uint32_t>(r);
         ro.stop = opt.stop;
         ro.check_invariants = opt.check_invariants;
-        ro.progress = opt.progress && runs == 1;
         ro.nested = true;
+        ro.steps_done = &progress.steps;
         // The World refers to its scenario's parameters: the point's scenario outlives the results.
         const std::optional<Scenario> point = sc.sweep ? std::optional<Scenario>(sc.at_point(r / reps)) : std::nullopt;
         auto res = run(*model, schema, point ? *point : sc, ro);
@@ -60,13 +132,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
             info.agent_type = traced.empty() ? res->world->tables().front().name() : traced.front();
             info.agents = res->world->agents(info.agent_type).size();
         }
-        const std::size_t n = ++finished;
-        if (bar) {
-            const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::fprintf(stderr, "\r%zu/%zu %s  ETA %6.1fs ", n, runs, what,
-                         el * static_cast<double>(runs - n) / static_cast<double>(n));
-            if (n == runs) std::fprintf(stderr, "\n");
-        }
+        ++progress.finished;
     };
     if (writer.resumed() && opt.progress) {
         std::fprintf(stderr, "therasim: resuming %s: %zu of %zu %s already done\n", writer.partial_path().c_str(),
@@ -88,11 +154,14 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
                               [&](std::size_t i) { tbb::this_task_arena::isolate([&] { one(mine[i]); }); });
         }
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+        progress.stop();
     } catch (const Interrupted& e) {
+        progress.stop();
         // Replicates already written are kept for the same command to resume.
         if (writer.done_count() == 0) throw Interrupted(e.signal(), "stopped, no results file written");
         throw Interrupted(e.signal(), kept());
     } catch (const RunError& e) {
+        progress.stop();
         if (writer.done_count() == 0) throw;
         throw RunError(std::string(e.what()) + "; " + kept());
     }

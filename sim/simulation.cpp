@@ -352,6 +352,7 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
         w.step = static_cast<std::uint32_t>(-static_cast<std::int64_t>(b));
         step(Kernels::state);
+        if (opt.steps_done) opt.steps_done->fetch_add(1, std::memory_order_relaxed);
     }
     w.step = 0;
     model.start_reporting(w);
@@ -392,6 +393,7 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
         record_trajectories(w, tr);
         if (opt.check_invariants) check_invariants(w);
         progress.update(s);
+        if (opt.steps_done) opt.steps_done->fetch_add(1, std::memory_order_relaxed);
     }
     model.finalize(w);
     const auto t2 = std::chrono::steady_clock::now();

@@ -59,6 +59,7 @@ struct RunOptions {
     const volatile std::sig_atomic_t* stop = nullptr;  ///< nonzero: stop at the next step (signal number)
     bool check_invariants = false;                 ///< check declared attribute ranges and NaN every step
     bool nested = false;                           ///< called inside an ensemble that set the thread limit
+    std::atomic<std::uint64_t>* steps_done = nullptr;  ///< incremented after every step, burn-in included (an ensemble's progress)
 };
 
 /// What a run needs in memory at its peak, by part (bytes). Runs hold their agents, series and

@@ -205,3 +205,17 @@ TEST_CASE("a partial file of another scenario is refused rather than resumed", "
     const sim::Scenario sc = test::scenario(ensemble_yaml());
     CHECK_THROWS_WITH(sim::ResultsWriter(out, test::schema(), sc), Catch::Contains("different scenario or seed"));
 }
+
+TEST_CASE("a run counts every step it takes, burn-in included, for the ensemble's progress", "[ensemble][progress]") {
+    // The progress of an ensemble is the steps done over runs x (horizon + burn-in steps): each
+    // run must add exactly its steps, so that the bar reaches 100% when the last run ends.
+    const sim::Scenario sc = test::scenario(test::small_yaml(PATIENTS, 1.0, SEED), {"time.burn_in_weeks=10"});
+    std::atomic<std::uint64_t> steps{0};
+    sim::RunOptions ro;
+    ro.threads = 1;
+    ro.steps_done = &steps;
+    auto model = models::make_model();
+    const auto res = sim::run(*model, test::schema(), sc, ro);
+    CHECK(res->world->n_burn_in == 10);
+    CHECK(steps.load() == res->world->n_steps + res->world->n_burn_in);
+}
