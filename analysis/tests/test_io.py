@@ -41,6 +41,13 @@ def test_open_results_refuses_incomplete_and_foreign_files(rollout, copy_of, tmp
         io.open_results(tmp_path / "missing.h5")
 
 
+def test_open_results_refuses_a_shard_and_names_the_merge(runner):
+    # a real shard's file from the engine: shard 1 of 2 of a 2-replicate run
+    shard = runner.run("shard-1-of-2.h5", "--replicates", "2", "--shard", "1/2", "--quiet")
+    with pytest.raises(io.ResultsError, match=r"shard 1 of 2.*therasim merge"):
+        io.open_results(shard)
+
+
 def test_national_series_is_the_dataset_with_its_attributes(rollout):
     df = io.series(rollout, "engaged")
     with h5py.File(rollout, "r") as f:

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 FORMAT = "therasim results"
+#: The format of one shard's file (therasim run --shard): refused until merged.
+SHARD_FORMAT = "therasim results shard"
 SCHEMA_VERSION = 2
 DAYS_PER_YEAR = 365.25
 SERIES_ATTRS = ("unit", "label", "stat", "kind", "headline")
@@ -79,6 +81,11 @@ def open_results(path):
         raise ResultsError(f"{path}: not an HDF5 file ({err})") from None
     try:
         fmt = _attr(f, "format")
+        if fmt == SHARD_FORMAT:
+            shard = f["shard"].attrs if "shard" in f else {}
+            raise ResultsError(f"{path}: a shard's file (shard {shard.get('index', '?')} of "
+                               f"{shard.get('count', '?')}), not a whole result: merge the shards "
+                               f"first with `therasim merge -o OUT.h5 PART...` (docs/cluster.md)")
         if fmt != FORMAT:
             raise ResultsError(f"{path}: not a therasim results file (format attribute is {fmt!r}, "
                                f"expected {FORMAT!r})")
