@@ -46,7 +46,7 @@ void declare_agents(sim::Schema& s) {
     ranged(traced(p.add("symptoms",    F32, 40,  "BPRS (18-126)",  "Symptom severity",                                           BASE)), 18, 126);
     ranged(traced(p.add("relapsed",    U8,  0,   "",               "1 while in a relapse",                                       BASE)), 0, 1);
     ranged(traced(p.add("inpatient",   U8,  0,   "",               "1 while admitted",                                           BASE)), 0, 1);
-    ranged(p.add("involuntary",        U8,  0,   "",               "1 if the current admission is involuntary",                  FINAL), 0, 1);
+    ranged(traced(p.add("involuntary", U8,  0,   "",               "1 if the current admission is involuntary",                  FINAL)), 0, 1);
     ranged(p.add("days_to_discharge",  F32, 0,   "days",           "Remaining length of stay",                                   NONE), -7, 1e5);
     p.add("ti_discharged",             I32, -100000, "step",       "Step of the last discharge",                                 NONE);
     ranged(traced(p.add("adherence",   F32, 0.6, "fraction",       "Fraction of prescribed treatment taken",                     BASE)), 0, 1);

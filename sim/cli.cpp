@@ -59,6 +59,9 @@ Usage:
   therasim report RUN.h5 [--compare B.h5] -o report.html [--overwrite]
                                             one self-contained HTML report: findings first,
                                             costs (discounted), figures, provenance, caveats
+  therasim story RUN.h5 --patient N [--compare B.h5] [--events-only]
+                                            one traced patient's weeks: contact, adherence,
+                                            STAR-P, symptoms, needs, quality of life, events
   therasim --version
   therasim COMMAND --help                   help on one command
 
@@ -522,7 +525,10 @@ void print_metrics(std::ostream& out, const std::string& path) {
 }
 
 /// `therasim report ...`: runs `python3 -m therasim_analysis report ...` in place of this process.
-int cmd_report(int argc, char** argv) {
+/// `therasim report` and `therasim story`: run the analysis package's command of the same name
+/// with the remaining arguments (its options are the package's).
+int cmd_analysis(int argc, char** argv) {
+    const std::string command = argv[1];
     auto env = [](const char* name, const char* fallback) {
         const char* v = std::getenv(name);
         return std::string(v && *v ? v : fallback);
@@ -538,14 +544,14 @@ int cmd_report(int argc, char** argv) {
     ::setenv("PYTHONPATH", path.c_str(), 1);
     ::setenv("THERASIM_ANALYSIS_PROG", "therasim", 1);  // usage lines say `therasim report`
     // -P: no module from the working directory shadows the package; -s: no user site-packages.
-    std::vector<std::string> words = {python, "-P", "-s", "-m", "therasim_analysis", "report"};
+    std::vector<std::string> words = {python, "-P", "-s", "-m", "therasim_analysis", command};
     for (int i = 2; i < argc; ++i) words.emplace_back(argv[i]);
     std::vector<char*> args;
     for (auto& w : words) args.push_back(w.data());
     args.push_back(nullptr);
     std::cout.flush();
     ::execv(python.c_str(), args.data());
-    throw RunError("cannot start " + python + " for the report: " + std::strerror(errno) +
+    throw RunError("cannot start " + python + " for the " + command + ": " + std::strerror(errno) +
                    "; set THERASIM_PYTHON to a Python 3 with numpy, pandas, h5py and matplotlib");
 }
 
@@ -565,14 +571,14 @@ int dispatch(int argc, char** argv, const ModelFactory& factory) {
             std::cout << "therasim " << VERSION << " (" << GIT_COMMIT << ")\n";
             return EXIT_OK;
         }
-        if (cmd == "report") return cmd_report(argc, argv);  // its options are the analysis package's
+        if (cmd == "report" || cmd == "story") return cmd_analysis(argc, argv);  // its options are the analysis package's
         const Args a = parse(argc, argv, 2);
         if (cmd == "run") return cmd_run(a, factory);
         if (cmd == "validate") return cmd_validate(a, factory);
         if (cmd == "params") return cmd_params(a, factory);
         if (cmd == "compare") return cmd_compare(a);
         if (cmd == "merge") return cmd_merge(a, factory);
-        throw UsageError("unknown command '" + cmd + "'; commands are run, merge, validate, params, compare, report");
+        throw UsageError("unknown command '" + cmd + "'; commands are run, merge, validate, params, compare, report, story");
     } catch (const Interrupted& e) {
         std::cerr << "\ntherasim: " << printable(e.what()) << "\n";
         return 128 + e.signal();

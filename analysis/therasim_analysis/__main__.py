@@ -1,5 +1,5 @@
 """Command line: ``python3 -m therasim_analysis COMMAND``: compare, plots, info, report,
-sensitivity, mediation (``--help`` on each)."""
+sensitivity, mediation, story (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import compare, io, mediation, plots, psa, report, sensitivity
+from . import compare, io, mediation, plots, psa, report, sensitivity, story
 
 ROLLOUT_OUTCOMES = ("mean_qol", "mean_unmet_needs", "admissions_involuntary", "bed_days", "engaged")
 
@@ -127,6 +127,7 @@ def main(argv=None):
     s.set_defaults(func=_psa)
     sensitivity.add_cli(sub)
     mediation.add_cli(sub)
+    story.add_cli(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

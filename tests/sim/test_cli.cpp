@@ -452,6 +452,19 @@ TEST_CASE("therasim report writes one HTML file through the analysis package", "
     CHECK_THAT(out, Catch::Contains("cannot start /nonexistent/python3"));
 }
 
+TEST_CASE("therasim story prints a traced patient's weeks through the analysis package", "[cli][story]") {
+    Workspace w;
+    REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --quiet --set output.trajectories=4") == EXIT_OK);
+    std::string out;
+    CHECK(therasim("story --help", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::StartsWith("usage: therasim story"));
+    // The sample of 4 of 400 patients is rows 0, 100, 200, 300 (docs/output.md).
+    CHECK(therasim("story " + quote(w.output) + " --patient 100", &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("Patient 100 of small") && Catch::Contains("baseline") && Catch::Contains("In all: "));
+    CHECK(therasim("story " + quote(w.output) + " --patient 7", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("patient 7 is not among the 4 traced patients (0, 100, 200, 300)"));
+}
+
 TEST_CASE("values given with --set go through the file loader's checks, and messages do not echo long values", "[cli][set]") {
     Workspace w;
     struct Case {
