@@ -76,7 +76,9 @@ public:
     }
 
 private:
-    void refill() {
+    // Out of line and cold: most draws use only block 0 (handed in by BlockStream), and an inlined
+    // refill would be computed speculatively in every patient loop whether it is used or not.
+    [[gnu::noinline, gnu::cold]] void refill() {
         Philox::ctr_type c = ctr_;
         c[3] = next_++;
         const auto r = Philox()(c, key_);
