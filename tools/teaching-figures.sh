@@ -10,7 +10,8 @@
 # changes, run this again and reread the lesson: the patients' stories are those of this seed
 # and this version of the model.
 #
-# Usage: tools/teaching-figures.sh            (from anywhere; writes into the repository)
+# Usage: tools/teaching-figures.sh [OUTDIR]   (from anywhere; default OUTDIR: ./teaching-figures;
+#        tools/teaching-figures.sh docs/figures/teaching regenerates the lesson's own figures)
 # Environment: THERASIM (default build/therasim), PYTHON (default /usr/bin/python3),
 #              THREADS (default 2).
 set -eu
@@ -19,7 +20,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 THERASIM=${THERASIM:-$ROOT/build/therasim}
 PYTHON=${PYTHON:-/usr/bin/python3}
 THREADS=${THREADS:-2}
-OUT=$ROOT/docs/figures/teaching
+OUT=${1:-teaching-figures}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 SCENARIO=$ROOT/scenarios/teaching_small.yaml
 
 if [ ! -x "$THERASIM" ]; then
