@@ -104,9 +104,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
     info.replicates = runs;
     std::mutex info_mutex;
     // Steps per run (every point has the scenario's time axis: sweeps cannot vary it).
-    const double step_days = sc.params.real("time.step_days");
-    const auto steps_per_run = static_cast<std::uint64_t>(std::lround(sc.params.real("time.years") * 365.25 / step_days) +
-                                                          std::lround(sc.params.real("time.burn_in_weeks") * 7.0 / step_days));
+    const std::uint64_t steps_per_run = std::uint64_t{horizon_steps(sc.params)} + burn_in_steps(sc.params);
     EnsembleProgress progress(opt.progress, runs - writer.done_count(), steps_per_run, what);
 
     auto one = [&](std::size_t r) {

@@ -48,7 +48,7 @@ int run(int rank, int size, std::vector<std::string> args, const ModelFactory& f
     for (std::size_t i = 1; i < args.size(); ++i) {
         if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
             out = args[i + 1];
-            args[i + 1] = "";
+            args[++i] = shard_path(out, rank, size);
         } else if (args[i] == "--overwrite") {
             overwrite = true;
         } else if (args[i] == "--quiet") {
@@ -63,8 +63,6 @@ int run(int rank, int size, std::vector<std::string> args, const ModelFactory& f
         return EXIT_INVALID_INPUT;
     }
     const std::string part = shard_path(out, rank, size);
-    for (std::size_t i = 1; i < args.size(); ++i)
-        if (args[i].empty() && (args[i - 1] == "-o" || args[i - 1] == "--output")) args[i] = part;
     args.insert(args.end(), {"--shard", std::to_string(rank) + "/" + std::to_string(size)});
     if (rank != 0 && !quiet) args.push_back("--quiet");  // one progress display: rank 0's
     // The result must not exist (unless --overwrite), checked on every rank before any work.

@@ -23,13 +23,20 @@
 
 namespace sim {
 
+std::uint32_t horizon_steps(const Params& params) {
+    return static_cast<std::uint32_t>(std::lround(params.real("time.years") * 365.25 / params.real("time.step_days")));
+}
+
+std::uint32_t burn_in_steps(const Params& params) {
+    return static_cast<std::uint32_t>(std::lround(params.real("time.burn_in_weeks") * 7.0 / params.real("time.step_days")));
+}
+
 World::World(const Schema& s, const Scenario& scenario, std::uint32_t replicate)
     : schema(s), params(scenario.params),
       rng(static_cast<std::uint32_t>(scenario.params.integer("seed")), replicate), dims(s.dimensions()) {
-    const double years = params.real("time.years");
     step_days = params.real("time.step_days");
-    n_steps = static_cast<std::uint32_t>(std::lround(years * 365.25 / step_days));
-    n_burn_in = static_cast<std::uint32_t>(std::lround(params.real("time.burn_in_weeks") * 7.0 / step_days));
+    n_steps = horizon_steps(params);
+    n_burn_in = burn_in_steps(params);
     for (const auto& a : s.agents()) tables_.emplace_back(a);
     metrics.assign(s.metrics().size(), std::numeric_limits<double>::quiet_NaN());
 }
@@ -155,7 +162,7 @@ MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const S
     const Params& p = sc.params;
     MemoryEstimate e;
     e.agents = model.estimate_bytes(p);
-    const auto steps = static_cast<std::size_t>(std::max(1L, std::lround(p.real("time.years") * 365.25 / p.real("time.step_days")))) + 1;
+    const auto steps = static_cast<std::size_t>(std::max<std::uint32_t>(1, horizon_steps(p))) + 1;
     const std::size_t groups = model.estimate_groups(schema, p), ns = schema.series().size();
     std::size_t grouped = 0;
     for (const auto& s : schema.series()) grouped += s.grouped ? 1 : 0;

@@ -93,6 +93,11 @@ void preflight(const Model& model, const Scenario& scenario, unsigned threads = 
 /// Most steps a run may take (horizon and burn-in together).
 inline constexpr double MAX_STEPS = 1e7;
 
+/// @return the steps of the horizon (time.years) at time.step_days, rounded to the nearest.
+std::uint32_t horizon_steps(const Params& params);
+/// @return the steps of the burn-in (time.burn_in_weeks) at time.step_days, rounded to the nearest.
+std::uint32_t burn_in_steps(const Params& params);
+
 /// Runs @p scenario with @p model.
 /// @throws Interrupted if @p options.stop became nonzero
 /// @throws RunError if an invariant check fails

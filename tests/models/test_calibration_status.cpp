@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 TEST_CASE("the calibration record is of the current fitted defaults and of every declared hypothesis", "[calibration][status]") {
