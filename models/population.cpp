@@ -4,9 +4,9 @@
 
 #include "models/components.hpp"
 #include "sim/errors.hpp"
+#include "sim/parallel.hpp"
 
 #include <boost/random/poisson_distribution.hpp>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -167,7 +167,7 @@ void create_population(sim::World& w, const Config& cfg) {
     const auto& wb = cfg.wellbeing;
     std::vector<std::uint8_t> has_family(n_pat);
     std::atomic<bool> ineligible{false};
-    tbb::parallel_for(std::size_t{0}, n_pat, [&](std::size_t i) {
+    sim::parallel::for_each_index(n_pat, [&](std::size_t i) {
       // Eligibility: a patient whose draw fails the inclusion criteria is drawn again from the
       // next substream (attempt k uses step k of the trait stream), as recruitment screens
       // patients until one qualifies.

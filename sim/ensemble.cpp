@@ -2,11 +2,8 @@
 
 #include "sim/errors.hpp"
 #include "sim/h5.hpp"
+#include "sim/parallel.hpp"
 #include "sim/simulation.hpp"
-
-#include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -89,8 +86,8 @@ private:
 EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, const Scenario& sc, const std::string& path,
                           const EnsembleOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
-    const unsigned threads = opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    const unsigned threads = opt.threads ? opt.threads : parallel::hardware_threads();
+    const parallel::ThreadLimit limit(threads);
     // Runs are point-major: run r is replicate r % reps of sweep point r / reps (one point
     // without a sweep). Every point uses the same keys (seed, replicate): common random numbers.
     const auto reps = static_cast<std::size_t>(sc.params.integer("replicates"));
@@ -148,8 +145,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         } else {
             // Each replicate's inner sweeps are isolated, so a thread waiting in one replicate
             // never starts another: at most `threads` replicates are in memory at once.
-            tbb::parallel_for(std::size_t{0}, runs,
-                              [&](std::size_t i) { tbb::this_task_arena::isolate([&] { one(mine[i]); }); });
+            parallel::for_each_index(runs, [&](std::size_t i) { parallel::isolate([&] { one(mine[i]); }); });
         }
         if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
         progress.stop();

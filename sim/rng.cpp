@@ -2,10 +2,16 @@
 
 namespace sim {
 
-// Compiled for AVX-512, AVX2 and the baseline and chosen at load time; the loop over counters
-// is what the compiler vectorises, and writing each word to its own array keeps the stores
-// contiguous. Philox is integer arithmetic, so every version gives the same words.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void Rng::blocks(std::uint32_t first, std::size_t n,
+// On x86-64, compiled for AVX-512, AVX2 and the baseline and chosen at load time; the loop over
+// counters is what the compiler vectorises, and writing each word to its own array keeps the
+// stores contiguous. Philox is integer arithmetic, so every version (and every other target,
+// WebAssembly among them) gives the same words.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define THERASIM_RNG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define THERASIM_RNG_CLONES
+#endif
+THERASIM_RNG_CLONES void Rng::blocks(std::uint32_t first, std::size_t n,
                                                                                StreamId s, std::uint32_t step,
                                                                                std::uint32_t* w0, std::uint32_t* w1,
                                                                                std::uint32_t* w2, std::uint32_t* w3) const {

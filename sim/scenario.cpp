@@ -1,5 +1,7 @@
 #include "sim/scenario.hpp"
 
+#include "sim/numbers.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -40,12 +42,6 @@ std::string join(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
-}
-
-std::string number_text(double v) {
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
 /// @return the offset of the first byte that is not valid UTF-8 (RFC 3629: no overlong forms,
@@ -155,8 +151,7 @@ double parse_number(const ParamSpec& spec, const YAML::Node& n, const std::strin
         if (t == ".nan" || t == ".NaN" || t == ".NAN" || t == ".inf" || t == "-.inf" || t == "+.inf" || t == ".Inf" ||
             t == "-.Inf")
             throw OutOfRange(at(file, n), key, "expected a finite number in " + range_text(spec) + ", got " + t);
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (ec != std::errc() || end != t.data() + t.size())
+        if (!parse_real(t, v))
             throw WrongType(at(file, n), key, std::string("expected a real number, got ") + describe(n));
         if (!std::isfinite(v))
             throw OutOfRange(at(file, n), key, "expected a finite number in " + range_text(spec) + ", got " + t);

@@ -1,7 +1,8 @@
 #include "sim/schema.hpp"
 
+#include "sim/numbers.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,15 +29,6 @@ const char* to_string(ColumnType t) {
     }
     return "?";
 }
-
-namespace {
-/// Shortest text that reads back as exactly @p v.
-std::string number_text(double v) {
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
-}  // namespace
 
 ParamSpec& ParamSpec::real(double def) {
     type = ParamType::real;

@@ -1,11 +1,7 @@
 #include "sim/simulation.hpp"
 
 #include "sim/errors.hpp"
-
-#include <tbb/blocked_range.h>
-#include <tbb/global_control.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
+#include "sim/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -177,7 +173,7 @@ MemoryEstimate estimate_memory(const Model& model, const Schema& schema, const S
     e.series = steps * ns * groups * sizeof(double) + 2 * trajectories;
     const std::size_t row = steps * (ns + grouped * groups) * sizeof(double);  // one run's national and grouped rows
     e.part = row + trajectories;
-    const unsigned t = threads ? threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
+    const unsigned t = threads ? threads : parallel::hardware_threads();
     e.in_flight = std::min<std::size_t>(std::max(1u, t), sc.runs());
     // Every run's rows, run 0's agents and trajectories, the summaries (4 statistics of a row),
     // and one series of every run read back for them.
@@ -201,7 +197,7 @@ void preflight(const Model& model, const Scenario& scenario, unsigned threads) {
     std::mutex mutex;
     std::size_t first_bad = s.points();
     std::exception_ptr error;
-    tbb::parallel_for(std::size_t{0}, s.points(), [&](std::size_t p) {
+    parallel::for_each_index(s.points(), [&](std::size_t p) {
         const Scenario at = scenario.at_point(p);
         try {
             check_time(at);
@@ -263,16 +259,11 @@ void run_sweep(World& w, const Phase& phase, Kernels which) {
     AgentTable& t = w.agents(phase.agent_type);
     const std::size_t n = t.size();
     const std::size_t nb = (n + BLOCK_SIZE - 1) / BLOCK_SIZE;
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, nb, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t b = r.begin(); b != r.end(); ++b) {
-                const Block blk{b, b * BLOCK_SIZE, std::min(n, (b + 1) * BLOCK_SIZE)};
-                for (const auto& k : phase.kernels)
-                    if (which == Kernels::all || (which == Kernels::observers) == k.observer) k.fn(w, blk);
-            }
-        },
-        tbb::simple_partitioner());
+    parallel::for_each_block(nb, [&](std::size_t b) {
+        const Block blk{b, b * BLOCK_SIZE, std::min(n, (b + 1) * BLOCK_SIZE)};
+        for (const auto& k : phase.kernels)
+            if (which == Kernels::all || (which == Kernels::observers) == k.observer) k.fn(w, blk);
+    });
 }
 
 void check_invariants(const World& w) {
@@ -325,19 +316,43 @@ void record_trajectories(const World& w, Trajectories& tr) {
 
 }  // namespace
 
-std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& opt) {
-    const unsigned threads =
-        opt.threads ? opt.threads : static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
-    std::optional<tbb::global_control> limit;
-    if (!opt.nested) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
+struct Stepper::State {
+    State(Model& m, const Scenario& sc, const RunOptions& o) : model(m), scenario(sc), opt(o) {}
+    Model& model;
+    const Scenario& scenario;
+    RunOptions opt;
+    std::optional<parallel::ThreadLimit> limit;
+    std::unique_ptr<Results> res;
+    std::vector<Phase> phases;
+    std::chrono::steady_clock::time_point t0, t1;
 
-    auto res = std::make_unique<Results>();
-    res->threads = threads;
-    res->start_time = now_iso();
-    const auto t0 = std::chrono::steady_clock::now();
+    void step(Kernels which) {
+        World& w = *res->world;
+        for (const auto& p : phases) {
+            if (p.agent_type.empty())
+                p.serial(w);
+            else
+                run_sweep(w, p, which);
+        }
+    }
+    void check_stop() const {
+        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+    }
+};
 
-    res->world = std::make_unique<World>(schema, scenario, opt.replicate);
-    World& w = *res->world;
+Stepper::Stepper(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& opt)
+    : s_(std::make_unique<State>(model, scenario, opt)) {
+    const unsigned threads = opt.threads ? opt.threads : parallel::hardware_threads();
+    if (!opt.nested) s_->limit.emplace(threads);
+
+    s_->res = std::make_unique<Results>();
+    Results& res = *s_->res;
+    res.threads = threads;
+    res.start_time = now_iso();
+    s_->t0 = std::chrono::steady_clock::now();
+
+    res.world = std::make_unique<World>(schema, scenario, opt.replicate);
+    World& w = *res.world;
     w.run = opt.run;
     model.init(w);
 
@@ -345,35 +360,27 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
     for (const auto& t : w.tables()) max_rows = std::max(max_rows, t.size());
     w.series.init(schema, w.n_groups(), w.n_steps, (max_rows + BLOCK_SIZE - 1) / BLOCK_SIZE);
 
-    const std::vector<Phase> phases = model.phases();
-    auto step = [&](Kernels which) {
-        for (const auto& p : phases) {
-            if (p.agent_type.empty())
-                p.serial(w);
-            else
-                run_sweep(w, p, which);
-        }
-    };
+    s_->phases = model.phases();
     // Burn-in: steps -n_burn_in..-1, every rule but the observers; nothing is recorded.
     for (std::uint32_t b = w.n_burn_in; b > 0; --b) {
-        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
+        s_->check_stop();
         w.step = static_cast<std::uint32_t>(-static_cast<std::int64_t>(b));
-        step(Kernels::state);
+        s_->step(Kernels::state);
         if (opt.steps_done) opt.steps_done->fetch_add(1, std::memory_order_relaxed);
     }
     w.step = 0;
     model.start_reporting(w);
-    for (const auto& p : phases)
+    for (const auto& p : s_->phases)
         if (!p.agent_type.empty()) run_sweep(w, p, Kernels::observers);
     w.series.commit(0);
     if (opt.check_invariants) check_invariants(w);
 
     for (const auto& t : w.tables()) {
         Snapshot s = take_snapshot(t, true);
-        if (!s.columns.empty()) res->baseline.push_back(std::move(s));
+        if (!s.columns.empty()) res.baseline.push_back(std::move(s));
     }
 
-    Trajectories& tr = res->trajectories;
+    Trajectories& tr = res.trajectories;
     const std::vector<std::string> traced = model.traced_agents();
     if (!traced.empty()) {
         const std::size_t n = w.agents(traced.front()).size();
@@ -389,24 +396,46 @@ std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario&
         }
         record_trajectories(w, tr);
     }
+    s_->t1 = std::chrono::steady_clock::now();
+}
 
-    const auto t1 = std::chrono::steady_clock::now();
-    Progress progress(opt.progress, w.n_steps);
-    for (std::uint32_t s = 1; s <= w.n_steps; ++s) {
-        if (opt.stop && *opt.stop) throw Interrupted(static_cast<int>(*opt.stop));
-        w.step = s;
-        step(Kernels::all);
-        w.series.commit(s);
-        record_trajectories(w, tr);
-        if (opt.check_invariants) check_invariants(w);
-        progress.update(s);
-        if (opt.steps_done) opt.steps_done->fetch_add(1, std::memory_order_relaxed);
-    }
-    model.finalize(w);
+Stepper::~Stepper() = default;
+
+bool Stepper::done() const { return !s_->res || s_->res->world->step >= s_->res->world->n_steps; }
+
+const World& Stepper::world() const { return *s_->res->world; }
+
+const Results& Stepper::results() const { return *s_->res; }
+
+void Stepper::step() {
+    if (done()) throw std::logic_error("Stepper::step after the last step");
+    s_->check_stop();
+    World& w = *s_->res->world;
+    w.step += 1;
+    s_->step(Kernels::all);
+    w.series.commit(w.step);
+    record_trajectories(w, s_->res->trajectories);
+    if (s_->opt.check_invariants) check_invariants(w);
+    if (s_->opt.steps_done) s_->opt.steps_done->fetch_add(1, std::memory_order_relaxed);
+}
+
+std::unique_ptr<Results> Stepper::finish() {
+    if (!done()) throw std::logic_error("Stepper::finish before the last step");
+    s_->model.finalize(*s_->res->world);
     const auto t2 = std::chrono::steady_clock::now();
-    res->wall_seconds = std::chrono::duration<double>(t2 - t0).count();
-    res->step_seconds = std::chrono::duration<double>(t2 - t1).count();
-    return res;
+    s_->res->wall_seconds = std::chrono::duration<double>(t2 - s_->t0).count();
+    s_->res->step_seconds = std::chrono::duration<double>(t2 - s_->t1).count();
+    return std::move(s_->res);
+}
+
+std::unique_ptr<Results> run(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& opt) {
+    Stepper stepper(model, schema, scenario, opt);
+    Progress progress(opt.progress, stepper.world().n_steps);
+    while (!stepper.done()) {
+        stepper.step();
+        progress.update(stepper.world().step);
+    }
+    return stepper.finish();
 }
 
 }  // namespace sim

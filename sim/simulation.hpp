@@ -98,6 +98,34 @@ std::uint32_t horizon_steps(const Params& params);
 /// @return the steps of the burn-in (time.burn_in_weeks) at time.step_days, rounded to the nearest.
 std::uint32_t burn_in_steps(const Params& params);
 
+/// A run taken a step at a time, for a caller that looks at the World between steps (the
+/// explorer, web/). run() is a Stepper stepped to the end: the two give the same results.
+class Stepper {
+public:
+    /// Steps 1-3 of a run: creates the agents, runs the burn-in and records step 0.
+    /// @p model and @p scenario must outlive the Stepper.
+    Stepper(Model& model, const Schema& schema, const Scenario& scenario, const RunOptions& options);
+    ~Stepper();
+    Stepper(const Stepper&) = delete;
+    Stepper& operator=(const Stepper&) = delete;
+
+    /// @return whether every step of the horizon has run.
+    [[nodiscard]] bool done() const;
+    /// Runs the next step and records its series and trajectories.
+    /// @throws Interrupted if options.stop became nonzero, RunError if an invariant check fails
+    void step();
+    /// The agents and series as of the last step (world().step).
+    [[nodiscard]] const World& world() const;
+    /// What has been recorded so far (baseline, trajectories up to the last step).
+    [[nodiscard]] const Results& results() const;
+    /// After the last step: lets the model finalize and hands over the results.
+    std::unique_ptr<Results> finish();
+
+private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
+
 /// Runs @p scenario with @p model.
 /// @throws Interrupted if @p options.stop became nonzero
 /// @throws RunError if an invariant check fails
