@@ -4,6 +4,7 @@
 # multi-threaded tests under ThreadSanitizer (tools/sanitize.sh tsan; it builds an instrumented
 # oneTBB from Debian's source first) and a bounded fuzzing run of the scenario loader
 # (tools/fuzz.sh 60). THERASIM_HARDENING=0 skips them all; THERASIM_TSAN=0 skips TSan only.
+# Before them, the teaching explorer is built and tested in a browser (THERASIM_EXPLORER=0 skips).
 # The last line is "N passed, M failed": the ctest tests plus one per hardening check. See
 # docs/hardening.md.
 set -euo pipefail
@@ -39,6 +40,11 @@ check() {  # NAME COMMAND...: one hardening check, counted as one test
     echo "==== $name: FAILED ($((SECONDS - t0)) s)"
   fi
 }
+# The teaching explorer: the engine in WebAssembly, tested in headless Chromium against the
+# native build (web/test). THERASIM_EXPLORER=0 skips it.
+if [ "${THERASIM_EXPLORER:-1}" != 0 ]; then
+  check "explorer" sh -c "tools/build-explorer.sh && THERASIM=$build/therasim node --test web/test/"
+fi
 if [ "${THERASIM_HARDENING:-1}" != 0 ]; then
   check "asan+ubsan" tools/sanitize.sh asan
   if [ "${THERASIM_TSAN:-1}" != 0 ]; then check "tsan" tools/sanitize.sh tsan; fi
