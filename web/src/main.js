@@ -65,6 +65,13 @@ function buildControls() {
     box.append(row);
   }
   $('compare').addEventListener('change', () => rebuild());
+  $('defaults').addEventListener('click', restoreDefaults);
+}
+
+function restoreDefaults() {
+  app.state = defaults();
+  rebuild();
+  syncControls();
 }
 
 function syncControls() {
@@ -384,6 +391,7 @@ window.explorer = {
   get worlds() { return app.worlds; },
   play, pause, reset, step: stepAll,
   set: setControl,
+  defaults: restoreDefaults,
   runToEnd() { pause(); while (stepAll()); return app.worlds[0].week; },
   hashes(k = 0) { return app.worlds[k].hashes(); },
   overrides: () => overrides(app.state),

@@ -112,6 +112,8 @@ test("an invalid setting is refused with the command line's message, and the wor
 });
 
 test('a patient is clicked for their story, and the page is photographed', async () => {
+  await page.click('#defaults');
+  assert.deepEqual(await page.evaluate(() => window.explorer.overrides()), [], "the scenario's settings set nothing");
   await page.evaluate(() => { window.explorer.reset(); for (let i = 0; i < 60; ++i) window.explorer.step(); });
   const box = await page.locator('#team-a').boundingBox();
   // find a drawn patient by asking the page for hit spots is not possible from outside; scan
