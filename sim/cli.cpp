@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -179,10 +180,40 @@ unsigned parse_unsigned(const std::string& opt, const std::string& v, unsigned l
     return static_cast<unsigned>(n);
 }
 
-Args parse(int argc, char** argv, int first) {
+/// The options of each command (those not listed are refused, not silently ignored).
+const std::map<std::string, std::vector<std::string>>& command_options() {
+    static const std::map<std::string, std::vector<std::string>> options{
+        {"run", {"-o", "--threads", "--seed", "--replicates", "--set", "--overwrite", "--quiet", "--check-invariants", "--shard"}},
+        {"merge", {"-o", "--overwrite", "--quiet"}},
+        {"validate", {"--threads", "--seed", "--replicates", "--set", "--print"}},
+        {"params", {"--section"}},
+        {"compare", {"--unpaired", "--discount", "--population", "--csv", "--overwrite"}},
+    };
+    return options;
+}
+
+/// @throws UsageError if @p given (an option as given; "--output" is "-o") is not one of
+/// @p command's; @p next is the word after it (its value, if it takes one).
+void check_option(const std::string& command, const std::string& given, const std::string& next) {
+    const std::string option = given == "--output" ? "-o" : given.rfind("--set=", 0) == 0 ? "--set" : given;
+    const auto& all = command_options();
+    const auto it = all.find(command);
+    if (it == all.end() || std::find(it->second.begin(), it->second.end(), option) != it->second.end()) return;
+    std::string owners;
+    for (const auto& [cmd, opts] : all)
+        if (std::find(opts.begin(), opts.end(), option) != opts.end()) owners += (owners.empty() ? "" : ", ") + cmd;
+    if (owners.empty()) return;  // no command's: the parser calls it unknown
+    std::string m = given + " is not an option of " + command + " (it is one of " + owners + ")";
+    if (command == "run" && option == "--population")
+        m += "; to simulate another number of patients use --set population.n_patients=" + next;
+    throw UsageError(m + "; see therasim " + command + " --help");
+}
+
+Args parse(int argc, char** argv, int first, const std::string& command) {
     Args a;
     for (int i = first; i < argc; ++i) {
         const std::string s = argv[i];
+        if (s.size() > 1 && s[0] == '-' && s != "-h" && s != "--help") check_option(command, s, i + 1 < argc ? argv[i + 1] : "N");
         auto value = [&](const std::string& opt) -> std::string {
             if (i + 1 >= argc) throw UsageError(opt + " needs a value");
             return argv[++i];
@@ -232,12 +263,6 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
         return EXIT_OK;
     }
     need_positional(a, 1, "one SCENARIO file");
-    if (!a.population.empty())
-        throw UsageError("--population is an option of compare (it scales totals); to simulate another number of "
-                         "patients use --set population.n_patients=" + a.population);
-    for (const auto& [given, name] : {std::pair{!a.discount.empty(), "--discount"}, std::pair{!a.csv.empty(), "--csv"},
-                                      std::pair{a.unpaired, "--unpaired"}})
-        if (given) throw UsageError(std::string(name) + " is an option of compare, not of run; see therasim compare --help");
     auto model = factory();
     const Schema schema = make_schema(*model);
     const Scenario sc = load_scenario(schema, a.positional[0], a.sets);
@@ -327,8 +352,6 @@ int cmd_merge(const Args& a, const ModelFactory& factory) {
         return EXIT_OK;
     }
     if (a.positional.empty()) throw UsageError("merge expects the shard files (PART...); see --help");
-    if (!a.sets.empty() || !a.shard.empty() || a.threads != 0)
-        throw UsageError("merge takes only -o FILE, --overwrite and the shard files; the shards' runs are already done");
     auto model = factory();
     merge_shards(make_schema(*model), a.positional, a.output, a.overwrite);
     if (!a.quiet) std::cerr << "therasim: merged " << a.positional.size() << " shard files into " << a.output << "\n";
@@ -572,7 +595,7 @@ int dispatch(int argc, char** argv, const ModelFactory& factory) {
             return EXIT_OK;
         }
         if (cmd == "report" || cmd == "story") return cmd_analysis(argc, argv);  // its options are the analysis package's
-        const Args a = parse(argc, argv, 2);
+        const Args a = parse(argc, argv, 2, cmd);
         if (cmd == "run") return cmd_run(a, factory);
         if (cmd == "validate") return cmd_validate(a, factory);
         if (cmd == "params") return cmd_params(a, factory);

@@ -121,6 +121,28 @@ TEST_CASE("an unknown option exits 2", "[cli][usage]") {
     CHECK_FALSE(fs::exists(w.output));
 }
 
+TEST_CASE("an option of another command is refused, not ignored, and names the commands it belongs to", "[cli][usage]") {
+    Workspace w;
+    std::string out;
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --section relapse", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--section is not an option of run (it is one of params); see therasim run --help"));
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --csv x.csv", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--csv is not an option of run (it is one of compare)"));
+    CHECK(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --population 1000", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("use --set population.n_patients=1000"));
+    CHECK(therasim("validate " + quote(w.scenario) + " --overwrite", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--overwrite is not an option of validate (it is one of compare, merge, run)"));
+    CHECK(therasim("merge -o " + quote(w.output) + " --set seed=2 a.h5", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--set is not an option of merge (it is one of run, validate)"));
+    CHECK(therasim("params --threads 2", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--threads is not an option of params"));
+    CHECK(therasim("compare a.h5 b.h5 --quiet", &out) == EXIT_INVALID);
+    CHECK_THAT(out, Catch::Contains("--quiet is not an option of compare (it is one of merge, run)"));
+    CHECK_FALSE(fs::exists(w.output));
+    // every option a command's help lists is accepted by it
+    CHECK(therasim("validate " + quote(w.scenario) + " --threads 2 --seed 3 --replicates 2 --set seed=4", &out) == EXIT_OK);
+}
+
 TEST_CASE("bad option values and missing arguments exit 2", "[cli][usage]") {
     Workspace w;
     const std::string run = "run " + quote(w.scenario) + " -o " + quote(w.output);
