@@ -288,7 +288,7 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
     const std::size_t n_periods = n_years + 1, horizon = n_years;
     std::vector<std::string> periods;
     for (std::size_t y = 1; y <= n_years; ++y) periods.push_back("year " + std::to_string(y));
-    periods.push_back(n_years == 1 ? "year 1 all" : "years 1-" + std::to_string(n_years));
+    periods.push_back(n_years == 1 ? "whole run" : "years 1-" + std::to_string(n_years));  // a header of at most CELL_WIDTH - 1
 
     // The rows: headline series that are not money, then the costs and the net cost.
     std::vector<Outcome> outcomes;
