@@ -364,7 +364,7 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
         const std::string without = paired ? (one_run ? "one run: no interval" : "") : "unpaired: no interval";
         for (std::size_t i = 0; i < n_arms; ++i) {
             out << "\n";
-            for (const auto& l : wrap("Findings, " + periods[horizon] + ", " + letter(i) + " against B" +
+            for (const auto& l : wrap("Findings, " + (n_years == 1 ? std::string("year 1") : periods[horizon]) + ", " + letter(i) + " against B" +
                                           (paired && !one_run ? " (95% intervals of the paired differences: simulation "
                                                                 "noise only, not parameter uncertainty)"
                                                               : "") + ":", 98))
