@@ -3,7 +3,7 @@
 #
 # The engine and the model are compiled to WebAssembly with Debian's emscripten (one thread, no
 # HDF5; see web/CMakeLists.txt), with yaml-cpp built from Debian's source package (fetched with
-# apt-get source, from Debian's archive, into build/explorer/), and Boost, Random123 and fmt
+# tools/debian-source.sh, from Debian's archive, into build/explorer/), and Boost, Random123 and fmt
 # from the host's Debian headers. The page is bundled from web/src with the npm packages of
 # web/package-lock.json (uPlot; esbuild bundles it). Open the result from a file: it needs no
 # server and no network. tools/install-deps.sh installs what this needs.
@@ -23,24 +23,10 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 mkdir -p "$work"
 
 # yaml-cpp from Debian's source package of the version the native build uses.
-yaml_version=$(dpkg-query -W -f='${source:Version}' libyaml-cpp-dev 2>/dev/null || true)
+yaml_version=$(dpkg-query -W -f='${source:Version}' libyaml-cpp-dev 2>/dev/null) \
+  || { echo "build-explorer: libyaml-cpp-dev is not installed: run tools/install-deps.sh" >&2; exit 2; }
 yaml_src=$work/yaml-cpp-$yaml_version
-if [ ! -f "$yaml_src/CMakeLists.txt" ]; then
-  [ -n "$yaml_version" ] || { echo "build-explorer: libyaml-cpp-dev is not installed: run tools/install-deps.sh" >&2; exit 2; }
-  apt=$work/apt
-  rm -rf "$apt" && mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-  # The source list of the machine's own Debian release, used by this download only.
-  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  echo "deb-src http://deb.debian.org/debian $codename main" >"$apt/sources.list"
-  aptopts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-           -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o APT::Sandbox::User=root)
-  echo "build-explorer: fetching yaml-cpp $yaml_version (Debian source package)"
-  apt-get -qq "${aptopts[@]}" update
-  (cd "$apt/src" && apt-get -qq "${aptopts[@]}" source --download-only "yaml-cpp=$yaml_version")
-  dpkg-source --no-check -x "$apt/src"/yaml-cpp_*.dsc "$yaml_src.partial" >/dev/null
-  mv "$yaml_src.partial" "$yaml_src"
-  rm -rf "$apt"
-fi
+[ -f "$yaml_src/CMakeLists.txt" ] || { rm -rf "$yaml_src"; tools/debian-source.sh libyaml-cpp-dev "$yaml_src"; }
 
 # The host's header-only libraries, through a folder of their own (all of /usr/include would
 # shadow Emscripten's C library). Random123 names the processors it was tested on; WebAssembly

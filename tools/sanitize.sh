@@ -82,7 +82,7 @@ run_asan() {
 # run by another, the end of a parallel_for), and reports every access of a parallel sweep to
 # data the main thread wrote before it as a race (312 reports in the series tests alone, all
 # false). With an instrumented libtbb of the same version those disappear without any
-# suppression. The source comes with apt (a temporary deb-src list; nothing in /etc changes).
+# suppression. The source comes with apt (tools/debian-source.sh: nothing in /etc changes).
 build_tsan_tbb() {  # DIR
   local out=$src/$1/tbb
   [ -f "$out/install/lib/cmake/TBB/TBBConfig.cmake" ] && return 0
@@ -91,21 +91,8 @@ build_tsan_tbb() {  # DIR
   version=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
   echo "sanitize: building $pkg $version from Debian's source with TSan into $out"
   rm -rf "$out"
-  mkdir -p "$out/apt/lists/partial" "$out/apt/cache/archives/partial" "$out/src"
-  # The suites of the installed package's origin (main, updates, security).
-  {
-    echo "deb-src http://deb.debian.org/debian bookworm main"
-    echo "deb-src http://deb.debian.org/debian bookworm-updates main"
-    echo "deb-src http://deb.debian.org/debian-security bookworm-security main"
-  } > "$out/apt/sources.list"
-  local apt=(apt-get -q -o "Dir::Etc::SourceList=$out/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-             -o "Dir::State::Lists=$out/apt/lists" -o "Dir::Cache=$out/apt/cache" -o APT::Sandbox::User=root)
-  "${apt[@]}" update > "$out/apt.log" 2>&1 || { cat "$out/apt.log"; echo "sanitize: cannot fetch the oneTBB source"; return 1; }
-  (cd "$out/src" && "${apt[@]}" source --download-only "$pkg=$version") >> "$out/apt.log" 2>&1 \
-    || { cat "$out/apt.log"; echo "sanitize: cannot fetch the oneTBB source"; return 1; }
-  tar -C "$out/src" -xf "$out/src/${pkg}_${version%%-*}.orig.tar.xz"
-  local tree
-  tree=$(find "$out/src" -mindepth 1 -maxdepth 1 -type d | head -1)
+  tools/debian-source.sh libtbb-dev "$out/src" || { echo "sanitize: cannot fetch the oneTBB source"; return 1; }
+  local tree=$out/src
   cmake -S "$tree" -B "$out/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt_flags" \
     -DTBB_SANITIZE=thread -DTBB_TEST=OFF -DTBB_EXAMPLES=OFF -DTBBMALLOC_BUILD=OFF -DTBB_STRICT=OFF \
     -DCMAKE_INSTALL_PREFIX="$out/install" > "$out/configure.log" 2>&1 || { cat "$out/configure.log"; return 1; }
