@@ -380,9 +380,24 @@ def _shade(ax, x, flag, colour, alpha):
         ax.axvspan(lo, hi, color=colour, alpha=alpha, linewidth=0)
 
 
+#: Names of traced attributes in figures (others: the attribute with spaces).
+ATTRIBUTE_NAMES = {"qol": "quality of life", "star_latent": "latent relationship"}
+
+
+def _attribute_name(attr):
+    if attr in ATTRIBUTE_NAMES:
+        return ATTRIBUTE_NAMES[attr]
+    return attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
+
+
 def _attribute_label(attr, units):
-    name = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
-    return _wrap(f"{name} ({units.get(attr, '0 = no, 1 = yes')})", 18)
+    return _wrap(f"{_attribute_name(attr)} ({units.get(attr, '0 = no, 1 = yes')})", 18)
+
+
+def _listed(attributes):
+    """ "a, b and c" of the attributes' names."""
+    names = [_attribute_name(a) for a in attributes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _trajectory_grid(fig, n_rows, n_cols, legend_height):
@@ -409,8 +424,10 @@ def _label_panel(ax, i, j, attr, units, n_rows, xlabel):
 def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None, dpi=None, formats=None):
     """A few sampled patients' trajectories for teaching, one column per patient.
 
-    Rows show STAR-P (patient's view of the relationship), engagement, adherence and symptoms;
-    weeks with a DIALOG-trained care coordinator are shaded blue and admissions grey.
+    Rows show STAR-P (patient's view of the relationship; with it, dashed, the felt relationship
+    that drives behaviour and the run's engagement and adherence thresholds, when the file traces
+    ``star_latent``), engagement, adherence and symptoms; weeks with a DIALOG-trained care
+    coordinator are shaded blue and admissions grey.
 
     Args:
         f: path or open results file with ``/trajectories``.
@@ -434,6 +451,10 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
     if patients is None:
         patients = sample[np.linspace(0, len(sample) - 1, min(n, len(sample))).round().astype(int)]
     attributes = [a for a in attributes if a in tr.columns]
+    felt_weight = None                   # the felt relationship is drawn with STAR-P when it can be
+    if "star_p" in attributes and "star_latent" in tr.columns:
+        thresholds = cascade_thresholds(f)
+        felt_weight = thresholds["relationship.perception_weight"]
     fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.2)
     _dpi(fig, dpi)
     axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.4)
@@ -450,16 +471,30 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
                     _shade(ax, x, p[flag].to_numpy(), colour, 0.15)
             ax.plot(x, p[attr].to_numpy(), color="black", linewidth=1.2,
                     drawstyle="steps-mid" if attr in ("engaged",) else "default")
+            if attr == "star_p" and felt_weight is not None:
+                felt = p["star_latent"].to_numpy() + felt_weight * (p["star_p"] - p["star_latent"]).to_numpy()
+                ax.plot(x, felt, color="black", linewidth=1.0, linestyle="--")
+                for key, colour in (("engagement.threshold", "#2e7d32"), ("adherence.threshold", "#8e44ad")):
+                    ax.axhline(thresholds[key], color=colour, linewidth=0.9, linestyle=(0, (6, 3)), gid=key)
             _label_panel(ax, i, j, attr, units, len(attributes), xlabel)
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
     from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
     handles = [Patch(color=COLOURS["dialog"], alpha=0.3, label="care coordinator uses DIALOG"),
                Patch(color="grey", alpha=0.3, label="admitted")]
-    bottom.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    if felt_weight is not None:
+        handles += [Line2D([], [], color="black", linestyle="--", linewidth=1.0,
+                           label="felt relationship (drives behaviour)"),
+                    Line2D([], [], color="#2e7d32", linestyle=(0, (6, 3)),
+                           label=f"engagement threshold {thresholds['engagement.threshold']:g}"),
+                    Line2D([], [], color="#8e44ad", linestyle=(0, (6, 3)),
+                           label=f"adherence threshold {thresholds['adherence.threshold']:g}")]
+    bottom.legend(handles=handles, loc="center", ncol=len(handles) if len(patients) > 2 else 2, fontsize=8,
+                  frameon=False)
     with io._opened(f) as h:
         title = io.provenance(h)["scenario_name"]
-    fig.suptitle(_wrap(f"{title}: relationship, engagement, adherence and symptoms of "
-                       f"{len(patients)} patients", 100), fontsize=11)
+    fig.suptitle(_wrap(f"{title}: {_listed(attributes)} of {len(patients)} patient"
+                       f"{'s' if len(patients) != 1 else ''}", int(12 * fig.get_figwidth())), fontsize=11)
     return save(fig, stem, formats)
 
 
@@ -496,9 +531,10 @@ def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACH
     attributes = [x for x in attributes if x in ta.columns and x in tb.columns]
     units = ta.attrs["units"]
     names = tuple(names) if names is not None else (None, None)
-    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.4)
+    one = len(patients) == 1
+    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + (2.0 if one else 1.4))
     _dpi(fig, dpi)
-    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.5)
+    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 1.1 if one else 0.5)
     for j, pid in enumerate(patients):
         pa, pb = ta[ta["patient"] == pid], tb[tb["patient"] == pid]
         if pa.empty or pb.empty:
@@ -524,9 +560,10 @@ def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACH
                Patch(color="grey", alpha=0.3, label="admitted in A"),
                Patch(color=COLOURS["b"], alpha=0.3, label="admitted in B"),
                Line2D([], [], color=COLOURS["a"], linestyle=":", label="care coordinator starts DIALOG (A)")]
-    bottom.legend(handles=handles, loc="center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle(_wrap(f"The same {len(patients)} patients in A and B: relationship, engagement, adherence "
-                       f"and symptoms (lines coincide until the runs diverge)", 100), fontsize=11)
+    bottom.legend(handles=handles, loc="center", ncol=1 if one else 3, fontsize=8, frameon=False)
+    who = "patient" if one else f"{len(patients)} patients"
+    fig.suptitle(_wrap(f"The same {who} in A and B: {_listed(attributes)} (lines coincide until the runs "
+                       f"diverge)", int(12 * fig.get_figwidth())), fontsize=11)
     return save(fig, stem, formats)
 
 
@@ -562,7 +599,7 @@ def _felt(f, weight):
     return felt.mean(axis=1), felt, rows
 
 
-def cascade_figure(a, b, names=("with DIALOG", "without DIALOG")):
+def cascade_figure(a, b, names=("with DIALOG", "without DIALOG"), dpi=None):
     """The figure of :func:`relationship_cascade` (a matplotlib Figure, not saved).
 
     Its axes, top to bottom, are the relationship, engagement, adherence, relapses and
@@ -594,6 +631,7 @@ def cascade_figure(a, b, names=("with DIALOG", "without DIALOG")):
     felt = {run: _felt(f, thresholds[run]["relationship.perception_weight"]) for run, f, *_ in runs}
 
     fig = _figure(8.6, 11.5)
+    _dpi(fig, dpi)
     axes = fig.subplots(5, 1, sharex=True, height_ratios=(1.7, 1, 1, 1.2, 1))
     rel, eng, adh, events, qol = axes
 
@@ -607,7 +645,7 @@ def cascade_figure(a, b, names=("with DIALOG", "without DIALOG")):
     labels = {"a": _run_label("A", names[0]), "b": _run_label("B", names[1])}
     # 1. The relationship: each patient's felt relationship (A, faint), the team means, thresholds.
     if felt["a"] is not None and felt["a"][2] <= 60:
-        rel.plot(x, felt["a"][1], color="#9a9a9a", linewidth=0.5, alpha=0.45, zorder=1)
+        rel.plot(x, felt["a"][1], color="#dadada", linewidth=0.6, antialiased=False, zorder=1)
     for run in ("b", "a"):
         line(rel, run, "mean_star_p", f"{labels[run]}: mean STAR-P")
         if felt[run] is not None:
@@ -627,7 +665,8 @@ def cascade_figure(a, b, names=("with DIALOG", "without DIALOG")):
             tag = "" if run == "a" and thresholds["b"][key] == value else f" ({'A' if run == 'a' else 'B'})"
             ax.annotate(f"{what} {value:g}{tag}", (1.0, value), xycoords=("axes fraction", "data"),
                         xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8,
-                        color=drawn[(key, value)].get_color())
+                        color=drawn[(key, value)].get_color(), zorder=5,
+                        bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.85))
     shown = [v for line_ in rel.lines for v in np.asarray(line_.get_ydata(), dtype=float).ravel()
              if np.isfinite(v)]
     rel.set_ylim(max(0.0, min(shown) - 0.25), min(4.0, max(shown) + 0.25))     # the scale is 0-4
@@ -679,7 +718,7 @@ def cascade_figure(a, b, names=("with DIALOG", "without DIALOG")):
     return fig
 
 
-def relationship_cascade(a, b, stem, names=("with DIALOG", "without DIALOG"), formats=None):
+def relationship_cascade(a, b, stem, names=("with DIALOG", "without DIALOG"), dpi=None, formats=None):
     """The cascade in linked panels sharing one time axis, runs A and B (same seed) together.
 
     Top to bottom: the relationship (the team's mean STAR-P and mean felt relationship, each
@@ -694,6 +733,7 @@ def relationship_cascade(a, b, stem, names=("with DIALOG", "without DIALOG"), fo
             e.g. with and without DIALOG.
         stem: output path without extension.
         names: legend names of A and B.
+        dpi: resolution (default: that of this module's figures).
         formats: file formats (see :func:`save`).
 
     Returns:
@@ -702,7 +742,7 @@ def relationship_cascade(a, b, stem, names=("with DIALOG", "without DIALOG"), fo
     Raises:
         compare.PairingError: the runs cannot be paired.
     """
-    return save(cascade_figure(a, b, names), stem, formats)
+    return save(cascade_figure(a, b, names, dpi), stem, formats)
 
 
 def series_curve(f, name, stem, label=None, marker_year=None, marker_label="DIALOG first used",
