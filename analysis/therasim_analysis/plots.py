@@ -672,9 +672,11 @@ def cascade_figure(a, b, names=("with DIALOG", "without DIALOG"), dpi=None):
     rel.set_ylim(max(0.0, min(shown) - 0.25), min(4.0, max(shown) + 0.25))     # the scale is 0-4
     rel.set_ylabel(_wrap(f"1. Relationship ({units['mean_star_p']})", 24))
     traced = felt["a"][2] if felt["a"] is not None else 0
-    rel.set_title(_wrap("1. The relationship: mean STAR-P (solid) and mean felt relationship (dashed), which "
-                        "drives behaviour and meets the thresholds" + (f"; grey: each of the {traced} traced "
-                        "patients' felt relationship in A" if traced and traced <= 60 else ""), 105), fontsize=9)
+    first = "; replicate 0's traced patients" if replicates > 1 else ""
+    rel.set_title(_wrap("1. The relationship: mean STAR-P (solid) and mean felt relationship (dashed"
+                        f"{first}), which drives behaviour and meets the thresholds"
+                        + (f"; grey: each of the {traced} traced patients' felt relationship in A"
+                           if traced and traced <= 60 else ""), 105), fontsize=9)
     # 2. engaged; 3. adherent
     for ax, name, number, what in ((eng, "engaged", 2, "Patients engaged with the service"),
                                    (adh, "adherent", 3, f"{good_label} (adherence at least "
