@@ -169,7 +169,8 @@ print(f"mean STAR-P: the runs first differ in week {int(wk[np.argmax(d != 0)])};
 (qa, _), (qb, _) = series(dialog, "mean_qol"), series(none, "mean_qol")
 print(f"mean quality of life: {qa[0, 0]:.2f} at the start; at the end {qa[0, -1]:.2f} (A) against {qb[0, -1]:.2f} (B); "
       f"largest A - B {(qa[0] - qb[0]).max():+.2f} in week {int(wk[np.argmax(qa[0] - qb[0])])}; "
-      f"A's highest {qa[0].max():.2f} in week {int(wk[np.argmax(qa[0])])}")
+      f"A's highest {qa[0].max():.2f} in week {int(wk[np.argmax(qa[0])])}, B's {qb[0].max():.2f} in week "
+      f"{int(wk[np.argmax(qb[0])])}")
 for name in ("engaged", "adherent", "relapses", "admissions_voluntary", "admissions_involuntary"):
     (va, _), (vb, _) = series(dialog, name), series(none, name)
     print(f"{name}: A - B by week {(va[0] - vb[0]).min():+.0f} to {(va[0] - vb[0]).max():+.0f}; "
