@@ -1,7 +1,7 @@
 #!/bin/sh
 # The lesson is reproducible by its one command: tools/teaching-figures.sh OUTDIR writes every
-# figure docs/teaching.md shows into OUTDIR (and nothing into docs/) and prints the story of every
-# patient the lesson names with --patient. (That the axes are in weeks is
+# figure docs/teaching.md shows into OUTDIR (and nothing into docs/figures/) and prints the story
+# of every patient the lesson names with --patient. (That the axes are in weeks is
 # analysis/tests/test_cascade.py.)
 #
 # Usage: figures.sh SOURCE_DIR THERASIM PYTHON
@@ -24,9 +24,9 @@ for name in $shown; do
         fail=1
     fi
 done
-changed=$(find "$SRC/docs" -newer "$TMP/stamp" -type f)
+changed=$(find "$SRC/docs/figures" -newer "$TMP/stamp" -type f)   # (not the text: it may be being edited)
 if [ -n "$changed" ]; then
-    echo "tools/teaching-figures.sh OUTDIR wrote into docs/: $changed"
+    echo "tools/teaching-figures.sh OUTDIR wrote into docs/figures/: $changed"
     fail=1
 fi
 for p in $(grep -o -- '--patient [0-9]*' "$SRC/docs/teaching.md" | sort -u | cut -d' ' -f2); do
