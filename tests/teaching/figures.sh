@@ -29,11 +29,12 @@ if [ -n "$changed" ]; then
     echo "tools/teaching-figures.sh OUTDIR wrote into docs/figures/: $changed"
     fail=1
 fi
-for p in $(grep -o -- '--patient [0-9]*' "$SRC/docs/teaching.md" | sort -u | cut -d' ' -f2); do
+grep -o -- '--patient [0-9]*' "$SRC/docs/teaching.md" | sort -u | cut -d' ' -f2 >"$TMP/patients"
+while read -r p; do
     if ! grep -q -- "--patient $p " "$TMP/log"; then
         echo "docs/teaching.md tells patient $p's story, which tools/teaching-figures.sh does not print"
         fail=1
     fi
-done
-[ "$fail" -eq 0 ] && echo "teaching figures: $(echo "$shown" | wc -w) figures of docs/teaching.md written, no file in docs/ changed"
+done <"$TMP/patients"
+[ "$fail" -eq 0 ] && echo "teaching figures: $(echo "$shown" | wc -w) figures of docs/teaching.md written, no file in docs/figures/ changed"
 exit "$fail"
