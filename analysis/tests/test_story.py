@@ -25,6 +25,8 @@ def test_every_traced_patients_story_counts_what_the_run_counted(rollout):
         assert events.count("admitted under the Mental Health Act") == final.loc[r, "n_admissions_involuntary"]
         assert sessions == final.loc[r, "n_dialog_sessions"]
         assert weeks.index[0] == 0 and "baseline" not in events
+        w = 0.25                                          # relationship.perception_weight, the default
+        assert np.allclose(weeks["felt"], weeks["star_latent"] + w * (weeks["star_p"] - weeks["star_latent"]))
         told["relapses"] += relapses
         told["sessions"] += sessions
     assert told["relapses"] > 0 and told["sessions"] > 0   # the check saw events

@@ -38,6 +38,32 @@ def _axis_label(label, unit, width=40):
     return _wrap(f"{label} ({unit})" if unit else label, width)
 
 
+#: Runs of at most this many years are drawn in weeks (a teaching run counts weeks, and its
+#: events happen in a week); longer runs in years.
+WEEKS_UP_TO_YEARS = 3.0
+DAYS_PER_WEEK = 7.0
+
+
+def time_axis(days):
+    """The x values, axis label and x units per year of a figure over time.
+
+    A run of at most :data:`WEEKS_UP_TO_YEARS` years is drawn in weeks since the start, a
+    longer one in years, so that a short run's axis reads in the unit its events are told in.
+
+    Args:
+        days: days since the start of each step (``/time/day``).
+
+    Returns:
+        (x, label, per_year): the steps' positions on the axis, the axis label, and how many
+        axis units a year is (to place times given in years, such as training waves).
+    """
+    days = np.asarray(days, dtype=float)
+    horizon = days.max() / DAYS_PER_YEAR if days.size else 0.0
+    if horizon <= WEEKS_UP_TO_YEARS + 1e-9:
+        return days / DAYS_PER_WEEK, "Weeks since the start", DAYS_PER_YEAR / DAYS_PER_WEEK
+    return days / DAYS_PER_YEAR, "Time since the start (years)", 1.0
+
+
 def save(fig, stem, formats=None):
     """Save a figure as ``<stem>.png`` and ``<stem>.svg`` (or the given formats).
 
@@ -159,10 +185,11 @@ def training_waves(h):
     return [start + duration * k / n_waves for k in used][:24]
 
 
-def _mark_waves(axes, waves):
+def _mark_waves(axes, waves, per_year=1.0):
+    """Dotted lines at the training waves (``waves`` in years; ``per_year`` axis units a year)."""
     for ax in axes:
         for k, w in enumerate(waves):
-            ax.axvline(w, color="#7a7a7a", linestyle=":", linewidth=0.9,
+            ax.axvline(w * per_year, color="#7a7a7a", linestyle=":", linewidth=0.9,
                        label="DIALOG training wave" if k == 0 and ax is axes[0] else None)
 
 
@@ -192,7 +219,7 @@ def rollout_curve(a, b, name, stem, names=None, cumulative=None, formats=None):
     if cumulative:
         info["label"] = f"{info['label']}, cumulative since the start"
     names = tuple(names) if names is not None else (None, None)
-    x = d["day"].to_numpy() / DAYS_PER_YEAR
+    x, xlabel, per_year = time_axis(d["day"].to_numpy())
     band = _has_band(*((d[f"{p}_q025"], d[f"{p}_q975"]) for p in ("a", "b", "diff")))
     fig = _figure(7.5, 6.2)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -202,13 +229,13 @@ def rollout_curve(a, b, name, stem, names=None, cumulative=None, formats=None):
     top.set_title(_wrap(f"{info['label']}: A and B ({_over(replicates, band)})", 70), fontsize=10)
     if kind == "level":
         _honest_ylim(top, info["unit"])
-    _mark_waves([top, bottom], training_waves(a))
+    _mark_waves([top, bottom], training_waves(a), per_year)
     top.legend(fontsize=8, loc="best")
     top.grid(alpha=0.3)
     _band(bottom, x, d["diff_mean"], d["diff_q025"], d["diff_q975"], COLOURS["diff"], "A \u2212 B", band)
     bottom.axhline(0, color="grey", linewidth=0.8)
     bottom.set_ylabel(_wrap(f"A \u2212 B ({info['unit']})", 30))
-    bottom.set_xlabel("Time since the start (years)")
+    bottom.set_xlabel(xlabel)
     paired = "same random numbers, replicate by replicate" if int(replicates) > 1 else "same random numbers"
     bottom.set_title(f"Paired difference A \u2212 B ({paired})", fontsize=10)
     if band:                          # without a band the title says all the legend would
@@ -254,7 +281,7 @@ def cascade(f, stem, min_patients=20, formats=None):
         title = io.provenance(h)["scenario_name"]
         replicates = io.provenance(h)["replicates"]
         arm_label = io._attr(h["dimensions/arm"], "label", "arm")
-    x = t["day"].to_numpy() / DAYS_PER_YEAR
+    x, xlabel, _ = time_axis(t["day"].to_numpy())
     small = n.mean(axis=0) < min_patients
     curves = []                       # (panel, arm, mean, lo, hi) of the arms drawn
     for i, (_, _, v) in enumerate(panels):
@@ -271,7 +298,7 @@ def cascade(f, stem, min_patients=20, formats=None):
     for ax, (label, unit, _) in zip(axes, panels):
         ax.set_title(_wrap(label, 32), fontsize=10)
         ax.set_ylabel(_wrap(unit, 34))
-        ax.set_xlabel("Time since the start (years)")
+        ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="best")
     fig.suptitle(_wrap(f"{title}: engagement, adherence and change by arm ({arm_label}); "
@@ -353,9 +380,24 @@ def _shade(ax, x, flag, colour, alpha):
         ax.axvspan(lo, hi, color=colour, alpha=alpha, linewidth=0)
 
 
+#: Names of traced attributes in figures (others: the attribute with spaces).
+ATTRIBUTE_NAMES = {"qol": "quality of life", "star_latent": "latent relationship"}
+
+
+def _attribute_name(attr):
+    if attr in ATTRIBUTE_NAMES:
+        return ATTRIBUTE_NAMES[attr]
+    return attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
+
+
 def _attribute_label(attr, units):
-    name = attr.replace("_", "-").upper() if attr.startswith("star") else attr.replace("_", " ")
-    return _wrap(f"{name} ({units.get(attr, '0 = no, 1 = yes')})", 18)
+    return _wrap(f"{_attribute_name(attr)} ({units.get(attr, '0 = no, 1 = yes')})", 18)
+
+
+def _listed(attributes):
+    """ "a, b and c" of the attributes' names."""
+    names = [_attribute_name(a) for a in attributes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _trajectory_grid(fig, n_rows, n_cols, legend_height):
@@ -370,20 +412,22 @@ def _dpi(fig, dpi):
         fig._original_dpi = dpi          # what savefig uses for dpi="figure"
 
 
-def _label_panel(ax, i, j, attr, units, n_rows):
+def _label_panel(ax, i, j, attr, units, n_rows, xlabel):
     """Grid, the attribute's label on the first column and the time axis on the last row."""
     ax.grid(alpha=0.3)
     if j == 0:
         ax.set_ylabel(_attribute_label(attr, units), fontsize=9)
     if i == n_rows - 1:
-        ax.set_xlabel("Time (years)")
+        ax.set_xlabel(xlabel)
 
 
 def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=None, dpi=None, formats=None):
     """A few sampled patients' trajectories for teaching, one column per patient.
 
-    Rows show STAR-P (patient's view of the relationship), engagement, adherence and symptoms;
-    weeks with a DIALOG-trained care coordinator are shaded blue and admissions grey.
+    Rows show STAR-P (patient's view of the relationship; with it, dashed, the felt relationship
+    that drives behaviour and the run's engagement and adherence thresholds, when the file traces
+    ``star_latent``), engagement, adherence and symptoms; weeks with a DIALOG-trained care
+    coordinator are shaded blue and admissions grey.
 
     Args:
         f: path or open results file with ``/trajectories``.
@@ -407,6 +451,10 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
     if patients is None:
         patients = sample[np.linspace(0, len(sample) - 1, min(n, len(sample))).round().astype(int)]
     attributes = [a for a in attributes if a in tr.columns]
+    felt_weight = None                   # the felt relationship is drawn with STAR-P when it can be
+    if "star_p" in attributes and "star_latent" in tr.columns:
+        thresholds = cascade_thresholds(f)
+        felt_weight = thresholds["relationship.perception_weight"]
     fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.2)
     _dpi(fig, dpi)
     axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.4)
@@ -415,7 +463,7 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
         p = tr[tr["patient"] == pid]
         if p.empty:
             raise ValueError(f"patient {pid} is not traced")
-        x = p["day"].to_numpy() / DAYS_PER_YEAR
+        x, xlabel, _ = time_axis(p["day"].to_numpy())
         for i, attr in enumerate(attributes):
             ax = axes[i, j]
             for flag, colour in (("arm", COLOURS["dialog"]), ("inpatient", "grey")):
@@ -423,16 +471,30 @@ def patient_trajectories(f, stem, n=4, attributes=TEACHING_ATTRIBUTES, patients=
                     _shade(ax, x, p[flag].to_numpy(), colour, 0.15)
             ax.plot(x, p[attr].to_numpy(), color="black", linewidth=1.2,
                     drawstyle="steps-mid" if attr in ("engaged",) else "default")
-            _label_panel(ax, i, j, attr, units, len(attributes))
+            if attr == "star_p" and felt_weight is not None:
+                felt = p["star_latent"].to_numpy() + felt_weight * (p["star_p"] - p["star_latent"]).to_numpy()
+                ax.plot(x, felt, color="black", linewidth=1.0, linestyle="--")
+                for key, colour in (("engagement.threshold", "#2e7d32"), ("adherence.threshold", "#8e44ad")):
+                    ax.axhline(thresholds[key], color=colour, linewidth=0.9, linestyle=(0, (6, 3)), gid=key)
+            _label_panel(ax, i, j, attr, units, len(attributes), xlabel)
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
     from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
     handles = [Patch(color=COLOURS["dialog"], alpha=0.3, label="care coordinator uses DIALOG"),
                Patch(color="grey", alpha=0.3, label="admitted")]
-    bottom.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    if felt_weight is not None:
+        handles += [Line2D([], [], color="black", linestyle="--", linewidth=1.0,
+                           label="felt relationship (drives behaviour)"),
+                    Line2D([], [], color="#2e7d32", linestyle=(0, (6, 3)),
+                           label=f"engagement threshold {thresholds['engagement.threshold']:g}"),
+                    Line2D([], [], color="#8e44ad", linestyle=(0, (6, 3)),
+                           label=f"adherence threshold {thresholds['adherence.threshold']:g}")]
+    bottom.legend(handles=handles, loc="center", ncol=len(handles) if len(patients) > 2 else 2, fontsize=8,
+                  frameon=False)
     with io._opened(f) as h:
         title = io.provenance(h)["scenario_name"]
-    fig.suptitle(_wrap(f"{title}: relationship, engagement, adherence and symptoms of "
-                       f"{len(patients)} patients", 100), fontsize=11)
+    fig.suptitle(_wrap(f"{title}: {_listed(attributes)} of {len(patients)} patient"
+                       f"{'s' if len(patients) != 1 else ''}", int(12 * fig.get_figwidth())), fontsize=11)
     return save(fig, stem, formats)
 
 
@@ -469,14 +531,15 @@ def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACH
     attributes = [x for x in attributes if x in ta.columns and x in tb.columns]
     units = ta.attrs["units"]
     names = tuple(names) if names is not None else (None, None)
-    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + 1.4)
+    one = len(patients) == 1
+    fig = _figure(2.9 * len(patients) + 1.4, 1.7 * len(attributes) + (2.0 if one else 1.4))
     _dpi(fig, dpi)
-    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 0.5)
+    axes, bottom = _trajectory_grid(fig, len(attributes), len(patients), 1.1 if one else 0.5)
     for j, pid in enumerate(patients):
         pa, pb = ta[ta["patient"] == pid], tb[tb["patient"] == pid]
         if pa.empty or pb.empty:
             raise ValueError(f"patient {pid} is not traced in both files")
-        x = pa["day"].to_numpy() / DAYS_PER_YEAR
+        x, xlabel, _ = time_axis(pa["day"].to_numpy())
         first_dialog = None
         if "arm" in pa.columns and (pa["arm"].to_numpy() > 0.5).any():
             first_dialog = x[np.argmax(pa["arm"].to_numpy() > 0.5)]
@@ -490,17 +553,198 @@ def paired_trajectories(a, b, stem, patients, names=("A", "B"), attributes=TEACH
             style = "steps-mid" if attr == "engaged" else "default"
             ax.plot(x, pb[attr].to_numpy(), color=COLOURS["b"], linewidth=2.0, drawstyle=style)
             ax.plot(x, pa[attr].to_numpy(), color=COLOURS["a"], linewidth=1.2, drawstyle=style)
-            _label_panel(ax, i, j, attr, units, len(attributes))
+            _label_panel(ax, i, j, attr, units, len(attributes), xlabel)
         axes[0, j].set_title(f"Patient {pid}", fontsize=10)
     handles = [Line2D([], [], color=COLOURS["a"], linewidth=1.2, label=_run_label("A", names[0])),
                Line2D([], [], color=COLOURS["b"], linewidth=2.0, label=_run_label("B", names[1])),
                Patch(color="grey", alpha=0.3, label="admitted in A"),
                Patch(color=COLOURS["b"], alpha=0.3, label="admitted in B"),
                Line2D([], [], color=COLOURS["a"], linestyle=":", label="care coordinator starts DIALOG (A)")]
-    bottom.legend(handles=handles, loc="center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle(_wrap(f"The same {len(patients)} patients in A and B: relationship, engagement, adherence "
-                       f"and symptoms (lines coincide until the runs diverge)", 100), fontsize=11)
+    bottom.legend(handles=handles, loc="center", ncol=1 if one else 3, fontsize=8, frameon=False)
+    who = "patient" if one else f"{len(patients)} patients"
+    fig.suptitle(_wrap(f"The same {who} in A and B: {_listed(attributes)} (lines coincide until the runs "
+                       f"diverge)", int(12 * fig.get_figwidth())), fontsize=11)
     return save(fig, stem, formats)
+
+
+#: The cascade's thresholds: (scenario key, what it is, the panel it is drawn in, default when an
+#: older file's scenario lacks it).
+CASCADE_THRESHOLDS = (
+    ("engagement.threshold", "engagement threshold", "relationship", 2.2),
+    ("adherence.threshold", "adherence threshold", "relationship", 2.6),
+    ("adherence.good_threshold", "good adherence", "adherence", 0.8),
+)
+
+
+def cascade_thresholds(f):
+    """The thresholds of the cascade in the run's own resolved scenario (not this module's
+    defaults): ``{key: value}`` for each key of :data:`CASCADE_THRESHOLDS`, and
+    ``relationship.perception_weight`` (the patient's share in the felt relationship)."""
+    text = io.scenario(f)
+    out = {key: float(io.scenario_value(text, key, default)) for key, _, _, default in CASCADE_THRESHOLDS}
+    out["relationship.perception_weight"] = float(io.scenario_value(text, "relationship.perception_weight", 0.25))
+    return out
+
+
+def _felt(f, weight):
+    """(mean felt relationship of the traced patients by step, [step, patient] felt, traced
+    patients) of replicate 0, or None without trajectories. felt = star_latent + weight x
+    (STAR-P - star_latent) (docs/model.md, section 4)."""
+    t = io.trajectories(f)
+    if t.empty or not {"star_latent", "star_p"} <= set(t.columns):
+        return None
+    t = t.sort_values(["step", "patient"])
+    n_steps, rows = t["step"].nunique(), t["patient"].nunique()
+    felt = (t["star_latent"] + weight * (t["star_p"] - t["star_latent"])).to_numpy().reshape(n_steps, rows)
+    return felt.mean(axis=1), felt, rows
+
+
+def cascade_figure(a, b, names=("with DIALOG", "without DIALOG"), dpi=None):
+    """The figure of :func:`relationship_cascade` (a matplotlib Figure, not saved).
+
+    Its axes, top to bottom, are the relationship, engagement, adherence, relapses and
+    admissions, and quality of life; threshold lines carry their scenario key as ``gid``.
+    """
+    from matplotlib.lines import Line2D
+    info = compare.check_paired(a, b)
+    names = tuple(names) if names is not None else (None, None)
+    runs = (("a", a, "-", 1.3), ("b", b, "-", 2.4))
+    with io._opened(a) as h:
+        days = h["time/day"][:]
+        title = io.provenance(h)["scenario_name"]
+        n_patients = io.n_patients(h)
+        units = {name: io.series_info(h, name)["unit"] for name in ("mean_star_p", "mean_qol")}
+        good_label = io.series_info(h, "adherent")["label"]
+    x, xlabel, per_year = time_axis(days)
+
+    def series(f, name):
+        with io._opened(f) as h:
+            v = h[f"series/national/{name}"][...].astype(float)       # [replicate, step]
+        return np.cumsum(v, axis=1) if name in ("relapses", "admissions_voluntary", "admissions_involuntary") else v
+
+    thresholds = {run: cascade_thresholds(f) for run, f, *_ in runs}
+    replicates = int(info["replicates"])
+    data = {run: {name: compare.interval(series(f, name)) for name in
+                  ("mean_star_p", "engaged", "adherent", "relapses", "admissions_voluntary",
+                   "admissions_involuntary", "mean_qol")} for run, f, *_ in runs}
+    band = replicates > 1 and _has_band(*((lo, hi) for d in data.values() for _, lo, hi in d.values()))
+    felt = {run: _felt(f, thresholds[run]["relationship.perception_weight"]) for run, f, *_ in runs}
+
+    fig = _figure(8.6, 11.5)
+    _dpi(fig, dpi)
+    axes = fig.subplots(5, 1, sharex=True, height_ratios=(1.7, 1, 1, 1.2, 1))
+    rel, eng, adh, events, qol = axes
+
+    def line(ax, run, name, label, style="-"):
+        m, lo, hi = data[run][name]
+        colour, width = COLOURS[run], dict(a=1.3, b=2.4)[run]
+        if band:
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.15, linewidth=0)
+        ax.plot(x, m, color=colour, linewidth=width, linestyle=style, label=label, zorder=3 if run == "a" else 2)
+
+    labels = {"a": _run_label("A", names[0]), "b": _run_label("B", names[1])}
+    # 1. The relationship: each patient's felt relationship (A, faint), the team means, thresholds.
+    if felt["a"] is not None and felt["a"][2] <= 60:
+        rel.plot(x, felt["a"][1], color="#dadada", linewidth=0.6, antialiased=False, zorder=1)
+    for run in ("b", "a"):
+        line(rel, run, "mean_star_p", f"{labels[run]}: mean STAR-P")
+        if felt[run] is not None:
+            rel.plot(x, felt[run][0], color=COLOURS[run], linewidth=dict(a=1.1, b=2.0)[run], linestyle="--",
+                     label=f"{labels[run]}: mean felt relationship", zorder=3 if run == "a" else 2)
+    drawn = {}
+    for key, what, panel, _ in CASCADE_THRESHOLDS:
+        for run in ("a", "b"):
+            value = thresholds[run][key]
+            if (key, value) in drawn:
+                continue
+            ax = rel if panel == "relationship" else None
+            if ax is None:
+                continue
+            drawn[(key, value)] = ax.axhline(value, color="#2e7d32" if key.startswith("engagement") else "#8e44ad",
+                                             linewidth=1.1, linestyle=(0, (6, 3)), gid=key, zorder=4)
+            tag = "" if run == "a" and thresholds["b"][key] == value else f" ({'A' if run == 'a' else 'B'})"
+            ax.annotate(f"{what} {value:g}{tag}", (1.0, value), xycoords=("axes fraction", "data"),
+                        xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8,
+                        color=drawn[(key, value)].get_color(), zorder=5,
+                        bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.85))
+    shown = [v for line_ in rel.lines for v in np.asarray(line_.get_ydata(), dtype=float).ravel()
+             if np.isfinite(v)]
+    rel.set_ylim(max(0.0, min(shown) - 0.25), min(4.0, max(shown) + 0.25))     # the scale is 0-4
+    rel.set_ylabel(_wrap(f"1. Relationship ({units['mean_star_p']})", 24))
+    traced = felt["a"][2] if felt["a"] is not None else 0
+    first = "; replicate 0's traced patients" if replicates > 1 else ""
+    rel.set_title(_wrap("1. The relationship: mean STAR-P (solid) and mean felt relationship (dashed"
+                        f"{first}), which drives behaviour and meets the thresholds"
+                        + (f"; grey: each of the {traced} traced patients' felt relationship in A"
+                           if traced and traced <= 60 else ""), 105), fontsize=9)
+    # 2. engaged; 3. adherent
+    for ax, name, number, what in ((eng, "engaged", 2, "Patients engaged with the service"),
+                                   (adh, "adherent", 3, f"{good_label} (adherence at least "
+                                                        f"{thresholds['a']['adherence.good_threshold']:g})")):
+        for run in ("b", "a"):
+            line(ax, run, name, labels[run])
+        ax.set_ylabel(_wrap(f"{number}. {name.capitalize()} (patients of {n_patients})", 22))
+        ax.set_title(_wrap(f"{number}. {what}", 100), fontsize=9)
+    good = thresholds["a"]["adherence.good_threshold"]
+    adh.plot([], [], " ", gid="adherence.good_threshold", label=f"good adherence: at least {good:g}")
+    # 4. relapses and admissions since the start
+    for name, style, what in (("relapses", "-", "relapses"), ("admissions_voluntary", "--", "voluntary admissions"),
+                              ("admissions_involuntary", ":", "involuntary admissions")):
+        for run in ("b", "a"):
+            line(events, run, name, None, style)
+    events.set_ylabel(_wrap("4. Events since the start", 22))
+    events.set_title("4. Relapses (solid), voluntary (dashed) and involuntary admissions (dotted), "
+                     "counted since the start", fontsize=9)
+    # 5. quality of life
+    for run in ("b", "a"):
+        line(qol, run, "mean_qol", labels[run])
+    qol.set_ylabel(_wrap(f"5. Quality of life ({units['mean_qol']})", 22))
+    qol.set_title("5. Mean quality of life", fontsize=9)
+    _honest_ylim(qol, units["mean_qol"])
+    waves = training_waves(a)
+    _mark_waves(axes, waves, per_year)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    qol.set_xlabel(xlabel)
+    qol.set_xlim(x[0], x[-1])
+    handles = [Line2D([], [], color=COLOURS["a"], linewidth=1.3, label=labels["a"]),
+               Line2D([], [], color=COLOURS["b"], linewidth=2.4, label=labels["b"])]
+    if waves:
+        handles.append(Line2D([], [], color="#7a7a7a", linestyle=":", label="DIALOG training (A)"))
+    rel.legend(handles=handles, loc="lower left", ncol=len(handles), fontsize=8, framealpha=0.9)
+    over = _over(replicates, band)
+    fig.suptitle(_wrap(f"{title}: the cascade, relationship \u2192 engagement \u2192 adherence \u2192 relapses "
+                       f"and admissions \u2192 quality of life; A and B share their seed ({info['seed']}) and "
+                       f"chance ({over}): where only the thick red line shows, A's thin blue line runs "
+                       f"inside it and the runs coincide", 95), fontsize=10)
+    return fig
+
+
+def relationship_cascade(a, b, stem, names=("with DIALOG", "without DIALOG"), dpi=None, formats=None):
+    """The cascade in linked panels sharing one time axis, runs A and B (same seed) together.
+
+    Top to bottom: the relationship (the team's mean STAR-P and mean felt relationship, each
+    traced patient's felt relationship in A faint behind, the engagement and adherence thresholds
+    of the run's scenario as lines); patients engaged; patients with good adherence; relapses,
+    voluntary and involuntary admissions since the start; mean quality of life. Weeks on the axis
+    for a short run (:func:`time_axis`); the training waves dotted. With replicates, means and
+    95% bands.
+
+    Args:
+        a, b: paths or open results files of runs A and B (same seed, replicates and population),
+            e.g. with and without DIALOG.
+        stem: output path without extension.
+        names: legend names of A and B.
+        dpi: resolution (default: that of this module's figures).
+        formats: file formats (see :func:`save`).
+
+    Returns:
+        list of the written paths (PNG, SVG).
+
+    Raises:
+        compare.PairingError: the runs cannot be paired.
+    """
+    return save(cascade_figure(a, b, names, dpi), stem, formats)
 
 
 def series_curve(f, name, stem, label=None, marker_year=None, marker_label="DIALOG first used",
@@ -525,7 +769,7 @@ def series_curve(f, name, stem, label=None, marker_year=None, marker_label="DIAL
     with io._opened(f) as h:
         info = dict(io.series_info(h, name))
         v = h[f"series/national/{name}"][...].astype(float)      # [replicate, step]
-        x = h["time/day"][:] / DAYS_PER_YEAR
+        x, xlabel, per_year = time_axis(h["time/day"][:])
         if label is None:
             label = io.provenance(h)["scenario_name"]
     if info["kind"] == "flow":
@@ -536,8 +780,8 @@ def series_curve(f, name, stem, label=None, marker_year=None, marker_label="DIAL
     ax = fig.subplots()
     band = _band(ax, x, m, lo, hi, COLOURS["a"], label)
     if marker_year is not None:
-        ax.axvline(marker_year, color="grey", linestyle="--", linewidth=1, label=marker_label)
-    ax.set_xlabel("Time since the start (years)")
+        ax.axvline(marker_year * per_year, color="grey", linestyle="--", linewidth=1, label=marker_label)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(_axis_label(info["label"], info["unit"], 34))
     ax.set_title(_wrap(f"{info['label']} ({_over(v.shape[0], band)})", 70), fontsize=10)
     ax.legend(fontsize=8)
@@ -597,15 +841,15 @@ def net_cost_curve(a, b, stem, population=None, discount_rate=compare.DISCOUNT_R
     with io._opened(a) as fa:
         n = io.n_patients(fa)
         replicates = io.provenance(fa)["replicates"]
-    x = t["day"].to_numpy() / DAYS_PER_YEAR
+    x, xlabel, per_year = time_axis(t["day"].to_numpy())
     m, lo, hi = compare.interval(disc)
     fig = _figure(7.5, 4.2)
     ax = fig.add_subplot()
     band = _band(ax, x, m, lo, hi, COLOURS["a"], f"discounted at {discount_rate * 100:g}%")
     ax.plot(x, undisc.mean(axis=0), color=COLOURS["a"], linestyle="--", linewidth=1.1, label="undiscounted")
     ax.axhline(0, color="grey", linewidth=0.8)
-    _mark_waves([ax], training_waves(a))
-    ax.set_xlabel("Time since the start (years)")
+    _mark_waves([ax], training_waves(a), per_year)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("Cumulative net cost A \u2212 B, GBP m")
     scope = f"{(population or n):,} patients"
     ax.set_title(_wrap(f"Net cost of A over B since the start, {scope} ({_over(replicates, band)}); "

@@ -3,7 +3,8 @@
 ``therasim story RUN.h5 --patient N [--compare OTHER.h5]`` prints one traced patient's weeks
 (``/trajectories``: the run must trace patients, ``output.trajectories``): whether they were in
 contact with the service, how much of their treatment they took, how they rated the relationship
-(STAR-P), their symptoms, unmet needs and quality of life, and what happened that week (a relapse,
+(STAR-P) and how it felt to them (the felt relationship, which meets the engagement and
+adherence thresholds), their symptoms, unmet needs and quality of life, and what happened that week (a relapse,
 an admission, under the Mental Health Act or not, a DIALOG session, disengaging, intentional
 non-adherence starting). With ``--compare`` the same patient in a second run of the same scenario
 and seed (a true counterfactual, e.g. without DIALOG) is printed beside, week by week.
@@ -36,6 +37,7 @@ STATE = [
     ("engaged", "contact", lambda v: "yes" if v >= 0.5 else "no"),
     ("adherence", "adher.", lambda v: f"{v:.2f}"),
     ("star_p", "STAR-P", lambda v: f"{v:.2f}"),
+    ("felt", "felt", lambda v: f"{v:.2f}"),
     ("symptoms", "BPRS", lambda v: f"{v:.0f}"),
     ("unmet_needs", "needs", lambda v: f"{v:.0f}"),
     ("qol", "QoL", lambda v: f"{v:.2f}"),
@@ -55,7 +57,8 @@ def patient_weeks(path, patient):
 
     Returns:
         DataFrame indexed by ``week`` (weeks since the start, 0 = baseline) with the traced
-        attributes and ``events`` (a list of strings per week).
+        attributes, ``felt`` (the felt relationship, star_latent + perception_weight x (STAR-P -
+        star_latent), when both are traced) and ``events`` (a list of strings per week).
 
     Raises:
         StoryError: the file has no trajectories, or the patient is not in the sample (the
@@ -72,6 +75,11 @@ def patient_weeks(path, patient):
                          f"({shown})")
     p = t[t["patient"] == patient].sort_values("step").reset_index(drop=True)
     p["week"] = np.round(p["day"] / 7.0).astype(int)
+    if {"star_latent", "star_p"} <= set(p.columns):
+        # The felt relationship, which meets the engagement and adherence thresholds (docs/model.md,
+        # section 4), from the run's own perception weight.
+        w = float(io.scenario_value(io.scenario(path), "relationship.perception_weight", 0.25))
+        p["felt"] = p["star_latent"] + w * (p["star_p"] - p["star_latent"])
     events = [[] for _ in range(len(p))]
     for i in range(1, len(p)):
         before, now = p.iloc[i - 1], p.iloc[i]
@@ -155,7 +163,8 @@ def story_lines(path, patient, compare=None, events_only=False):
 def add_cli(sub):
     s = sub.add_parser("story", help="one traced patient's weeks: state and events, for worksheets",
                        description="Print a traced patient's story week by week (contact, adherence, "
-                                   "STAR-P, symptoms, unmet needs, quality of life and what happened), "
+                                   "STAR-P, the felt relationship, symptoms, unmet needs, quality of life "
+                                   "and what happened), "
                                    "from the run's /trajectories; with --compare, the same patient in a "
                                    "second run of the same scenario and seed beside it.")
     s.add_argument("file", help="results file of a run that traced patients (output.trajectories)")
