@@ -3,7 +3,7 @@
 
 /** The patient's state the page draws, read from the engine's agent tables every week. */
 export const PATIENT_COLUMNS = ['engaged', 'adherence', 'relapsed', 'inpatient', 'involuntary', 'n_dialog_sessions', 'clinician', 'qol', 'symptoms'];
-export const DYAD_COLUMNS = ['star_p'];
+export const DYAD_COLUMNS = ['star_p', 'star_latent'];
 
 export async function loadEngine() {
   // eslint-disable-next-line no-undef
@@ -47,7 +47,17 @@ export class Simulation {
     const state = {};
     for (const c of PATIENT_COLUMNS) state[c] = this.column('patient', c);
     for (const c of DYAD_COLUMNS) state[c] = this.column('dyad', c);  // dyad row = patient row
+    // The felt relationship, which meets the engagement and adherence thresholds (the model's
+    // Ctx::felt): the latent relationship plus a share of the patient's own rating offset.
+    if (this.perceptionWeight === undefined) this.perceptionWeight = this.param('relationship.perception_weight');
+    const w = this.perceptionWeight;
+    state.felt = state.star_latent.map((latent, i) => latent + w * (state.star_p[i] - latent));
     this.history.push(state);
+  }
+
+  /** The mean of a recorded patient attribute over the patients, for weeks 0..now. */
+  historyMean(name) {
+    return this.history.map((s) => s[name].reduce((a, v) => a + v, 0) / s[name].length);
   }
 
   /** Runs the next week. */

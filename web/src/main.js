@@ -223,7 +223,9 @@ function buildLegend() {
 
 // The cascade: each panel is the next link, all on one week axis with a shared cursor.
 const PANELS = [
-  { id: 'relationship', title: '1. Relationship: mean STAR-P (0-4)', value: (w) => w.seriesValues('mean_star_p'), lines: (t) => [[t.engagement, 'engagement threshold'], [t.adherence, 'adherence threshold']], range: [1.5, 4] },
+  { id: 'relationship', title: '1. Relationship: mean felt relationship and STAR-P (0-4)', value: (w) => w.historyMean('felt'),
+    extra: { label: 'STAR-P (the rating)', value: (w) => w.seriesValues('mean_star_p') },
+    lines: (t) => [[t.engagement, 'engagement threshold'], [t.adherence, 'adherence threshold']], range: [1.5, 4] },
   { id: 'engaged', title: '2. Engaged with the team (% of patients)', value: (w) => share(w, 'engaged'), range: [0, 100] },
   { id: 'adherent', title: '3. Good adherence (% of patients)', value: (w) => share(w, 'adherent'), range: [0, 100] },
   { id: 'events', title: '4. In relapse or admitted (patients)', value: (w) => sum(w.seriesValues('relapsed'), w.seriesValues('inpatient')), range: [0, null] },
@@ -250,6 +252,12 @@ function buildPlots() {
     const series = [{ label: 'week' },
       { label: 'as set on the left', stroke: COLOURS.a, width: 2.5 },
       { label: 'without DIALOG', stroke: COLOURS.b, width: 2.5, dash: [8, 4] }];
+    if (p.extra) {
+      series[1].label = 'felt, as set on the left';
+      series[2].label = 'felt, without DIALOG';
+      series.push({ label: p.extra.label, stroke: COLOURS.a, width: 1.5, dash: [2, 3] },
+        { label: `${p.extra.label} without DIALOG`, stroke: COLOURS.b, width: 1.5, dash: [2, 3] });
+    }
     const lines = p.lines ? p.lines({ engagement: 0, adherence: 0 }) : [];
     for (const [, label] of lines) series.push({ label, stroke: '#777', width: 1.5, dash: [3, 5], points: { show: false } });
     const opts = {
@@ -260,7 +268,7 @@ function buildPlots() {
       axes: [{ label: 'week', size: 40, font: '14px sans-serif', labelFont: 'bold 14px sans-serif' }, { size: 50, font: '14px sans-serif' }],
       series,
     };
-    const plot = new uPlot(opts, [[0], [null], [null], ...lines.map(() => [null])], holder);
+    const plot = new uPlot(opts, series.slice(1).reduce((d) => [...d, [null]], [[0]]), holder);
     app.plots.push({ panel: p, plot });
   }
 }
@@ -271,9 +279,12 @@ function updatePlots() {
   const x = Array.from({ length: nSteps + 1 }, (_, i) => i);
   const pad = (v) => x.map((i) => (i < v.length ? v[i] : null));
   for (const { panel, plot } of app.plots) {
-    const data = [x, pad(panel.value(a)), b ? pad(panel.value(b)) : x.map(() => null)];
+    const none = x.map(() => null);
+    const data = [x, pad(panel.value(a)), b ? pad(panel.value(b)) : none];
+    if (panel.extra) data.push(pad(panel.extra.value(a)), b ? pad(panel.extra.value(b)) : none);
     if (panel.lines) for (const [level] of panel.lines(app.thresholds)) data.push(x.map(() => level));
     plot.setSeries(2, { show: !!b });
+    if (panel.extra) plot.setSeries(4, { show: !!b });
     plot.setData(data, true);
   }
 }
@@ -313,7 +324,8 @@ function updateStory() {
     h.textContent = label;
     const now = patientState(w.history[w.week], row, app.thresholds);
     const p = document.createElement('p');
-    p.textContent = `Now: ${STATE_COLOURS[now.state][1]}; STAR-P ${w.history[w.week].star_p[row].toFixed(2)}, adherence ${(100 * w.history[w.week].adherence[row]).toFixed(0)}%`;
+    const s = w.history[w.week];
+    p.textContent = `Now: ${STATE_COLOURS[now.state][1]}; felt relationship ${s.felt[row].toFixed(2)}, STAR-P ${s.star_p[row].toFixed(2)}, adherence ${(100 * s.adherence[row]).toFixed(0)}%`;
     const list = document.createElement('ul');
     const events = storyEvents(w.history, row, app.thresholds);
     for (const e of events) {
@@ -326,17 +338,22 @@ function updateStory() {
     box.append(col);
   }
   const x = a.history.map((_, i) => i);
-  const data = [x, a.history.map((s) => s.star_p[row]), a.history.map((s) => s.adherence[row] * 4)];
-  if (b) data.push(b.history.map((s) => s.star_p[row]), b.history.map((s) => s.adherence[row] * 4));
+  const { engagement, adherence } = app.thresholds;
+  const data = [x, a.history.map((s) => s.felt[row]), a.history.map((s) => s.star_p[row]), a.history.map((s) => s.adherence[row] * 4)];
+  if (b) data.push(b.history.map((s) => s.felt[row]), b.history.map((s) => s.adherence[row] * 4));
+  data.push(x.map(() => engagement), x.map(() => adherence));
   const series = [{ label: 'week' },
-    { label: 'STAR-P', stroke: COLOURS.a, width: 2 },
+    { label: 'felt relationship', stroke: COLOURS.a, width: 2.5 },
+    { label: 'STAR-P', stroke: COLOURS.a, width: 1.5, dash: [2, 3] },
     { label: 'adherence (0-4 = 0-100%)', stroke: '#2a9d4b', width: 2 }];
-  if (b) series.push({ label: 'STAR-P without DIALOG', stroke: COLOURS.b, width: 2, dash: [8, 4] },
+  if (b) series.push({ label: 'felt, without DIALOG', stroke: COLOURS.b, width: 2.5, dash: [8, 4] },
     { label: 'adherence without DIALOG', stroke: '#7fbf8f', width: 2, dash: [8, 4] });
+  series.push({ label: 'engagement threshold', stroke: '#777', width: 1, dash: [3, 5] },
+    { label: 'adherence threshold', stroke: '#777', width: 1, dash: [3, 5] });
   if (!storyPlot || storyPlot.series.length !== series.length) {
     if (storyPlot) storyPlot.destroy();
     storyPlot = new uPlot({
-      title: 'STAR-P and adherence of this patient', legend: { live: false }, width: Math.max(320, $('story').clientWidth - 16), height: 170,
+      title: 'Relationship and adherence of this patient', legend: { live: false }, width: Math.max(320, $('story').clientWidth - 16), height: 170,
       scales: { x: { time: false }, y: { range: [0, 4] } },
       axes: [{ label: 'week', font: '14px sans-serif' }, { font: '14px sans-serif' }], series,
     }, data, $('story-plot'));
