@@ -536,14 +536,32 @@ void print_metrics(std::ostream& out, const std::string& path) {
     for (const auto& n : names)
         if (!std::isnan(f.read_numbers("/summary/metrics/" + n)[0])) ordered.push_back(n);
     if (ordered.empty()) return;
-    out << "\nPer replicate (" << f.replicates() << " replicates): mean, and 2.5% and 97.5% quantiles across replicates\n";
-    out << std::left << std::setw(46) << "metric" << std::setw(62) << "meaning" << std::right << std::setw(10) << "mean"
-        << std::setw(10) << "2.5%" << std::setw(10) << "97.5%" << "\n";
+    const auto has = [&](const std::string& n) { return std::find(ordered.begin(), ordered.end(), n) != ordered.end(); };
+    // A metric X with X_lo and X_hi (its 95% limits in each replicate) is one row, the limits'
+    // means beside its own: a trial's effect reads as "d [lo, hi]" as trials publish it.
+    const auto limits_of = [&](const std::string& n) { return has(n + "_lo") && has(n + "_hi"); };
+    const auto is_limit = [&](const std::string& n) {
+        for (const char* suffix : {"_lo", "_hi"})
+            if (n.size() > 3 && n.compare(n.size() - 3, 3, suffix) == 0 && limits_of(n.substr(0, n.size() - 3))) return true;
+        return false;
+    };
+    out << "\nPer replicate (" << f.replicates() << " replicates): mean; for an estimate, the means of its 95% limits in each "
+           "replicate; and the 2.5% and 97.5% quantiles across replicates\n";
+    std::size_t width = 8;
+    for (const auto& n : ordered) width = std::max(width, n.size() + 2);
+    const int w = static_cast<int>(width);
+    out << std::left << std::setw(w) << "metric" << std::setw(52) << "meaning" << std::right << std::setw(9) << "mean"
+        << std::setw(18) << "mean 95% limits" << std::setw(9) << "2.5%" << std::setw(9) << "97.5%" << "\n";
     for (const auto& n : ordered) {
-        const auto s = f.read_numbers("/summary/metrics/" + n);
-        const std::string label = f.text_attribute("/summary/metrics/" + n, "label");
-        out << std::left << std::setw(46) << n << std::setw(62) << label.substr(0, 60) << std::right << std::setw(10)
-            << fmt(s[0]) << std::setw(10) << fmt(s[1]) << std::setw(10) << fmt(s[3]) << "\n";
+        if (is_limit(n)) continue;
+        const std::string at = "/summary/metrics/" + n;
+        const auto s = f.read_numbers(at);
+        std::string interval;
+        if (limits_of(n))
+            interval = "[" + fmt(f.read_numbers(at + "_lo")[0]) + ", " + fmt(f.read_numbers(at + "_hi")[0]) + "]";
+        out << std::left << std::setw(w) << n << std::setw(52) << f.text_attribute(at, "label").substr(0, 50) << std::right
+            << std::setw(9) << fmt(s[0]) << std::setw(18) << interval << std::setw(9) << fmt(s[1]) << std::setw(9) << fmt(s[3])
+            << "\n";
     }
 }
 

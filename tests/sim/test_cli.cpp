@@ -225,6 +225,22 @@ TEST_CASE("the run summary never gives a stepping time above the wall time witho
     CHECK(std::regex_search(out, m, several));
 }
 
+TEST_CASE("a trial's metrics print an estimate and the means of its 95% limits on one row", "[cli][run]") {
+    Workspace w;
+    std::string out;
+    const std::string trial = std::string(THERASIM_SOURCE_DIR) + "/scenarios/trials/dialog_2007.yaml";
+    REQUIRE(therasim("run " + quote(trial) + " --replicates 4 -o " + quote(w.output), &out) == EXIT_OK);
+    // trial_qol_d, then the means of trial_qol_d_lo and trial_qol_d_hi in brackets
+    const std::regex estimate(R"(\ntrial_qol_d +Standardised effect[^\n]*? (-?[0-9.]+) +\[(-?[0-9.]+), (-?[0-9.]+)\] )");
+    std::smatch m;
+    REQUIRE(std::regex_search(out, m, estimate));
+    CHECK(std::stod(m[2]) < std::stod(m[1]));
+    CHECK(std::stod(m[1]) < std::stod(m[3]));
+    // the limits have no rows of their own; a metric without limits has no brackets
+    CHECK_THAT(out, !Catch::Contains("\ntrial_qol_d_lo ") && !Catch::Contains("\ntrial_qol_d_hi "));
+    CHECK(std::regex_search(out, std::regex(R"(\ntrial_qol_p +[^\[\n]*\n)")));
+}
+
 TEST_CASE("run --overwrite replaces an existing file", "[cli][run]") {
     Workspace w;
     test::write_file(w.output, PRECIOUS);
