@@ -98,6 +98,7 @@ void TherasimModel::declare(sim::Schema& s) const {
     if (s.find_param("time.burn_in_weeks"))
         s.declared("time.burn_in_weeks").real(52).cite("settling time of the model's slowest fast states (docs/model.md)");
     declare_parameters(s);
+    s.set_price_year_parameter("costs.price_year");
     declare_agents(s);
     declare_outputs(s);
     declare_trial_metrics(s);

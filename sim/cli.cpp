@@ -395,7 +395,7 @@ int cmd_params(const Args& a, const ModelFactory& factory) {
     return EXIT_OK;
 }
 
-int cmd_compare(const Args& a) {
+int cmd_compare(const Args& a, const ModelFactory& factory) {
     if (a.help) {
         std::cout << COMPARE_HELP;
         return EXIT_OK;
@@ -403,6 +403,7 @@ int cmd_compare(const Args& a) {
     if (a.positional.empty()) throw UsageError("compare expects one or more result files; see --help");
     CompareOptions opt;
     opt.files = a.positional;
+    opt.price_year_parameter = make_schema(*factory()).price_year_parameter();
     opt.unpaired = a.unpaired;
     opt.csv = a.csv;
     opt.overwrite = a.overwrite;
@@ -617,7 +618,7 @@ int dispatch(int argc, char** argv, const ModelFactory& factory) {
         if (cmd == "run") return cmd_run(a, factory);
         if (cmd == "validate") return cmd_validate(a, factory);
         if (cmd == "params") return cmd_params(a, factory);
-        if (cmd == "compare") return cmd_compare(a);
+        if (cmd == "compare") return cmd_compare(a, factory);
         if (cmd == "merge") return cmd_merge(a, factory);
         throw UsageError("unknown command '" + cmd + "'; commands are run, merge, validate, params, compare, report, story");
     } catch (const Interrupted& e) {

@@ -10,11 +10,14 @@
 #include "sim/files.hpp"
 #include "sim/h5.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <iomanip>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <cstdio>
 #include <sstream>
@@ -36,6 +39,26 @@ std::vector<std::size_t> year_of_steps(const std::vector<double>& days, std::siz
 }
 
 namespace {
+
+/// The price year of @p f's costs: integer parameter @p key of the scenario the file stores
+/// (every results file holds its resolved scenario), or none.
+std::optional<long long> price_year(const ResultsFile& f, const std::string& key) {
+    if (key.empty()) return std::nullopt;
+    try {
+        YAML::Node node = YAML::Load(f.text_attribute("/", "resolved_scenario"));
+        std::size_t from = 0;
+        for (;;) {  // one mapping per dotted segment
+            const std::size_t dot = key.find('.', from);
+            // reset() rebinds; yaml-cpp's operator= would write into the node instead
+            node.reset(node[key.substr(from, dot == std::string::npos ? std::string::npos : dot - from)]);
+            if (!node.IsDefined() || dot == std::string::npos) break;
+            from = dot + 1;
+        }
+        if (node.IsDefined() && node.IsScalar()) return node.as<long long>();
+    } catch (const YAML::Exception&) {
+    }
+    return std::nullopt;
+}
 
 constexpr std::size_t LABEL_WIDTH = 30, TAG_WIDTH = 9, CELL_WIDTH = 10, CELLS_PER_BLOCK = 6;
 const std::string MONEY_UNIT = "GBP";
@@ -439,7 +462,10 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
             }
         }
         std::ostringstream note;
-        note << "Costs in " << MONEY_UNIT << " at the prices of the scenario's cost parameters; the horizon column sums "
+        const std::optional<long long> year = price_year(*base.file, opt.price_year_parameter);
+        note << "Costs in " << MONEY_UNIT << " at "
+             << (year ? std::to_string(*year) + " prices (" + opt.price_year_parameter + ")" : std::string("the prices of the scenario's cost parameters"))
+             << "; the horizon column sums "
              << "flows over the years and gives levels at the end. Year y of a discounted row is divided by (1 + "
              << opt.discount_rate << ")^(y - 1).";
         out << "\n";

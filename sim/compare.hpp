@@ -18,6 +18,7 @@ struct CompareOptions {
     std::string csv;               ///< also write every figure shown as CSV here ("": no)
     bool overwrite = false;        ///< let --csv replace an existing file
     double population = 0;         ///< scale counts to this many patients (national totals); 0: the run's own
+    std::string price_year_parameter;  ///< the model's parameter of the costs' price year (Schema), "" if none
 };
 
 /// NICE-style discount factor of year @p year (1 = the first year, not discounted):

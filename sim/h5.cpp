@@ -99,7 +99,7 @@ std::vector<std::string> ResultsFile::names(const std::string& group) const {
 }
 
 std::string ResultsFile::text_attribute(const std::string& object, const std::string& attr) const {
-    if (H5Lexists(file_, object.c_str(), H5P_DEFAULT) <= 0) return "";
+    if (object != "/" && H5Lexists(file_, object.c_str(), H5P_DEFAULT) <= 0) return "";  // the root is no link
     Handle o(ok(H5Oopen(file_, object.c_str(), H5P_DEFAULT), "open " + object), H5Oclose);
     return H5Aexists(o, attr.c_str()) > 0 ? read_string_attr(o, attr.c_str()) : "";
 }

@@ -157,6 +157,10 @@ public:
     [[nodiscard]] std::vector<std::string> children(const std::string& prefix) const;
     /// Checks that every mean series names a declared denominator. @throws std::logic_error
     void check() const;
+    /// Names the parameter that gives the price year of the money series (costs are in prices
+    /// of that year), for summaries to state it; "" (the default): not declared.
+    void set_price_year_parameter(std::string path) { price_year_parameter_ = std::move(path); }
+    [[nodiscard]] const std::string& price_year_parameter() const { return price_year_parameter_; }
 
 private:
     std::vector<ParamSpec> params_;
@@ -165,6 +169,7 @@ private:
     std::vector<SeriesSpec> series_;
     std::vector<GroupDimension> dims_;
     std::vector<MetricSpec> metrics_;
+    std::string price_year_parameter_;
 };
 
 }  // namespace sim

@@ -336,6 +336,7 @@ TEST_CASE("compare of two runs prints both and their difference A - B", "[cli][c
     CHECK_THAT(out, Catch::Contains("Patients engaged with services"));
     CHECK_THAT(out, Catch::Contains("Findings, year"));
     CHECK_THAT(out, Catch::Contains("Net cost, discounted at 3.5% a year"));
+    CHECK_THAT(out, Catch::Contains("Costs in GBP at 2024 prices (costs.price_year)"));
     for (std::size_t at = 0, next = 0; at < out.size(); at = next + 1) {  // every line fits 100 columns
         next = std::min(out.find('\n', at), out.size());
         CHECK(next - at <= 100);
@@ -351,6 +352,16 @@ TEST_CASE("compare of two runs prints both and their difference A - B", "[cli][c
     CHECK_THAT(out, Catch::Contains("A2 - B"));
     CHECK(therasim("compare " + quote(w.scenario), &out) == EXIT_RUN_FAILED);
     CHECK_THAT(out, Catch::Contains("is not an HDF5 file"));
+}
+
+TEST_CASE("compare states the price year the comparator's scenario gives its costs", "[cli][compare]") {
+    Workspace w;
+    const std::string a = w.dir.path("a.h5"), b = w.dir.path("b.h5");
+    for (const auto& f : {a, b})
+        REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(f) + " --quiet --threads 1 --set costs.price_year=2031") == EXIT_OK);
+    std::string out;
+    REQUIRE(therasim("compare " + quote(a) + " " + quote(b), &out) == EXIT_OK);
+    CHECK_THAT(out, Catch::Contains("Costs in GBP at 2031 prices (costs.price_year)"));
 }
 
 TEST_CASE("compare refuses runs that cannot be paired, unless --unpaired", "[cli][compare]") {
