@@ -219,6 +219,10 @@ function buildLegend() {
   dash.className = 'key';
   dash.innerHTML = '<i class="dash"></i>out of contact (disengaged)';
   box.append(dash);
+  const thick = document.createElement('span');
+  thick.className = 'key';
+  thick.innerHTML = '<i class="thick"></i>thicker: a better felt relationship';
+  box.append(thick);
 }
 
 // The cascade: each panel is the next link, all on one week axis with a shared cursor.

@@ -67,9 +67,9 @@ export function drawTeam(canvas, world, thresholds, selected) {
   for (const p of spots) {
     const engaged = s.engaged[p.row];
     ctx.beginPath();
-    ctx.setLineDash(engaged ? [] : [4, 6]);
-    ctx.strokeStyle = engaged ? '#5b6b7a' : '#bbbbbb';
-    ctx.lineWidth = engaged ? 1 + 1.5 * Math.max(0, s.star_p[p.row] - 2) : 1;  // thicker: a better relationship
+    ctx.setLineDash(engaged ? [] : [5, 5]);
+    ctx.strokeStyle = engaged ? '#5b6b7a' : '#8c8c8c';
+    ctx.lineWidth = engaged ? Math.min(6, Math.max(1, 1 + 4 * (s.felt[p.row] - 2.2))) : 2;  // thicker: a better felt relationship
     ctx.moveTo(p.c.x, p.c.y);
     ctx.lineTo(p.x, p.y);
     ctx.stroke();
