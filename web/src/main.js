@@ -368,10 +368,20 @@ function updateStory() {
 
 // ---- start ----------------------------------------------------------------------------------
 
+/** Larger text and team drawings, for a room: the plots are drawn again at their new width. */
+function toggleProjector() {
+  const on = document.documentElement.classList.toggle('projector');
+  $('projector').setAttribute('aria-pressed', String(on));
+  const width = Math.max(320, $('plots').clientWidth - 8);
+  for (const { plot } of app.plots) plot.setSize({ width, height: on ? 190 : 150 });
+  render();
+}
+
 function bindKeys() {
   $('play').addEventListener('click', () => (app.playing ? pause() : play()));
   $('step').addEventListener('click', () => { pause(); stepAll(); });
   $('reset').addEventListener('click', reset);
+  $('projector').addEventListener('click', toggleProjector);
   $('speed').addEventListener('input', () => { $('speed-out').textContent = `${$('speed').value} weeks/s`; });
   $('patient').addEventListener('change', () => selectPatient($('patient').value === '' ? null : Number($('patient').value)));
   for (const id of ['team-a', 'team-b']) {
@@ -387,6 +397,7 @@ function bindKeys() {
     if (ev.key === ' ') { ev.preventDefault(); app.playing ? pause() : play(); }
     else if (ev.key === 'ArrowRight') { pause(); stepAll(); }
     else if (ev.key === 'r' || ev.key === 'R') reset();
+    else if (ev.key === 'p' || ev.key === 'P') toggleProjector();
   });
 }
 

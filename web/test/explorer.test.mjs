@@ -64,6 +64,10 @@ test('play advances the weeks, pause stops them', async () => {
   assert.match(await page.textContent('#week'), new RegExp(`Week ${w} of 104`));
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.evaluate(() => window.explorer.week), w + 1, 'the right arrow steps a week');
+  await page.keyboard.press('p');
+  assert.ok(await page.evaluate(() => document.documentElement.classList.contains('projector')), 'P: projector mode');
+  await page.keyboard.press('p');
+  assert.ok(!(await page.evaluate(() => document.documentElement.classList.contains('projector'))));
 });
 
 test('every series equals the native run for the same scenario, seed and overrides', async () => {
