@@ -47,10 +47,10 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& k = x.k;
     const double step_days = w.step_days;
     const double ref = x.cfg.mechanism.star_reference;
-    const sim::BlockStream relapse_draws = w.block_stream(streams::RELAPSE, b);
+    const sim::BlockStream& relapse_draws = w.shared_block_stream(streams::PATIENT_STEP, b);
     const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u_relapse = relapse_draws.uniform(i);
+        const double u_relapse = relapse_draws.uniform(i, streams::STEP_RELAPSE);
         const double adh = p.adherence[i];
         // Remission is faster with better adherence (1 at the reference adherence of 0.58).
         const double remit_scale = (0.5 + adh) / (0.5 + x.cfg.adherence.initial_mean);
@@ -95,7 +95,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
         auto g = symptom_draws.draws(i);
         const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
                               k.paths.direct * x.cfg.mechanism.symptom_effect * (x.felt(i) - ref);
-        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normal(), 18, 126);
+        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normalf(), 18, 126);
     }
 }
 

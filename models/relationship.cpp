@@ -126,10 +126,10 @@ void relationship_step(Ctx& x, sim::World& w, const sim::Block& b) {
             const Targets t = targets(x, i);
             auto g = noise.draws(i);
             const double sd = r.noise_sd;
-            d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normal(), 0, 4);
-            d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normal(), 0, 4);
-            d.non_support[i] = clampf(d.non_support[i] + lr * (t.non_support - d.non_support[i]) + sd * g.normal(), 0, 4);
-            d.difficulties[i] = clampf(d.difficulties[i] + lr * (t.difficulties - d.difficulties[i]) + sd * g.normal(), 0, 4);
+            d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normalf(), 0, 4);
+            d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normalf(), 0, 4);
+            d.non_support[i] = clampf(d.non_support[i] + lr * (t.non_support - d.non_support[i]) + sd * g.normalf(), 0, 4);
+            d.difficulties[i] = clampf(d.difficulties[i] + lr * (t.difficulties - d.difficulties[i]) + sd * g.normalf(), 0, 4);
         } else if (!x.p.engaged[i]) {
             // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
             const double floor = r.collaboration_base + d.chemistry[i];

@@ -60,7 +60,6 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& di = x.cfg.dialog;
     const double ref = x.cfg.mechanism.star_reference;
     const sim::BlockStream need_draws = w.block_stream(streams::NEEDS, b);
-    const sim::BlockStream shock_draws = w.block_stream(streams::QOL_SHOCK, b);
     const sim::BlockStream domain_draws = w.block_stream(streams::QOL, b);
     const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
     const auto r_qol = static_cast<float>(k.r_qol);
@@ -71,6 +70,7 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         const double u_new = g.uniform();
         const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
         const double u_routine = g.uniform();
+        const double shock_noise = g.normalf();
         const double need_rate = x.team.need_rate[static_cast<std::size_t>(p.team[i])];
         if (u_new < std::min(1.0, k.p_new_need * need_rate * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
             ++p.unmet_needs[i];
@@ -98,8 +98,7 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
 
         // Life domains follow their set points, a shared shock (life events, mood), symptoms
         // above the stable level and, on the direct path, the relationship.
-        auto q = shock_draws.draws(i);
-        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * q.normal());
+        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * shock_noise);
         const auto shift = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
                                               k.paths.direct * x.cfg.mechanism.qol_effect * (x.felt(i) - ref));
         // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.

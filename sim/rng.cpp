@@ -1,5 +1,7 @@
 #include "sim/rng.hpp"
 
+#include <memory>
+
 namespace sim {
 
 // Compiled for AVX-512, AVX2 and the baseline and chosen at load time; the loop over counters
@@ -17,6 +19,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void Rng::blocks(st
         w2[k] = r[2];
         w3[k] = r[3];
     }
+}
+
+const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {
+    // One per thread, allocated at its first use (32 KiB: too large for static thread storage).
+    thread_local std::unique_ptr<BlockStream> kept;
+    if (!kept || !kept->holds(rng, s, step, first, n)) kept = std::make_unique<BlockStream>(rng, s, step, first, n);
+    return *kept;
 }
 
 }  // namespace sim

@@ -53,6 +53,10 @@ public:
     Draws(Philox::ctr_type ctr, Philox::key_type key) : ctr_(ctr), key_(key) {}
     /// Starts from an already computed block 0.
     Draws(Philox::ctr_type ctr, Philox::key_type key, const Words& block0) : ctr_(ctr), key_(key), words_(block0), left_(4), next_(1) {}
+    /// Starts from an already computed block 0 of which the first 4 - @p left words (1 <= left
+    /// <= 4) belong to other purposes of the same entity and step (see BlockStream::draws).
+    Draws(Philox::ctr_type ctr, Philox::key_type key, const Words& block0, unsigned left)
+        : ctr_(ctr), key_(key), words_(block0), left_(left), next_(1) {}
 
     static constexpr result_type min() { return 0; }
     static constexpr result_type max() { return ~result_type{0}; }
@@ -68,6 +72,10 @@ public:
     bool bernoulli(double p) { return uniform() <= p; }
     /// @return a standard normal variate (Boost.Random's ziggurat; usually two words).
     double normal() { return boost::random::normal_distribution<double>()(*this); }
+    /// @return a standard normal variate in single precision (Boost.Random's ziggurat with a
+    /// 24-bit uniform and an 8-bit layer and sign: one word in about 99% of draws, more when
+    /// the ziggurat rejects).
+    float normalf() { return boost::random::normal_distribution<float>()(*this); }
     /// @return a gamma variate with the given @p shape and @p scale (both > 0).
     double gamma(double shape, double scale) { return boost::random::gamma_distribution<double>(shape, scale)(*this); }
     /// @return an index in [0, n) (n > 0), uniform up to 2^-32 bias.
@@ -136,14 +144,27 @@ class BlockStream {
 public:
     /// Entities [@p first, @p first + @p n) of stream @p s at @p step; n <= CAPACITY.
     BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n)
-        : rng_(&rng), s_(s), step_(step), first_(first) {
+        : key_(rng.key()), s_(s), step_(step), first_(first), n_(n) {
         rng.blocks(static_cast<std::uint32_t>(first), n, s, step, w_[0].data(), w_[1].data(), w_[2].data(), w_[3].data());
     }
     /// Uniform in (0, 1] for entity @p e (same as Rng::uniform).
     [[nodiscard]] double uniform(std::size_t e) const { return r123::u01<double>(w_[3][e - first_]); }
+    /// Uniform in (0, 1] from word @p n (0-3, in the order Draws gives them) of entity @p e's
+    /// block 0: a stream whose words several purposes share, each at a fixed position.
+    [[nodiscard]] double uniform(std::size_t e, unsigned n) const { return r123::u01<double>(w_[3 - n][e - first_]); }
     /// Draws for entity @p e (same as Rng::draws).
     [[nodiscard]] Draws draws(std::size_t e) const {
-        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), rng_->key(), words(e));
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), key_, words(e));
+    }
+    /// Draws for entity @p e that start at word @p from (0-3) of block 0 and continue with
+    /// blocks 1, 2, ...: the last purpose of a shared stream, which may take a variable number
+    /// of words, after the purposes that take words 0 .. from - 1.
+    [[nodiscard]] Draws draws(std::size_t e, unsigned from) const {
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), key_, words(e), 4 - from);
+    }
+    /// @return true if this holds block 0 of stream @p s at @p step for entities [@p first, @p first + @p n) of @p rng's key.
+    [[nodiscard]] bool holds(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) const {
+        return s.value == s_.value && step == step_ && first == first_ && n == n_ && rng.key() == key_;
     }
     /// The raw block 0 words of entity @p e.
     [[nodiscard]] Words words(std::size_t e) const {
@@ -154,11 +175,19 @@ public:
     static constexpr std::size_t CAPACITY = 2048;
 
 private:
-    const Rng* rng_;
+    Philox::key_type key_;
     StreamId s_;
     std::uint32_t step_;
     std::size_t first_;
+    std::size_t n_;
     std::array<std::array<std::uint32_t, CAPACITY>, 4> w_;  // word j of every entity's block 0
 };
+
+/// Block 0 of stream @p s at @p step for entities [@p first, @p first + @p n), kept for the
+/// calling thread: the kernels of one block that share a stream's words (each purpose at its
+/// own position) compute them once. The words are those of BlockStream(rng, s, step, first, n)
+/// whichever thread or order asks, so sharing never changes a result.
+/// @warning the reference is valid until the same thread asks for another stream, step, block or key
+const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n);
 
 }  // namespace sim
