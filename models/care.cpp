@@ -45,6 +45,9 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
             if (p.illness_years[i] + years < e.early_years) rr *= e.rel_early;
             if (static_cast<long long>(w.time()) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
             rr *= 1.0 - e.family_protection * x.support(i);
+            // The logistic is at most 1, so with weekly steps the risk is at most p_week_max * rr
+            // (exactly, in floating point too): a uniform at or above it needs no logistic.
+            if (x.k.weeks == 1.0 && rr >= 0.0 && u >= std::min(1.0, e.p_week_max * rr)) continue;
             const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
             if (u < over_weeks(p_week, x.k.weeks)) {
                 p.engaged[i] = 0;

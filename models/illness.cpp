@@ -82,12 +82,15 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
             // Per family kind (none, low EE, high EE), so that each kind's average one-year risk is the input.
             const std::int32_t fam = p.family[i];
             const std::size_t kind = fam < 0 ? 0 : x.f.high_ee[fam] ? 2 : 1;
-            float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
-            h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
-            if (u_relapse < -std::expm1(-h)) {
-                p.relapsed[i] = 1;
-                ++p.n_relapses[i];
-                p.events[i] |= event::RELAPSE;
+            // Most weeks the uniform is above every possible risk: no hazard to compute.
+            if (u_relapse < x.relapse_p_bound[kind]) {
+                float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
+                h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
+                if (u_relapse < -std::expm1(-h)) {
+                    p.relapsed[i] = 1;
+                    ++p.n_relapses[i];
+                    p.events[i] |= event::RELAPSE;
+                }
             }
         }
         // Symptoms move towards a target: the stable level, raised in relapse and by missed
