@@ -162,6 +162,9 @@ public:
     [[nodiscard]] Draws draws(std::size_t e, unsigned from) const {
         return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), key_, words(e), 4 - from);
     }
+    /// Word @p j (0-3, as words()[j]) of every entity's block 0, entity @p e at index e - first:
+    /// for kernels that loop over a block's columns.
+    [[nodiscard]] const std::uint32_t* words_column(unsigned j) const { return w_[j].data(); }
     /// @return true if this holds block 0 of stream @p s at @p step for entities [@p first, @p first + @p n) of @p rng's key.
     [[nodiscard]] bool holds(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) const {
         return s.value == s_.value && step == step_ && first == first_ && n == n_ && rng.key() == key_;
