@@ -122,8 +122,8 @@ public:
         return r123::u01<double>(block(entity, s, step)[3]);
     }
     /// Fills @p w0..w3 [k] with the words of block 0 of (@p first + k, @p s, @p step) for k in
-    /// [0, @p n), in one pass that the compiler vectorises (AVX-512 or AVX2 where the processor
-    /// has them; the integer results are the same on every path).
+    /// [0, @p n), in one vectorised pass (AVX-512 or AVX2 where the processor has them, chosen at
+    /// run time; the integer results are the same on every path: detail::blocks_with).
     void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                 std::uint32_t* w2, std::uint32_t* w3) const;
 
@@ -137,6 +137,17 @@ public:
 private:
     Philox::key_type key_;
 };
+
+namespace detail {
+/// Instruction sets Rng::blocks has a version for.
+enum class Isa { scalar, avx2, avx512 };
+/// @return true if this processor runs @p isa's version
+bool isa_supported(Isa isa);
+/// Rng::blocks with key @p key in @p isa's version (the scalar one if the processor lacks it):
+/// for tests that check every version gives the same words.
+void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
+                 std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3);
+}  // namespace detail
 
 /// Block 0 of one stream and step for a contiguous range of entities, computed in one
 /// vectorised pass. Gives exactly the draws Rng::uniform() and Rng::draws() would.
