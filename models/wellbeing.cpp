@@ -44,15 +44,6 @@ void discuss_domains(Ctx& x, std::size_t i, double gain) {
 
 }  // namespace
 
-std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
-    const auto& wb = x.cfg.wellbeing;
-    const double rel = x.felt(i) - x.cfg.mechanism.star_reference;
-    const auto& own = x.p.sat_offset;
-    return {wb.sat_base + own[0][i] + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
-            wb.sat_base + own[1][i] + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
-            wb.sat_base + own[2][i] + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
-}
-
 void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
     auto& p = x.p;
     const auto& wb = x.cfg.wellbeing;
