@@ -72,10 +72,20 @@ public:
     bool bernoulli(double p) { return uniform() <= p; }
     /// @return a standard normal variate (Boost.Random's ziggurat; usually two words).
     double normal() { return boost::random::normal_distribution<double>()(*this); }
-    /// @return a standard normal variate in single precision (Boost.Random's ziggurat with a
-    /// 24-bit uniform and an 8-bit layer and sign: one word in about 99% of draws, more when
-    /// the ziggurat rejects).
-    float normalf() { return boost::random::normal_distribution<float>()(*this); }
+    /// @return a standard normal variate in single precision: exactly
+    /// boost::random::normal_distribution<float>()(*this) (Boost.Random's ziggurat with a 24-bit
+    /// uniform and an 8-bit layer and sign: one word in about 99% of draws, more when the
+    /// ziggurat rejects). The accepting first try is inline; the rest is Boost's own code.
+    float normalf() {
+        const std::uint32_t u = (*this)();
+        // Boost's generate_int_float_pair<float, 8> of one 32-bit word, then the first try.
+        const double* const table_x = boost::random::detail::normal_table<double>::table_x;
+        const auto layer = static_cast<int>(u & 0xFFu);
+        const int i = layer >> 1, sign = (layer & 1) * 2 - 1;
+        const float x = static_cast<float>(u >> 8) * (1.0f / 16777216.0f) * static_cast<float>(table_x[i]);
+        if (x < table_x[i + 1]) return x * static_cast<float>(sign) * 1.0f + 0.0f;
+        return normalf_rejected(u);
+    }
     /// @return a gamma variate with the given @p shape and @p scale (both > 0).
     double gamma(double shape, double scale) { return boost::random::gamma_distribution<double>(shape, scale)(*this); }
     /// @return an index in [0, n) (n > 0), uniform up to 2^-32 bias.
@@ -84,6 +94,27 @@ public:
     }
 
 private:
+    /// A normal whose first word @p u the ziggurat's first try rejected: Boost's distribution
+    /// run again on @p u and then on the words that follow it, so it takes the same words and
+    /// gives the same value as Boost from the start.
+    [[gnu::noinline, gnu::cold]] float normalf_rejected(std::uint32_t u) {
+        struct Replay {
+            using result_type = std::uint32_t;
+            static constexpr result_type min() { return 0; }
+            static constexpr result_type max() { return ~result_type{0}; }
+            result_type operator()() {
+                if (first) {
+                    first = false;
+                    return u;
+                }
+                return (*rest)();
+            }
+            Draws* rest;
+            std::uint32_t u;
+            bool first = true;
+        } replay{this, u};
+        return boost::random::normal_distribution<float>()(replay);
+    }
     // Out of line and cold: most draws use only block 0 (handed in by BlockStream), and an inlined
     // refill would be computed speculatively in every patient loop whether it is used or not.
     [[gnu::noinline, gnu::cold]] void refill() {
