@@ -69,9 +69,10 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
             p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
         }
         if (p.contact[i] && p.unmet_needs[i] > 0) {
-            // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n.
-            const double p_one = -std::expm1(x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i]);
-            if (u_routine < p_one) meet_need(x, i);
+            // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n, which is
+            // at most -log(1 - p) n: a uniform above that (with a margin for rounding) needs no expm1.
+            const double log_keep = x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i];
+            if (u_routine < -log_keep * (1.0 + 1e-9) && u_routine < -std::expm1(log_keep)) meet_need(x, i);
         }
         if (p.dialog_session[i] && !x.c.dialog_ratings_only[static_cast<std::size_t>(p.clinician[i])]) {
             // Each unmet need the patient names is acted on with a probability set by the
