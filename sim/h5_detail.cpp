@@ -63,9 +63,9 @@ namespace {
 
 /// Elements per chunk of a compressed dataset: about 64k, along the first dimension.
 constexpr hsize_t CHUNK_ELEMENTS = 65536;
-/// A batch compresses at most about this many bytes at once, so that its compressed chunks
-/// stay a small part of the run's memory.
-constexpr std::size_t BATCH_BYTES = std::size_t{8} << 20;
+/// A batch compresses about this many bytes per thread at once (a few chunks each), so that its
+/// compressed chunks stay a small part of the run's memory.
+constexpr std::size_t BATCH_BYTES_PER_THREAD = std::size_t{1} << 20;
 
 hsize_t elements(const std::vector<hsize_t>& dims) {
     hsize_t total = 1;
@@ -145,6 +145,7 @@ void datasets(const std::vector<PendingDataset>& batch) {
     // The chunks of a window of datasets are compressed in parallel (zlib was most of the
     // end of a run), then the datasets are created and written one after the other in the
     // batch's order, so the file is the same bytes at any thread count.
+    const std::size_t window = BATCH_BYTES_PER_THREAD * static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
     for (std::size_t from = 0; from < batch.size();) {
         std::size_t to = from, bytes = 0;
         struct Job {
@@ -153,7 +154,7 @@ void datasets(const std::vector<PendingDataset>& batch) {
         };
         std::vector<Job> jobs;
         std::vector<std::vector<hsize_t>> shapes;
-        while (to < batch.size() && (to == from || bytes < BATCH_BYTES)) {
+        while (to < batch.size() && (to == from || bytes < window)) {
             const PendingDataset& d = batch[to];
             shapes.push_back(chunk_shape(d));
             if (!shapes.back().empty()) {
