@@ -1,6 +1,11 @@
 #include "sim/rng.hpp"
 
+// The vector versions are x86-64's; elsewhere (WebAssembly among others) Rng::blocks is the
+// scalar loop, with the same words.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define THERASIM_RNG_X86 1
 #include <immintrin.h>
+#endif
 
 #include <memory>
 
@@ -25,6 +30,7 @@ void blocks_scalar(const Philox::key_type& key, std::uint32_t first, std::size_t
     }
 }
 
+#ifdef THERASIM_RNG_X86
 // The vector versions keep each word of the counter in its own register (a lane per entity),
 // so a round is two pairs of 32x32->64-bit multiplies (even and odd lanes), shifts and blends
 // to split the products, and three xors; the compiler's own vectorisation of the scalar loop
@@ -114,6 +120,7 @@ __attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& ke
 }
 
 #pragma GCC diagnostic pop
+#endif  // THERASIM_RNG_X86
 
 detail::Isa best_isa() {
     if (detail::isa_supported(detail::Isa::avx512)) return detail::Isa::avx512;
@@ -124,21 +131,25 @@ detail::Isa best_isa() {
 }  // namespace
 
 bool detail::isa_supported(Isa isa) {
+#ifdef THERASIM_RNG_X86
     switch (isa) {
         case Isa::avx512: return __builtin_cpu_supports("avx512f");
         case Isa::avx2: return __builtin_cpu_supports("avx2");
         default: return true;
     }
+#else
+    return isa == Isa::scalar;
+#endif
 }
 
 void detail::blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
                          std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
     if (!isa_supported(isa)) isa = Isa::scalar;
-    switch (isa) {
-        case Isa::avx512: blocks_avx512(key, first, n, s, step, w0, w1, w2, w3); break;
-        case Isa::avx2: blocks_avx2(key, first, n, s, step, w0, w1, w2, w3); break;
-        default: blocks_scalar(key, first, 0, n, s, step, w0, w1, w2, w3);
-    }
+#ifdef THERASIM_RNG_X86
+    if (isa == Isa::avx512) return blocks_avx512(key, first, n, s, step, w0, w1, w2, w3);
+    if (isa == Isa::avx2) return blocks_avx2(key, first, n, s, step, w0, w1, w2, w3);
+#endif
+    blocks_scalar(key, first, 0, n, s, step, w0, w1, w2, w3);
 }
 
 // Chosen once, at the first call, from what the processor has; Philox is integer arithmetic, so
