@@ -10,7 +10,7 @@ namespace models {
 
 void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
-    const sim::BlockStream draws = w.block_stream(streams::CONTACT, b);
+    const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const auto post = static_cast<std::size_t>(p.clinician[i]);
         p.events[i] = 0;
@@ -18,7 +18,7 @@ void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
         p.dialog_session[i] = 0;
         p.step_bed_days[i] = 0;
         p.arm[i] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
-        const double u = draws.uniform(i);
+        const double u = draws.uniform(i, streams::STEP_CONTACT);
         if (p.inpatient[i] || !p.engaged[i]) continue;
         if (u < x.p_meet[post]) {  // at most one meeting per step
             p.contact[i] = 1;
@@ -32,10 +32,10 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const auto& e = x.cfg.engagement;
     const double years = w.time() * w.step_days / DAYS_PER_YEAR;  // negative during the burn-in
-    const sim::BlockStream draws = w.block_stream(streams::ENGAGEMENT, b);
+    const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
     const auto threshold = static_cast<float>(e.threshold), inv_width = static_cast<float>(1.0 / e.width);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u = draws.uniform(i);
+        const double u = draws.uniform(i, streams::STEP_ENGAGEMENT);
         if (p.inpatient[i]) continue;
         if (p.engaged[i]) {
             const float star = x.felt(i);
@@ -45,6 +45,9 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
             if (p.illness_years[i] + years < e.early_years) rr *= e.rel_early;
             if (static_cast<long long>(w.time()) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
             rr *= 1.0 - e.family_protection * x.support(i);
+            // The logistic is at most 1, so with weekly steps the risk is at most p_week_max * rr
+            // (exactly, in floating point too): a uniform at or above it needs no logistic.
+            if (x.k.weeks == 1.0 && rr >= 0.0 && u >= std::min(1.0, e.p_week_max * rr)) continue;
             const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
             if (u < over_weeks(p_week, x.k.weeks)) {
                 p.engaged[i] = 0;
@@ -81,11 +84,11 @@ double adherence_target(const Ctx& x, std::size_t i) {
 
 void adherence_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
-    const sim::BlockStream draws = w.block_stream(streams::ADHERENCE, b);
+    const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
     const double held = x.cfg.adherence.held_at;
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        auto g = draws.draws(i);
-        const double noise = g.normal();
+        auto g = draws.draws(i, streams::STEP_ADHERENCE);
+        const double noise = g.normalf();
         if (p.engaged[i] && !p.inpatient[i]) update_adherence_class(x, i);
         if (held >= 0) {
             p.adherence[i] = static_cast<float>(held);

@@ -53,15 +53,18 @@ inline constexpr sim::StreamId SKILLS_TRAINING = sim::stream("clinician.skills_t
 inline constexpr sim::StreamId SKILLS_RANDOMISATION = sim::stream("clinician.skills_randomisation");
 inline constexpr sim::StreamId DYAD_PAIRING = sim::stream("dyad.pairing");
 inline constexpr sim::StreamId RELATIONSHIP = sim::stream("dyad.relationship");
-inline constexpr sim::StreamId CONTACT = sim::stream("patient.contact");
-inline constexpr sim::StreamId ENGAGEMENT = sim::stream("patient.engagement");
-inline constexpr sim::StreamId ADHERENCE = sim::stream("patient.adherence");
-inline constexpr sim::StreamId RELAPSE = sim::stream("patient.relapse");
+/// One block's words shared by four decisions of a patient's step, each at its own position
+/// (STEP_*): every patient draws all four every step, so the positions never move and
+/// scenarios that differ in an intervention still share them. The adherence noise comes last
+/// because a normal may take more than one word.
+inline constexpr sim::StreamId PATIENT_STEP = sim::stream("patient.step");
+inline constexpr unsigned STEP_CONTACT = 0, STEP_ENGAGEMENT = 1, STEP_RELAPSE = 2, STEP_ADHERENCE = 3;
 inline constexpr sim::StreamId ADMISSION = sim::stream("patient.admission");
 inline constexpr sim::StreamId SYMPTOMS = sim::stream("patient.symptoms");
+/// New needs, needs met at routine meetings and the quality-of-life shock, then the actions
+/// of a DIALOG session (a variable number, after the fixed ones).
 inline constexpr sim::StreamId NEEDS = sim::stream("patient.needs");
 inline constexpr sim::StreamId QOL = sim::stream("patient.qol");
-inline constexpr sim::StreamId QOL_SHOCK = sim::stream("patient.qol_shock");
 inline constexpr sim::StreamId DIALOG_WAVES = sim::stream("dialog.wave_order");
 inline constexpr sim::StreamId DIALOG_UPTAKE = sim::stream("dialog.uptake");
 inline constexpr sim::StreamId DIALOG_SESSION = sim::stream("dialog.session");

@@ -47,10 +47,6 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b);
 void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial);
 /// Computes the STAR-P and STAR-C views of patient @p i's dyad from its latent state.
 void update_views(Ctx& x, std::size_t i);
-/// Computes the STAR-P view (latent state and the patient's offset).
-void update_patient_view(Ctx& x, std::size_t i);
-/// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence).
-void update_clinician_view(Ctx& x, std::size_t i);
 /// Patient: new dyads after turnover, relationship change at meetings, coercion scars, continuity.
 void relationship_step(Ctx& x, sim::World& w, const sim::Block& b);
 
@@ -75,8 +71,6 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b);
 // ---- wellbeing.cpp ----
 /// Patient: unmet needs arising and met (routine care, DIALOG actions), life domains, satisfaction.
 void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b);
-/// Satisfaction targets (medication, practical help, meetings) of patient @p i, with their own offsets.
-std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i);
 
 // ---- family.cpp ----
 /// Family: burden follows the patient's illness and feeds expressed emotion; family intervention.
@@ -116,5 +110,47 @@ void observe_patients(Ctx& x, sim::World& w, const sim::Block& b);
 /// Adds the end-of-step engagement and adherence to the run sums (steps 1..n); finalize turns
 /// them into share_engaged and mean_adherence.
 void accumulate_run_means(Ctx& x, sim::World& w, const sim::Block& b);
+
+// ---- small rules called from several kernels: defined here so that every kernel inlines them ----
+// STAR totals: 6 collaboration, 3 input and 3 negative items (reversed), mean item score 0-4.
+
+/// STAR total from collaboration (6 items), input (3) and a reversed negative factor (3).
+inline float star_total(float collaboration, float input, float negative) {
+    return (6.0f * collaboration + 3.0f * input + 3.0f * (4.0f - negative)) / 12.0f;
+}
+
+/// Computes the STAR-P view (latent state and the patient's offset).
+inline void update_patient_view(Ctx& x, std::size_t i) {
+    auto& d = x.d;
+    d.star_latent[i] = star_total(d.collaboration[i], d.clinician_input[i], d.non_support[i]);
+    const float bp = d.bias_patient[i];
+    d.star_p_collaboration[i] = std::clamp(d.collaboration[i] + bp, 0.0f, 4.0f);
+    d.star_p_input[i] = std::clamp(d.clinician_input[i] + 0.8f * bp, 0.0f, 4.0f);
+    d.star_p_non_support[i] = std::clamp(d.non_support[i] - 0.5f * bp, 0.0f, 4.0f);
+    d.star_p[i] = star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]);
+}
+
+/// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence).
+inline void update_clinician_view(Ctx& x, std::size_t i) {
+    auto& d = x.d;
+    const float bc = d.bias_clinician[i];
+    // Clinicians see cooperation: adherence colours their rating of collaboration.
+    const auto adh_view =
+        static_cast<float>(x.cfg.relationship.adherence_in_clinician_view * (x.p.adherence[i] - x.cfg.adherence.initial_mean));
+    d.star_c_collaboration[i] = std::clamp(d.collaboration[i] + bc + adh_view, 0.0f, 4.0f);
+    d.star_c_input[i] = std::clamp(d.clinician_input[i] + bc, 0.0f, 4.0f);
+    d.star_c_difficulties[i] = std::clamp(d.difficulties[i] - 0.5f * bc, 0.0f, 4.0f);
+    d.star_c[i] = star_total(d.star_c_collaboration[i], d.star_c_input[i], d.star_c_difficulties[i]);
+}
+
+/// Satisfaction targets (medication, practical help, meetings) of patient @p i, with their own offsets.
+inline std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
+    const auto& wb = x.cfg.wellbeing;
+    const double rel = x.felt(i) - x.cfg.mechanism.star_reference;
+    const auto& own = x.p.sat_offset;
+    return {wb.sat_base + own[0][i] + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
+            wb.sat_base + own[1][i] + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
+            wb.sat_base + own[2][i] + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
+}
 
 }  // namespace models

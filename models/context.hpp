@@ -54,6 +54,10 @@ struct Ctx {
     // 1 low EE, 2 high EE): each kind's average one-year risk at full and at no adherence is
     // the input (relapse.p_year_on/off_medication), with high/low EE hazard ratio rel_high_ee.
     std::array<float, 3> relapse_h_off_step{}, relapse_log_ratio{};
+    /// Per family kind, a bound above every patient's relapse probability in a step (at any
+    /// adherence and diagnosis): a uniform at or above it decides "no relapse" without the
+    /// hazard being computed, and exactly as the hazard would (illness_step).
+    std::array<double, 3> relapse_p_bound{};
 
     /// Outcomes a simulated trial analyses (trial.cpp OUTCOMES): quality of life, satisfaction,
     /// unmet needs, symptoms, STAR-P, STAR-C.

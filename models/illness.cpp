@@ -47,10 +47,10 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& k = x.k;
     const double step_days = w.step_days;
     const double ref = x.cfg.mechanism.star_reference;
-    const sim::BlockStream relapse_draws = w.block_stream(streams::RELAPSE, b);
+    const sim::BlockStream& relapse_draws = w.shared_block_stream(streams::PATIENT_STEP, b);
     const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
     for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u_relapse = relapse_draws.uniform(i);
+        const double u_relapse = relapse_draws.uniform(i, streams::STEP_RELAPSE);
         const double adh = p.adherence[i];
         // Remission is faster with better adherence (1 at the reference adherence of 0.58).
         const double remit_scale = (0.5 + adh) / (0.5 + x.cfg.adherence.initial_mean);
@@ -82,12 +82,15 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
             // Per family kind (none, low EE, high EE), so that each kind's average one-year risk is the input.
             const std::int32_t fam = p.family[i];
             const std::size_t kind = fam < 0 ? 0 : x.f.high_ee[fam] ? 2 : 1;
-            float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
-            h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
-            if (u_relapse < -std::expm1(-h)) {
-                p.relapsed[i] = 1;
-                ++p.n_relapses[i];
-                p.events[i] |= event::RELAPSE;
+            // Most weeks the uniform is above every possible risk: no hazard to compute.
+            if (u_relapse < x.relapse_p_bound[kind]) {
+                float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
+                h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
+                if (u_relapse < -std::expm1(-h)) {
+                    p.relapsed[i] = 1;
+                    ++p.n_relapses[i];
+                    p.events[i] |= event::RELAPSE;
+                }
             }
         }
         // Symptoms move towards a target: the stable level, raised in relapse and by missed
@@ -95,7 +98,7 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
         auto g = symptom_draws.draws(i);
         const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
                               k.paths.direct * x.cfg.mechanism.symptom_effect * (x.felt(i) - ref);
-        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normal(), 18, 126);
+        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normalf(), 18, 126);
     }
 }
 

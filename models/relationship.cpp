@@ -46,35 +46,6 @@ Targets targets(const Ctx& x, std::size_t i) {
 
 }  // namespace
 
-// STAR totals: 6 collaboration, 3 input and 3 negative items (reversed), mean item score 0-4.
-
-/// STAR total from collaboration (6 items), input (3) and a reversed negative factor (3).
-inline float star_total(float collaboration, float input, float negative) {
-    return (6.0f * collaboration + 3.0f * input + 3.0f * (4.0f - negative)) / 12.0f;
-}
-
-void update_patient_view(Ctx& x, std::size_t i) {
-    auto& d = x.d;
-    d.star_latent[i] = star_total(d.collaboration[i], d.clinician_input[i], d.non_support[i]);
-    const float bp = d.bias_patient[i];
-    d.star_p_collaboration[i] = std::clamp(d.collaboration[i] + bp, 0.0f, 4.0f);
-    d.star_p_input[i] = std::clamp(d.clinician_input[i] + 0.8f * bp, 0.0f, 4.0f);
-    d.star_p_non_support[i] = std::clamp(d.non_support[i] - 0.5f * bp, 0.0f, 4.0f);
-    d.star_p[i] = star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]);
-}
-
-void update_clinician_view(Ctx& x, std::size_t i) {
-    auto& d = x.d;
-    const float bc = d.bias_clinician[i];
-    // Clinicians see cooperation: adherence colours their rating of collaboration.
-    const auto adh_view =
-        static_cast<float>(x.cfg.relationship.adherence_in_clinician_view * (x.p.adherence[i] - x.cfg.adherence.initial_mean));
-    d.star_c_collaboration[i] = std::clamp(d.collaboration[i] + bc + adh_view, 0.0f, 4.0f);
-    d.star_c_input[i] = std::clamp(d.clinician_input[i] + bc, 0.0f, 4.0f);
-    d.star_c_difficulties[i] = std::clamp(d.difficulties[i] - 0.5f * bc, 0.0f, 4.0f);
-    d.star_c[i] = star_total(d.star_c_collaboration[i], d.star_c_input[i], d.star_c_difficulties[i]);
-}
-
 void update_views(Ctx& x, std::size_t i) {
     update_patient_view(x, i);
     update_clinician_view(x, i);
@@ -126,10 +97,10 @@ void relationship_step(Ctx& x, sim::World& w, const sim::Block& b) {
             const Targets t = targets(x, i);
             auto g = noise.draws(i);
             const double sd = r.noise_sd;
-            d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normal(), 0, 4);
-            d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normal(), 0, 4);
-            d.non_support[i] = clampf(d.non_support[i] + lr * (t.non_support - d.non_support[i]) + sd * g.normal(), 0, 4);
-            d.difficulties[i] = clampf(d.difficulties[i] + lr * (t.difficulties - d.difficulties[i]) + sd * g.normal(), 0, 4);
+            d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normalf(), 0, 4);
+            d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normalf(), 0, 4);
+            d.non_support[i] = clampf(d.non_support[i] + lr * (t.non_support - d.non_support[i]) + sd * g.normalf(), 0, 4);
+            d.difficulties[i] = clampf(d.difficulties[i] + lr * (t.difficulties - d.difficulties[i]) + sd * g.normalf(), 0, 4);
         } else if (!x.p.engaged[i]) {
             // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
             const double floor = r.collaboration_base + d.chemistry[i];

@@ -82,6 +82,12 @@ Ctx::Ctx(Config config, sim::World& w)
         relapse_h_off_step[kind] = static_cast<float>(off[kind] * w.step_days);
         relapse_log_ratio[kind] = static_cast<float>(std::log(on[kind] / off[kind]));
     }
+    // p = 1 - exp(-h) <= h, and h = h_off exp(log_ratio * adherence) rel_diagnosis with adherence
+    // in [0, 1]; the margin covers the rounding of the single-precision hazard.
+    const double rel_diagnosis_max = *std::max_element(cfg.relapse.rel_diagnosis.begin(), cfg.relapse.rel_diagnosis.end());
+    for (std::size_t kind = 0; kind < 3; ++kind)
+        relapse_p_bound[kind] = double(relapse_h_off_step[kind]) * std::max(1.0, std::exp(double(relapse_log_ratio[kind]))) *
+                                rel_diagnosis_max * (1.0 + 1e-4);
     perception_weight = static_cast<float>(cfg.relationship.perception_weight);
     trust_posts.resize(trust.n);
     for (std::size_t post = 0; post < c.n; ++post)

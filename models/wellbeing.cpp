@@ -44,15 +44,6 @@ void discuss_domains(Ctx& x, std::size_t i, double gain) {
 
 }  // namespace
 
-std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
-    const auto& wb = x.cfg.wellbeing;
-    const double rel = x.felt(i) - x.cfg.mechanism.star_reference;
-    const auto& own = x.p.sat_offset;
-    return {wb.sat_base + own[0][i] + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
-            wb.sat_base + own[1][i] + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
-            wb.sat_base + own[2][i] + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
-}
-
 void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
     auto& p = x.p;
     const auto& wb = x.cfg.wellbeing;
@@ -60,10 +51,10 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& di = x.cfg.dialog;
     const double ref = x.cfg.mechanism.star_reference;
     const sim::BlockStream need_draws = w.block_stream(streams::NEEDS, b);
-    const sim::BlockStream shock_draws = w.block_stream(streams::QOL_SHOCK, b);
     const sim::BlockStream domain_draws = w.block_stream(streams::QOL, b);
     const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
     const auto r_qol = static_cast<float>(k.r_qol);
+    std::array<float, sim::BLOCK_SIZE> shift_of;  // each patient's shift of every life domain this step
     for (std::size_t i = b.begin; i < b.end; ++i) {
         const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
         auto g = need_draws.draws(i);
@@ -71,15 +62,17 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         const double u_new = g.uniform();
         const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
         const double u_routine = g.uniform();
+        const double shock_noise = g.normalf();
         const double need_rate = x.team.need_rate[static_cast<std::size_t>(p.team[i])];
         if (u_new < std::min(1.0, k.p_new_need * need_rate * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
             ++p.unmet_needs[i];
             p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
         }
         if (p.contact[i] && p.unmet_needs[i] > 0) {
-            // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n.
-            const double p_one = -std::expm1(x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i]);
-            if (u_routine < p_one) meet_need(x, i);
+            // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n, which is
+            // at most -log(1 - p) n: a uniform above that (with a margin for rounding) needs no expm1.
+            const double log_keep = x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i];
+            if (u_routine < -log_keep * (1.0 + 1e-9) && u_routine < -std::expm1(log_keep)) meet_need(x, i);
         }
         if (p.dialog_session[i] && !x.c.dialog_ratings_only[static_cast<std::size_t>(p.clinician[i])]) {
             // Each unmet need the patient names is acted on with a probability set by the
@@ -98,21 +91,9 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
 
         // Life domains follow their set points, a shared shock (life events, mood), symptoms
         // above the stable level and, on the direct path, the relationship.
-        auto q = shock_draws.draws(i);
-        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * q.normal());
-        const auto shift = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
-                                              k.paths.direct * x.cfg.mechanism.qol_effect * (x.felt(i) - ref));
-        // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
-        const sim::Words words = domain_draws.words(i);
-        float sum = 0;
-        for (std::size_t d = 0; d < N_DOMAINS; ++d) {
-            const std::uint32_t bits = (words[d / 2] >> (16 * (d % 2))) & 0xFFFFu;
-            const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 32768.0f) - 1.0f);
-            float& v = p.qol_domain[d][i];
-            v = std::clamp(v + r_qol * (p.qol_set[d][i] + shift - v) + noise, 1.0f, 7.0f);
-            sum += v;
-        }
-        p.qol[i] = sum / static_cast<float>(N_DOMAINS);
+        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * shock_noise);
+        shift_of[i - b.begin] = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
+                                                   k.paths.direct * x.cfg.mechanism.qol_effect * (x.felt(i) - ref));
 
         // Treatment satisfaction.
         const auto t = satisfaction_targets(x, i);
@@ -121,6 +102,25 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
         p.sat_meetings[i] = clampf(p.sat_meetings[i] + k.r_sat * (t[2] - p.sat_meetings[i]), 1, 7);
         p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
     }
+    // The life domains, one column at a time over the block (loops the compiler vectorises);
+    // each patient's operations are the same and in the same order as one patient at a time.
+    // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
+    const std::size_t n = b.size();
+    std::array<float, sim::BLOCK_SIZE> sum{};
+    for (std::size_t d = 0; d < N_DOMAINS; ++d) {
+        const std::uint32_t* words = domain_draws.words_column(static_cast<unsigned>(d / 2));
+        const unsigned shift_bits = 16 * (d % 2);
+        float* v = p.qol_domain[d] + b.begin;
+        const float* set = p.qol_set[d] + b.begin;
+        for (std::size_t j = 0; j < n; ++j) {
+            // 16 bits: exact as a signed integer, which converts to float in one instruction
+            const auto bits = static_cast<std::int32_t>((words[j] >> shift_bits) & 0xFFFFu);
+            const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 32768.0f) - 1.0f);
+            v[j] = std::clamp(v[j] + r_qol * (set[j] + shift_of[j] - v[j]) + noise, 1.0f, 7.0f);
+            sum[j] += v[j];
+        }
+    }
+    for (std::size_t j = 0; j < n; ++j) p.qol[b.begin + j] = sum[j] / static_cast<float>(N_DOMAINS);
 }
 
 }  // namespace models

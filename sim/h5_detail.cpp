@@ -1,6 +1,11 @@
 #include "sim/h5_detail.hpp"
 
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <zlib.h>
+
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -54,27 +59,131 @@ hid_t group(hid_t parent, const std::string& name) {
     return ok(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name);
 }
 
+namespace {
+
+/// Elements per chunk of a compressed dataset: about 64k, along the first dimension.
+constexpr hsize_t CHUNK_ELEMENTS = 65536;
+/// A batch compresses about this many bytes per thread at once (a few chunks each), so that its
+/// compressed chunks stay a small part of the run's memory.
+constexpr std::size_t BATCH_BYTES_PER_THREAD = std::size_t{1} << 20;
+
+hsize_t elements(const std::vector<hsize_t>& dims) {
+    hsize_t total = 1;
+    for (auto d : dims) total *= d;
+    return total;
+}
+
+/// The chunk shape of @p d: empty if it is stored contiguous and uncompressed (small, or
+/// compression off, or a type the direct chunk path does not handle).
+std::vector<hsize_t> chunk_shape(const PendingDataset& d) {
+    const hsize_t total = elements(d.dims);
+    if (d.compression <= 0 || total < 1024 || H5Tis_variable_str(d.mem_type) > 0) return {};
+    std::vector<hsize_t> chunk = d.dims;
+    const hsize_t rest = total / std::max<hsize_t>(1, d.dims[0]);
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(d.dims[0], CHUNK_ELEMENTS / std::max<hsize_t>(1, rest)));
+    return chunk;
+}
+
+/// Chunk @p k of dataset @p d, filtered as HDF5's shuffle and deflate filters would
+/// (H5Z_filter_shuffle: byte planes of the elements, none for 1-byte elements; H5Z_filter_deflate:
+/// zlib's compress2 at the dataset's level into a compressBound buffer). The last chunk along
+/// the first axis is padded with zeros, the default fill value HDF5 pads edge chunks with.
+std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::vector<hsize_t>& chunk, hsize_t k) {
+    const std::size_t size = H5Tget_size(d.mem_type);
+    const hsize_t rest = elements(d.dims) / d.dims[0];
+    const std::size_t n = static_cast<std::size_t>(elements(chunk));
+    const hsize_t row0 = k * chunk[0], rows = std::min(chunk[0], d.dims[0] - row0);
+    const auto* src = static_cast<const unsigned char*>(d.data) + static_cast<std::size_t>(row0 * rest) * size;
+    const std::size_t used = static_cast<std::size_t>(rows * rest) * size;
+    // Scratch of this thread, reused from chunk to chunk; the result is copied out at its size.
+    thread_local std::vector<unsigned char> raw, packed;
+    raw.assign(n * size, 0);
+    if (size > 1 && n > 1) {
+        const std::size_t used_elements = used / size;
+        for (std::size_t b = 0; b < size; ++b) {
+            unsigned char* plane = raw.data() + b * n;
+            for (std::size_t e = 0; e < used_elements; ++e) plane[e] = src[e * size + b];
+        }
+    } else {
+        std::memcpy(raw.data(), src, used);
+    }
+    uLongf out_len = compressBound(static_cast<uLong>(raw.size()));
+    packed.resize(out_len);
+    if (compress2(packed.data(), &out_len, raw.data(), static_cast<uLong>(raw.size()), d.compression) != Z_OK)
+        throw RunError("zlib: cannot compress a chunk of dataset " + d.name);
+    return {packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(out_len)};
+}
+
+/// Creates and writes dataset @p d; @p chunks are its filtered chunks if it is chunked.
+void write_dataset(const PendingDataset& d, const std::vector<hsize_t>& chunk, const std::vector<std::vector<unsigned char>>* chunks) {
+    Handle space(ok(H5Screate_simple(static_cast<int>(d.dims.size()), d.dims.data(), nullptr), "create dataspace"), H5Sclose);
+    Handle dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
+    if (!chunk.empty()) {
+        H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, static_cast<unsigned>(d.compression));
+    }
+    Handle ds(ok(H5Dcreate2(d.parent, d.name.c_str(), d.mem_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create dataset " + d.name),
+              H5Dclose);
+    if (chunks) {
+        std::vector<hsize_t> offset(d.dims.size(), 0);
+        for (std::size_t k = 0; k < chunks->size(); ++k) {
+            offset[0] = static_cast<hsize_t>(k) * chunk[0];
+            const auto& c = (*chunks)[k];
+            ok(H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset.data(), c.size(), c.data()), "write dataset " + d.name);
+        }
+    } else if (elements(d.dims) > 0) {
+        ok(H5Dwrite(ds, d.mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.data), "write dataset " + d.name);
+    }
+    if (!d.unit.empty()) attr_string(ds, "unit", d.unit);
+    if (!d.label.empty()) attr_string(ds, "label", d.label);
+}
+
+}  // namespace
+
+void datasets(const std::vector<PendingDataset>& batch) {
+    // The chunks of a window of datasets are compressed in parallel (zlib was most of the
+    // end of a run), then the datasets are created and written one after the other in the
+    // batch's order, so the file is the same bytes at any thread count.
+    const std::size_t window = BATCH_BYTES_PER_THREAD * static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+    for (std::size_t from = 0; from < batch.size();) {
+        std::size_t to = from, bytes = 0;
+        struct Job {
+            std::size_t dataset;
+            hsize_t chunk;
+        };
+        std::vector<Job> jobs;
+        std::vector<std::vector<hsize_t>> shapes;
+        while (to < batch.size() && (to == from || bytes < window)) {
+            const PendingDataset& d = batch[to];
+            shapes.push_back(chunk_shape(d));
+            if (!shapes.back().empty()) {
+                const hsize_t n = (d.dims[0] + shapes.back()[0] - 1) / shapes.back()[0];
+                for (hsize_t k = 0; k < n; ++k) jobs.push_back({to - from, k});
+                bytes += static_cast<std::size_t>(elements(d.dims)) * H5Tget_size(d.mem_type);
+            }
+            ++to;
+        }
+        std::vector<std::vector<std::vector<unsigned char>>> filtered(to - from);
+        for (const Job& j : jobs) filtered[j.dataset].emplace_back();  // one slot per chunk
+        // Isolated: a thread waiting here must not pick up another replicate's task, which
+        // could block on the results writer's lock this thread holds.
+        tbb::this_task_arena::isolate([&] {
+            tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
+                const Job& j = jobs[i];
+                filtered[j.dataset][static_cast<std::size_t>(j.chunk)] = filtered_chunk(batch[from + j.dataset], shapes[j.dataset], j.chunk);
+            });
+        });
+        for (std::size_t i = from; i < to; ++i)
+            write_dataset(batch[i], shapes[i - from], shapes[i - from].empty() ? nullptr : &filtered[i - from]);
+        from = to;
+    }
+}
+
 /// Writes an N-d dataset, chunked and compressed when it is large enough to matter.
 void dataset(hid_t parent, const std::string& name, hid_t mem_type, const void* data, const std::vector<hsize_t>& dims,
              int compression, const std::string& unit, const std::string& label) {
-    Handle space(ok(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "create dataspace"), H5Sclose);
-    Handle dcpl(ok(H5Pcreate(H5P_DATASET_CREATE), "create property list"), H5Pclose);
-    hsize_t total = 1;
-    for (auto d : dims) total *= d;
-    if (compression > 0 && total >= 1024) {
-        // Chunks of about 64k elements along the first dimension.
-        std::vector<hsize_t> chunk = dims;
-        hsize_t rest = total / std::max<hsize_t>(1, dims[0]);
-        chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], 65536 / std::max<hsize_t>(1, rest)));
-        H5Pset_chunk(dcpl, static_cast<int>(dims.size()), chunk.data());
-        H5Pset_shuffle(dcpl);
-        H5Pset_deflate(dcpl, static_cast<unsigned>(compression));
-    }
-    Handle ds(ok(H5Dcreate2(parent, name.c_str(), mem_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create dataset " + name),
-              H5Dclose);
-    if (total > 0) ok(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + name);
-    if (!unit.empty()) attr_string(ds, "unit", unit);
-    if (!label.empty()) attr_string(ds, "label", label);
+    datasets({PendingDataset{parent, name, mem_type, data, dims, compression, unit, label}});
 }
 
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
@@ -103,10 +212,12 @@ std::size_t size_of(const Column& c) {
 
 void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<Column>& data,
                    int compression) {
+    std::vector<PendingDataset> batch;
     for (std::size_t i = 0; i < cols.size(); ++i) {
         const AttributeSpec& a = spec.attributes[cols[i]];
-        dataset(g, a.name, native(data[i]), data_of(data[i]), {size_of(data[i])}, compression, a.unit, a.label);
+        batch.push_back({g, a.name, native(data[i]), data_of(data[i]), {size_of(data[i])}, compression, a.unit, a.label});
     }
+    datasets(batch);
 }
 
 /// Creates an empty dataset of shape @p dims with one chunk per first-axis row (one replicate).

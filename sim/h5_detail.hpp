@@ -53,6 +53,20 @@ double read_number_attr(hid_t obj, const char* name);
 
 /// Creates group @p name (the caller closes it).
 hid_t group(hid_t parent, const std::string& name);
+/// A dataset to write, as dataset() takes it; @p data must stay valid until it is written.
+struct PendingDataset {
+    hid_t parent;
+    std::string name;
+    hid_t mem_type;
+    const void* data;
+    std::vector<hsize_t> dims;
+    int compression;
+    std::string unit, label;
+};
+/// Writes the datasets of @p batch as dataset() would, in their order: the same file bytes,
+/// with the chunks of several datasets compressed in parallel (oneTBB) and written with
+/// H5Dwrite_chunk. @throws RunError if HDF5 or zlib fails
+void datasets(const std::vector<PendingDataset>& batch);
 /// Writes an N-d dataset, chunked and compressed when it is large enough to matter.
 void dataset(hid_t parent, const std::string& name, hid_t mem_type, const void* data, const std::vector<hsize_t>& dims,
              int compression, const std::string& unit = "", const std::string& label = "");

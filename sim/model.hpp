@@ -68,6 +68,12 @@ public:
     SeriesStore series;
     /// @return block 0 of stream @p s at the current step for every row of @p b (vectorised).
     [[nodiscard]] BlockStream block_stream(StreamId s, const Block& b) const { return BlockStream(rng, s, step, b.begin, b.size()); }
+    /// @return block 0 of stream @p s at the current step for every row of @p b, computed once
+    /// per thread for the kernels of a block that share the stream (sim::shared_block_stream).
+    /// @warning valid until the thread asks for another shared stream, step or block
+    [[nodiscard]] const BlockStream& shared_block_stream(StreamId s, const Block& b) const {
+        return sim::shared_block_stream(rng, s, step, b.begin, b.size());
+    }
 
     /// @return the tally of block @p b for the current step.
     Tally tally(const Block& b) { return series.tally(b.index); }

@@ -76,14 +76,19 @@ void write_agents(hid_t f, const Results& r, int compression) {
     attr_int(tg, "run", w.run);
     dataset(tg, "row", H5T_NATIVE_UINT32, tr.rows.data(), {tr.rows.size()}, 0, "", "Sampled row (the same id in every traced agent type)");
     const std::size_t k = tr.rows.size(), nc = tr.columns.size(), nt = tr.values.size() / (k * nc);
+    std::vector<std::vector<float>> values(nc, std::vector<float>(nt * k));
+    std::vector<PendingDataset> batch;
     for (std::size_t c = 0; c < nc; ++c) {
-        std::vector<float> v(nt * k);
+        std::vector<float>& v = values[c];
         for (std::size_t t = 0; t < nt; ++t)
             for (std::size_t i = 0; i < k; ++i) v[t * k + i] = tr.values[(t * nc + c) * k + i];
         const AttributeSpec& a = w.tables()[tr.columns[c].table].spec().attributes[tr.columns[c].attribute];
-        if (H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0) throw RunError("two traced attributes are both named " + a.name);
-        dataset(tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label);
+        const bool taken = H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0 ||
+                           std::any_of(batch.begin(), batch.end(), [&](const PendingDataset& b) { return b.name == a.name; });
+        if (taken) throw RunError("two traced attributes are both named " + a.name);
+        batch.push_back({tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label});
     }
+    datasets(batch);
 }
 
 /// The sweep's design (layout in docs/output.md, /sweep).
@@ -555,6 +560,9 @@ void write_summaries(hid_t f, const Assembly& a, std::size_t runs, std::size_t s
         if (grouped && !a.grouped) continue;
         const std::string kind = grouped ? "grouped" : "national";
         Handle out(group(sg, kind), H5Gclose);
+        std::vector<std::vector<double>> stats;
+        std::vector<PendingDataset> batch;
+        stats.reserve(schema.series().size());
         for (const auto& spec : schema.series()) {
             if (grouped && !spec.grouped) continue;
             const std::size_t cells = steps * (grouped ? n_groups : 1);
@@ -564,9 +572,10 @@ void write_summaries(hid_t f, const Assembly& a, std::size_t runs, std::size_t s
                 src_dims.insert(src_dims.end(), gdims.begin(), gdims.end());
             }
             const std::string src = "/series/" + kind + "/" + spec.name;
-            const std::vector<double> stats = summarise(read_doubles(f, src, src_dims, src), cells);
-            dataset(out, spec.name, H5T_NATIVE_DOUBLE, stats.data(), dims, a.compression, spec.unit, spec.label);
+            stats.push_back(summarise(read_doubles(f, src, src_dims, src), cells));
+            batch.push_back({out, spec.name, H5T_NATIVE_DOUBLE, stats.back().data(), dims, a.compression, spec.unit, spec.label});
         }
+        datasets(batch);
     }
     if (schema.metrics().empty()) return;
     Handle out(group(sg, "metrics"), H5Gclose);

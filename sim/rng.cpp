@@ -1,28 +1,170 @@
 #include "sim/rng.hpp"
 
+// The vector versions are x86-64's; elsewhere (WebAssembly among others) Rng::blocks is the
+// scalar loop, with the same words.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define THERASIM_RNG_X86 1
+#include <immintrin.h>
+#endif
+
+#include <memory>
+
 namespace sim {
 
-// On x86-64, compiled for AVX-512, AVX2 and the baseline and chosen at load time; the loop over
-// counters is what the compiler vectorises, and writing each word to its own array keeps the
-// stores contiguous. Philox is integer arithmetic, so every version (and every other target,
-// WebAssembly among them) gives the same words.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define THERASIM_RNG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define THERASIM_RNG_CLONES
-#endif
-THERASIM_RNG_CLONES void Rng::blocks(std::uint32_t first, std::size_t n,
-                                                                               StreamId s, std::uint32_t step,
-                                                                               std::uint32_t* w0, std::uint32_t* w1,
-                                                                               std::uint32_t* w2, std::uint32_t* w3) const {
+namespace {
+
+// Philox4x32-10 (Salmon et al. 2011, Random123): the multipliers and the Weyl key increments.
+constexpr std::uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+constexpr int ROUNDS = 10;
+
+/// Blocks of counters (first + k, s, step, 0) for k in [from, n), one at a time.
+void blocks_scalar(const Philox::key_type& key, std::uint32_t first, std::size_t from, std::size_t n, StreamId s,
+                   std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
     const Philox philox;
-    for (std::size_t k = 0; k < n; ++k) {
-        const auto r = philox(Philox::ctr_type{{first + static_cast<std::uint32_t>(k), s.value, step, 0}}, key_);
+    for (std::size_t k = from; k < n; ++k) {
+        const auto r = philox(Philox::ctr_type{{first + static_cast<std::uint32_t>(k), s.value, step, 0}}, key);
         w0[k] = r[0];
         w1[k] = r[1];
         w2[k] = r[2];
         w3[k] = r[3];
     }
+}
+
+#ifdef THERASIM_RNG_X86
+// The vector versions keep each word of the counter in its own register (a lane per entity),
+// so a round is two pairs of 32x32->64-bit multiplies (even and odd lanes), shifts and blends
+// to split the products, and three xors; the compiler's own vectorisation of the scalar loop
+// spent most of its instructions transposing the four-word counters.
+
+__attribute__((target("avx2"))) inline void mulhilo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+    const __m256i even = _mm256_mul_epu32(a, m);                        // lanes 0, 2, 4, 6 as 64-bit products
+    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);  // lanes 1, 3, 5, 7
+    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+__attribute__((target("avx2"))) void blocks_avx2(const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s,
+                                                 std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2,
+                                                 std::uint32_t* w3) {
+    constexpr std::size_t LANES = 8;
+    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(M0)), m1 = _mm256_set1_epi32(static_cast<int>(M1));
+    __m256i k0[ROUNDS], k1[ROUNDS];
+    for (int r = 0; r < ROUNDS; ++r) {
+        k0[r] = _mm256_set1_epi32(static_cast<int>(key[0] + static_cast<std::uint32_t>(r) * W0));
+        k1[r] = _mm256_set1_epi32(static_cast<int>(key[1] + static_cast<std::uint32_t>(r) * W1));
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    std::size_t k = 0;
+    for (; k + LANES <= n; k += LANES) {
+        __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
+        __m256i x1 = _mm256_set1_epi32(static_cast<int>(s.value)), x2 = _mm256_set1_epi32(static_cast<int>(step));
+        __m256i x3 = _mm256_setzero_si256();
+        for (int r = 0; r < ROUNDS; ++r) {
+            __m256i hi0, lo0, hi1, lo1;
+            mulhilo(x0, m0, hi0, lo0);
+            mulhilo(x2, m1, hi1, lo1);
+            x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), k0[r]);
+            x1 = lo1;
+            x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), k1[r]);
+            x3 = lo0;
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + k), x0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + k), x1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + k), x2);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + k), x3);
+    }
+    blocks_scalar(key, first, k, n, s, step, w0, w1, w2, w3);
+}
+
+// GCC 12 warns that the intrinsics' own _mm512_undefined_epi32() is used uninitialised (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) inline void mulhilo(__m512i a, __m512i m, __m512i& hi, __m512i& lo) {
+    const __m512i even = _mm512_mul_epu32(a, m);
+    const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+__attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& key, std::uint32_t first, std::size_t n,
+                                                      StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
+                                                      std::uint32_t* w2, std::uint32_t* w3) {
+    constexpr std::size_t LANES = 16;
+    const __m512i m0 = _mm512_set1_epi32(static_cast<int>(M0)), m1 = _mm512_set1_epi32(static_cast<int>(M1));
+    __m512i k0[ROUNDS], k1[ROUNDS];
+    for (int r = 0; r < ROUNDS; ++r) {
+        k0[r] = _mm512_set1_epi32(static_cast<int>(key[0] + static_cast<std::uint32_t>(r) * W0));
+        k1[r] = _mm512_set1_epi32(static_cast<int>(key[1] + static_cast<std::uint32_t>(r) * W1));
+    }
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    std::size_t k = 0;
+    for (; k + LANES <= n; k += LANES) {
+        __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
+        __m512i x1 = _mm512_set1_epi32(static_cast<int>(s.value)), x2 = _mm512_set1_epi32(static_cast<int>(step));
+        __m512i x3 = _mm512_setzero_si512();
+        for (int r = 0; r < ROUNDS; ++r) {
+            __m512i hi0, lo0, hi1, lo1;
+            mulhilo(x0, m0, hi0, lo0);
+            mulhilo(x2, m1, hi1, lo1);
+            x0 = _mm512_xor_si512(_mm512_xor_si512(hi1, x1), k0[r]);
+            x1 = lo1;
+            x2 = _mm512_xor_si512(_mm512_xor_si512(hi0, x3), k1[r]);
+            x3 = lo0;
+        }
+        _mm512_storeu_si512(w0 + k, x0);
+        _mm512_storeu_si512(w1 + k, x1);
+        _mm512_storeu_si512(w2 + k, x2);
+        _mm512_storeu_si512(w3 + k, x3);
+    }
+    blocks_scalar(key, first, k, n, s, step, w0, w1, w2, w3);
+}
+
+#pragma GCC diagnostic pop
+#endif  // THERASIM_RNG_X86
+
+detail::Isa best_isa() {
+    if (detail::isa_supported(detail::Isa::avx512)) return detail::Isa::avx512;
+    if (detail::isa_supported(detail::Isa::avx2)) return detail::Isa::avx2;
+    return detail::Isa::scalar;
+}
+
+}  // namespace
+
+bool detail::isa_supported(Isa isa) {
+#ifdef THERASIM_RNG_X86
+    switch (isa) {
+        case Isa::avx512: return __builtin_cpu_supports("avx512f");
+        case Isa::avx2: return __builtin_cpu_supports("avx2");
+        default: return true;
+    }
+#else
+    return isa == Isa::scalar;
+#endif
+}
+
+void detail::blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
+                         std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
+    if (!isa_supported(isa)) isa = Isa::scalar;
+#ifdef THERASIM_RNG_X86
+    if (isa == Isa::avx512) return blocks_avx512(key, first, n, s, step, w0, w1, w2, w3);
+    if (isa == Isa::avx2) return blocks_avx2(key, first, n, s, step, w0, w1, w2, w3);
+#endif
+    blocks_scalar(key, first, 0, n, s, step, w0, w1, w2, w3);
+}
+
+// Chosen once, at the first call, from what the processor has; Philox is integer arithmetic, so
+// every version gives the same words (tests/sim/test_rng.cpp runs each against Random123).
+void Rng::blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
+                 std::uint32_t* w2, std::uint32_t* w3) const {
+    static const detail::Isa isa = best_isa();
+    detail::blocks_with(isa, key_, first, n, s, step, w0, w1, w2, w3);
+}
+
+const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {
+    // One per thread, allocated at its first use (32 KiB: too large for static thread storage).
+    thread_local std::unique_ptr<BlockStream> kept;
+    if (!kept || !kept->holds(rng, s, step, first, n)) kept = std::make_unique<BlockStream>(rng, s, step, first, n);
+    return *kept;
 }
 
 }  // namespace sim

@@ -53,6 +53,10 @@ public:
     Draws(Philox::ctr_type ctr, Philox::key_type key) : ctr_(ctr), key_(key) {}
     /// Starts from an already computed block 0.
     Draws(Philox::ctr_type ctr, Philox::key_type key, const Words& block0) : ctr_(ctr), key_(key), words_(block0), left_(4), next_(1) {}
+    /// Starts from an already computed block 0 of which the first 4 - @p left words (1 <= left
+    /// <= 4) belong to other purposes of the same entity and step (see BlockStream::draws).
+    Draws(Philox::ctr_type ctr, Philox::key_type key, const Words& block0, unsigned left)
+        : ctr_(ctr), key_(key), words_(block0), left_(left), next_(1) {}
 
     static constexpr result_type min() { return 0; }
     static constexpr result_type max() { return ~result_type{0}; }
@@ -68,6 +72,20 @@ public:
     bool bernoulli(double p) { return uniform() <= p; }
     /// @return a standard normal variate (Boost.Random's ziggurat; usually two words).
     double normal() { return boost::random::normal_distribution<double>()(*this); }
+    /// @return a standard normal variate in single precision: exactly
+    /// boost::random::normal_distribution<float>()(*this) (Boost.Random's ziggurat with a 24-bit
+    /// uniform and an 8-bit layer and sign: one word in about 99% of draws, more when the
+    /// ziggurat rejects). The accepting first try is inline; the rest is Boost's own code.
+    float normalf() {
+        const std::uint32_t u = (*this)();
+        // Boost's generate_int_float_pair<float, 8> of one 32-bit word, then the first try.
+        const double* const table_x = boost::random::detail::normal_table<double>::table_x;
+        const auto layer = static_cast<int>(u & 0xFFu);
+        const int i = layer >> 1, sign = (layer & 1) * 2 - 1;
+        const float x = static_cast<float>(u >> 8) * (1.0f / 16777216.0f) * static_cast<float>(table_x[i]);
+        if (x < table_x[i + 1]) return x * static_cast<float>(sign) * 1.0f + 0.0f;
+        return normalf_rejected(u);
+    }
     /// @return a gamma variate with the given @p shape and @p scale (both > 0).
     double gamma(double shape, double scale) { return boost::random::gamma_distribution<double>(shape, scale)(*this); }
     /// @return an index in [0, n) (n > 0), uniform up to 2^-32 bias.
@@ -76,6 +94,27 @@ public:
     }
 
 private:
+    /// A normal whose first word @p u the ziggurat's first try rejected: Boost's distribution
+    /// run again on @p u and then on the words that follow it, so it takes the same words and
+    /// gives the same value as Boost from the start.
+    [[gnu::noinline, gnu::cold]] float normalf_rejected(std::uint32_t u) {
+        struct Replay {
+            using result_type = std::uint32_t;
+            static constexpr result_type min() { return 0; }
+            static constexpr result_type max() { return ~result_type{0}; }
+            result_type operator()() {
+                if (first) {
+                    first = false;
+                    return u;
+                }
+                return (*rest)();
+            }
+            Draws* rest;
+            std::uint32_t u;
+            bool first = true;
+        } replay{this, u};
+        return boost::random::normal_distribution<float>()(replay);
+    }
     // Out of line and cold: most draws use only block 0 (handed in by BlockStream), and an inlined
     // refill would be computed speculatively in every patient loop whether it is used or not.
     [[gnu::noinline, gnu::cold]] void refill() {
@@ -114,8 +153,8 @@ public:
         return r123::u01<double>(block(entity, s, step)[3]);
     }
     /// Fills @p w0..w3 [k] with the words of block 0 of (@p first + k, @p s, @p step) for k in
-    /// [0, @p n), in one pass that the compiler vectorises (AVX-512 or AVX2 where the processor
-    /// has them; the integer results are the same on every path).
+    /// [0, @p n), in one vectorised pass (AVX-512 or AVX2 where the processor has them, chosen at
+    /// run time; the integer results are the same on every path: detail::blocks_with).
     void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                 std::uint32_t* w2, std::uint32_t* w3) const;
 
@@ -130,20 +169,47 @@ private:
     Philox::key_type key_;
 };
 
+namespace detail {
+/// Instruction sets Rng::blocks has a version for.
+enum class Isa { scalar, avx2, avx512 };
+/// @return true if this processor runs @p isa's version
+bool isa_supported(Isa isa);
+/// Rng::blocks with key @p key in @p isa's version (the scalar one if the processor lacks it):
+/// for tests that check every version gives the same words.
+void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
+                 std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3);
+}  // namespace detail
+
 /// Block 0 of one stream and step for a contiguous range of entities, computed in one
 /// vectorised pass. Gives exactly the draws Rng::uniform() and Rng::draws() would.
 class BlockStream {
 public:
     /// Entities [@p first, @p first + @p n) of stream @p s at @p step; n <= CAPACITY.
     BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n)
-        : rng_(&rng), s_(s), step_(step), first_(first) {
+        : key_(rng.key()), s_(s), step_(step), first_(first), n_(n) {
         rng.blocks(static_cast<std::uint32_t>(first), n, s, step, w_[0].data(), w_[1].data(), w_[2].data(), w_[3].data());
     }
     /// Uniform in (0, 1] for entity @p e (same as Rng::uniform).
     [[nodiscard]] double uniform(std::size_t e) const { return r123::u01<double>(w_[3][e - first_]); }
+    /// Uniform in (0, 1] from word @p n (0-3, in the order Draws gives them) of entity @p e's
+    /// block 0: a stream whose words several purposes share, each at a fixed position.
+    [[nodiscard]] double uniform(std::size_t e, unsigned n) const { return r123::u01<double>(w_[3 - n][e - first_]); }
     /// Draws for entity @p e (same as Rng::draws).
     [[nodiscard]] Draws draws(std::size_t e) const {
-        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), rng_->key(), words(e));
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), key_, words(e));
+    }
+    /// Draws for entity @p e that start at word @p from (0-3) of block 0 and continue with
+    /// blocks 1, 2, ...: the last purpose of a shared stream, which may take a variable number
+    /// of words, after the purposes that take words 0 .. from - 1.
+    [[nodiscard]] Draws draws(std::size_t e, unsigned from) const {
+        return Draws(Rng::counter(static_cast<std::uint32_t>(e), s_, step_), key_, words(e), 4 - from);
+    }
+    /// Word @p j (0-3, as words()[j]) of every entity's block 0, entity @p e at index e - first:
+    /// for kernels that loop over a block's columns.
+    [[nodiscard]] const std::uint32_t* words_column(unsigned j) const { return w_[j].data(); }
+    /// @return true if this holds block 0 of stream @p s at @p step for entities [@p first, @p first + @p n) of @p rng's key.
+    [[nodiscard]] bool holds(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) const {
+        return s.value == s_.value && step == step_ && first == first_ && n == n_ && rng.key() == key_;
     }
     /// The raw block 0 words of entity @p e.
     [[nodiscard]] Words words(std::size_t e) const {
@@ -154,11 +220,19 @@ public:
     static constexpr std::size_t CAPACITY = 2048;
 
 private:
-    const Rng* rng_;
+    Philox::key_type key_;
     StreamId s_;
     std::uint32_t step_;
     std::size_t first_;
+    std::size_t n_;
     std::array<std::array<std::uint32_t, CAPACITY>, 4> w_;  // word j of every entity's block 0
 };
+
+/// Block 0 of stream @p s at @p step for entities [@p first, @p first + @p n), kept for the
+/// calling thread: the kernels of one block that share a stream's words (each purpose at its
+/// own position) compute them once. The words are those of BlockStream(rng, s, step, first, n)
+/// whichever thread or order asks, so sharing never changes a result.
+/// @warning the reference is valid until the same thread asks for another stream, step, block or key
+const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n);
 
 }  // namespace sim

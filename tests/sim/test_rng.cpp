@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -64,6 +65,28 @@ TEST_CASE("normals from Draws have mean 0 and variance 1", "[rng][statistical]")
     CHECK(std::fabs(var - 1.0) < 0.023);
 }
 
+TEST_CASE("single-precision normals are Boost's, word for word, rejections included", "[rng]") {
+    // Draws::normalf inlines the ziggurat's accepting first try: it must give Boost's value and
+    // leave the stream where Boost leaves it (the next word is compared after every draw).
+    const sim::Rng rng(SEED, 4);
+    int rejected = 0;
+    for (std::uint32_t e = 0; e < 20000; ++e) {
+        auto a = rng.draws(e, A, 1);
+        auto b = rng.draws(e, A, 1);
+        for (int k = 0; k < 10; ++k) {
+            auto peek = b;
+            const std::uint32_t u = peek();  // the first word, and whether the first try accepts it
+            const double* table_x = boost::random::detail::normal_table<double>::table_x;
+            const auto layer = static_cast<int>((u & 0xFFu) >> 1);
+            rejected += !(static_cast<float>(u >> 8) * (1.0f / 16777216.0f) * static_cast<float>(table_x[layer]) < table_x[layer + 1]);
+            const float mine = a.normalf(), boost = boost::random::normal_distribution<float>()(b);
+            REQUIRE(std::memcmp(&mine, &boost, sizeof mine) == 0);
+            REQUIRE(a() == b());
+        }
+    }
+    CHECK(rejected > 1000);  // about 1.2% of 200,000 draws: the slow path was exercised
+}
+
 TEST_CASE("stream ids of distinct names differ", "[rng]") {
     CHECK(sim::stream("patient.relapse").value != sim::stream("patient.relapsE").value);
     CHECK(sim::stream("").value == 2166136261u);  // FNV-1a offset basis
@@ -82,6 +105,25 @@ TEST_CASE("vectorised blocks equal one-at-a-time Philox blocks, including a ragg
     auto a = bs.draws(FIRST + 5);
     auto b = rng.draws(FIRST + 5, A, STEP);
     for (int k = 0; k < 13; ++k) REQUIRE(a() == b());
+}
+
+TEST_CASE("every instruction set's version of the blocks gives Random123's words", "[rng]") {
+    // Each version this processor runs, forced, against Random123 one block at a time, for
+    // lengths that are and are not multiples of the vector widths (8 and 16 lanes).
+    const sim::Rng rng(SEED, 3);
+    constexpr std::uint32_t FIRST = 4294967000u, STEP = 4000000000u;  // counters that wrap around 2^32
+    for (const auto isa : {sim::detail::Isa::scalar, sim::detail::Isa::avx2, sim::detail::Isa::avx512}) {
+        if (!sim::detail::isa_supported(isa)) continue;
+        for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{2047}, std::size_t{2048}}) {
+            std::vector<std::uint32_t> w0(n), w1(n), w2(n), w3(n);
+            sim::detail::blocks_with(isa, rng.key(), FIRST, n, B, STEP, w0.data(), w1.data(), w2.data(), w3.data());
+            for (std::size_t k = 0; k < n; ++k) {
+                const auto r = r123::Philox4x32()(r123::Philox4x32::ctr_type{{FIRST + static_cast<std::uint32_t>(k), B.value, STEP, 0}},
+                                                  r123::Philox4x32::ukey_type{{SEED, 3}});
+                REQUIRE(sim::Words{w0[k], w1[k], w2[k], w3[k]} == sim::Words{r[0], r[1], r[2], r[3]});
+            }
+        }
+    }
 }
 
 TEST_CASE("blocks match Random123's Philox4x32-10", "[rng]") {
