@@ -78,9 +78,9 @@ dialog, none = os.path.join(tmp, "dialog.h5"), os.path.join(tmp, "no_dialog.h5")
 dialog_50, none_50 = os.path.join(tmp, "dialog_50.h5"), os.path.join(tmp, "no_dialog_50.h5")
 seed7, seed7_none = os.path.join(tmp, "var_seed7.h5"), os.path.join(tmp, "var_seed7_none.h5")
 names = ("with DIALOG", "without DIALOG")
-FOLLOWED = [1, 18, 7, 15]       # section 4, one run: detention, a low rating, insight, on the edge
-PAIRED = [1, 24]                # section 5, both runs: what DIALOG changed and what it did not
-SEED7 = 8                       # section 5, seed 7: an admission voluntary with DIALOG, detained without
+FOLLOWED = [1, 18, 7, 10]       # section 4, one run: detention, a low rating, insight, on the edge
+PAIRED = [1, 24]                # section 5, both runs: the same events; an admission voluntary with DIALOG, detained without
+SEED7 = 8                       # section 5, seed 7: the same events, a better life with DIALOG
 PNG = ("png",)                  # the lesson embeds PNGs
 
 print("\n== figures")
@@ -91,9 +91,9 @@ written += plots.rollout_curve(dialog, none, "mean_star_p", os.path.join(out, "r
 written += plots.rollout_curve(dialog, none, "mean_qol", os.path.join(out, "qol"), names=names, formats=PNG)
 written += plots.patient_trajectories(dialog, os.path.join(out, "trajectories"), patients=FOLLOWED, formats=PNG)
 written += plots.paired_trajectories(dialog, none, os.path.join(out, "paired"), PAIRED, names=names, dpi=96,
-                                     attributes=("star_p", "unmet_needs", "qol", "symptoms"), formats=PNG)
+                                     attributes=("star_p", "engaged", "adherence", "qol"), formats=PNG)
 written += plots.paired_trajectories(seed7, seed7_none, os.path.join(out, "paired_seed7"), [SEED7], names=names,
-                                     dpi=96, attributes=("star_p", "engaged", "adherence", "qol"), formats=PNG)
+                                     dpi=96, attributes=("star_p", "unmet_needs", "qol", "symptoms"), formats=PNG)
 written += plots.relationship_cascade(dialog_50, none_50, os.path.join(out, "cascade_50"), names=names,
                                       dpi=80, formats=PNG)
 written += plots.rollout_curve(dialog_50, none_50, "mean_star_p", os.path.join(out, "relationship_50"),
@@ -228,5 +228,5 @@ for label, a, b in VARIATIONS:
               f"patients had more than one coordinator; coordinators using DIALOG: "
               + ", ".join(f"{using[0, t]:.0f} from week {int(wk[t])}" for t in range(1, len(wk))
                           if using[0, t] != using[0, t - 1]))
-        tell(a, 3, b, "turnover.h5", "turnover_none.h5")
+        tell(a, 24, b, "turnover.h5", "turnover_none.h5")
 EOF
