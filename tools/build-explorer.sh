@@ -32,15 +32,19 @@ yaml_src=$work/yaml-cpp-$yaml_version
 # shadow Emscripten's C library). Random123 names the processors it was tested on; WebAssembly
 # is added to its list (Philox is 32-bit integer arithmetic, and tests/web checks every series
 # against the native build).
+# Made once (a marker says it is whole), so that a second build recompiles only what changed.
 headers=$work/host-include
-rm -rf "$headers" && mkdir -p "$headers"
-ln -s /usr/include/boost "$headers/boost"
-ln -s /usr/include/fmt "$headers/fmt"
-cp -r /usr/include/Random123 "$headers/Random123"
-sed -i 's/^#if !defined(__x86_64__) && !defined(__i386__)/#if !defined(__wasm__) \&\& !defined(__x86_64__) \&\& !defined(__i386__)/' \
-  "$headers/Random123/features/gccfeatures.h"
-grep -q '__wasm__' "$headers/Random123/features/gccfeatures.h" \
-  || { echo "build-explorer: Random123's platform check has changed; see this script" >&2; exit 1; }
+if [ ! -f "$headers/.complete" ]; then
+  rm -rf "$headers" && mkdir -p "$headers"
+  ln -s /usr/include/boost "$headers/boost"
+  ln -s /usr/include/fmt "$headers/fmt"
+  cp -r /usr/include/Random123 "$headers/Random123"
+  sed -i 's/^#if !defined(__x86_64__) && !defined(__i386__)/#if !defined(__wasm__) \&\& !defined(__x86_64__) \&\& !defined(__i386__)/' \
+    "$headers/Random123/features/gccfeatures.h"
+  grep -q '__wasm__' "$headers/Random123/features/gccfeatures.h" \
+    || { echo "build-explorer: Random123's platform check has changed; see this script" >&2; exit 1; }
+  touch "$headers/.complete"
+fi
 
 emcmake cmake -S . -B "$work/wasm" -DCMAKE_BUILD_TYPE=Release \
   -DTHERASIM_HOST_HEADERS="$headers" -DTHERASIM_YAML_CPP_SOURCE="$yaml_src" >"$work/configure.log" 2>&1 \
