@@ -5,50 +5,79 @@
 // misses); the felt relationship, family support and insight decide the class, with hysteresis.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 namespace models {
 
-void contact_step(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
-    const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const auto post = static_cast<std::size_t>(p.clinician[i]);
-        p.events[i] = 0;
-        p.contact[i] = 0;
-        p.dialog_session[i] = 0;
-        p.step_bed_days[i] = 0;
-        p.arm[i] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
-        const double u = draws.uniform(i, streams::STEP_CONTACT);
-        if (p.inpatient[i] || !p.engaged[i]) continue;
-        if (u < x.p_meet[post]) {  // at most one meeting per step
-            p.contact[i] = 1;
-            ++p.n_contacts[i];
-            p.cost[i] += static_cast<float>(x.cfg.costs.contact);
-        }
+    const std::size_t o = b.begin, n = b.size();
+    const std::uint32_t* words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_CONTACT);
+    const std::int32_t* post = p.clinician + o;
+    const std::uint8_t *trained = x.c.dialog_trained, *ratings_only = x.c.dialog_ratings_only;
+    const double* p_meet = x.p_meet.data();
+    const std::uint8_t *inpatient = p.inpatient + o, *engaged = p.engaged + o;
+    std::uint8_t *contact = p.contact + o, *arm = p.arm + o;
+    std::int32_t* n_contacts = p.n_contacts + o;
+    float* cost = p.cost + o;
+    const auto contact_cost = static_cast<float>(x.cfg.costs.contact);
+    std::fill_n(p.events + o, n, std::uint8_t{0});
+    std::fill_n(p.dialog_session + o, n, std::uint8_t{0});
+    std::fill_n(p.step_bed_days + o, n, 0.0f);
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(post[j]);
+        arm[j] = static_cast<std::uint8_t>((trained[k] != 0) & (ratings_only[k] == 0));
+        // at most one meeting per step, for patients in contact and out of hospital
+        const bool met = (inpatient[j] == 0) & (engaged[j] != 0) & (u01(words[j]) < p_meet[k]);
+        contact[j] = met;
+        n_contacts[j] += met;
+        cost[j] = met ? cost[j] + contact_cost : cost[j];
     }
 }
 
-void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
+THERASIM_INLINE void engagement_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const auto& e = x.cfg.engagement;
+    const std::size_t o = b.begin, n = b.size();
     const double years = w.time() * w.step_days / DAYS_PER_YEAR;  // negative during the burn-in
-    const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
+    const std::uint32_t* words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_ENGAGEMENT);
+    // First, as columns: each engaged patient's relative risk, and whether the uniform can decide
+    // anything. The logistic is at most 1, so with weekly steps the risk is at most p_week_max x rr
+    // (exactly, in floating point too): a uniform at or above it needs no logistic. Patients out
+    // of contact may re-engage.
+    std::array<float, sim::BLOCK_SIZE> support;
+    std::array<double, sim::BLOCK_SIZE> rr;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> open;
+    x.support_column(o, n, support.data());
+    const float *age = p.age + o, *illness_years = p.illness_years + o;
+    const std::uint8_t *male = p.male + o, *inpatient = p.inpatient + o, *engaged = p.engaged + o;
+    const std::int32_t* discharged = p.ti_discharged + o;
+    const long long recent = static_cast<long long>(w.time()) - x.k.after_discharge_steps;
+    const double rel_young = e.rel_young, rel_male = e.rel_male, rel_early = e.rel_early, rel_after = e.rel_after_discharge;
+    const double early = e.early_years, protection = e.family_protection, p_max = e.p_week_max;
+    const bool weekly = x.k.weeks == 1.0;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        double r = 1.0;
+        r = age[j] + years < 30.0 ? r * rel_young : r;
+        r = male[j] ? r * rel_male : r;
+        r = illness_years[j] + years < early ? r * rel_early : r;
+        r = static_cast<long long>(discharged[j]) >= recent ? r * rel_after : r;
+        r *= 1.0 - protection * support[j];
+        rr[j] = r;
+        const bool bounded = weekly & (r >= 0.0) & (u01(words[j]) >= std::min(1.0, p_max * r));
+        open[j] = static_cast<std::uint8_t>((inpatient[j] == 0) & ((engaged[j] == 0) | !bounded));
+    }
     const auto threshold = static_cast<float>(e.threshold), inv_width = static_cast<float>(1.0 / e.width);
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u = draws.uniform(i, streams::STEP_ENGAGEMENT);
-        if (p.inpatient[i]) continue;
+    for (std::size_t j = 0; j < n; ++j) {
+        if (!open[j]) continue;
+        const std::size_t i = o + j;
+        const double u = u01(words[j]);
         if (p.engaged[i]) {
-            const float star = x.felt(i);
-            double rr = 1.0;
-            if (p.age[i] + years < 30.0) rr *= e.rel_young;
-            if (p.male[i]) rr *= e.rel_male;
-            if (p.illness_years[i] + years < e.early_years) rr *= e.rel_early;
-            if (static_cast<long long>(w.time()) - p.ti_discharged[i] <= x.k.after_discharge_steps) rr *= e.rel_after_discharge;
-            rr *= 1.0 - e.family_protection * x.support(i);
-            // The logistic is at most 1, so with weekly steps the risk is at most p_week_max * rr
-            // (exactly, in floating point too): a uniform at or above it needs no logistic.
-            if (x.k.weeks == 1.0 && rr >= 0.0 && u >= std::min(1.0, e.p_week_max * rr)) continue;
-            const double p_week = std::min(1.0, e.p_week_max * logisticf((threshold - star) * inv_width) * rr);
+            const double p_week = std::min(1.0, p_max * logisticf((threshold - x.felt(i)) * inv_width) * rr[j]);
             if (u < over_weeks(p_week, x.k.weeks)) {
                 p.engaged[i] = 0;
                 ++p.n_disengagements[i];
@@ -63,6 +92,11 @@ void engagement_step(Ctx& x, sim::World& w, const sim::Block& b) {
         }
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(contact_step, contact_body)
+THERASIM_KERNEL(engagement_step, engagement_body)
 
 double adherence_score(const Ctx& x, std::size_t i) {
     const auto& a = x.cfg.adherence;
@@ -82,22 +116,67 @@ double adherence_target(const Ctx& x, std::size_t i) {
     return x.p.intentional[i] ? a.floor : a.ceiling;
 }
 
-void adherence_step(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
+    const auto& d = x.d;
+    const auto& a = x.cfg.adherence;
+    const std::size_t o = b.begin, n = b.size();
     const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
-    const double held = x.cfg.adherence.held_at;
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        auto g = draws.draws(i, streams::STEP_ADHERENCE);
-        const double noise = g.normalf();
-        if (p.engaged[i] && !p.inpatient[i]) update_adherence_class(x, i);
-        if (held >= 0) {
-            p.adherence[i] = static_cast<float>(held);
-        } else {
-            const double target = adherence_target(x, i);
-            p.adherence[i] = clampf(p.adherence[i] + x.k.r_adherence * (target - p.adherence[i]) + x.k.sd_adherence * noise, 0, 1);
+    std::array<float, sim::BLOCK_SIZE> noise, support, felt;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> accepted;
+    sim::normalf_first_try(draws.words_column(3 - streams::STEP_ADHERENCE), n, noise.data(), accepted.data());
+    for (std::size_t j = 0; j < n; ++j)
+        if (!accepted[j]) noise[j] = draws.draws(o + j, streams::STEP_ADHERENCE).normalf();
+    x.support_column(o, n, support.data());
+    x.felt_column(o, n, felt.data());
+    const std::uint8_t* engaged = p.engaged + o;
+    const std::uint8_t* inpatient = p.inpatient + o;
+    std::uint8_t* intentional = p.intentional + o;
+    const float* insight = p.insight + o;
+    float* adherence = p.adherence + o;
+    // The class (update_adherence_class) of patients in contact and out of hospital.
+    const double slope = a.slope, threshold = a.threshold, family_effect = a.family_effect, h = a.hysteresis;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        const double z = slope * (felt[j] - threshold) + family_effect * support[j] + insight[j];  // adherence_score
+        const bool in_class = intentional[j] != 0;
+        const bool flip = (engaged[j] != 0) & (inpatient[j] == 0) & ((in_class & (z > h)) | (!in_class & (z < -h)));
+        intentional[j] = static_cast<std::uint8_t>(in_class ^ flip);
+    }
+    if (a.held_at >= 0) {
+        std::fill_n(adherence, n, static_cast<float>(a.held_at));
+    } else {
+        const double r = x.k.r_adherence, sd = x.k.sd_adherence;
+        const double inpatient_level = a.inpatient_level, disengaged_level = a.disengaged_level, low = a.floor, high = a.ceiling;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            const double in_class = intentional[j] ? low : high;  // adherence_target
+            const double outside = engaged[j] ? in_class : disengaged_level;
+            const double target = inpatient[j] ? inpatient_level : outside;
+            adherence[j] = clampf(adherence[j] + r * (target - adherence[j]) + sd * noise[j], 0, 1);
         }
-        update_clinician_view(x, i);
+    }
+    // update_clinician_view of every patient, a column at a time.
+    const double in_view = x.cfg.relationship.adherence_in_clinician_view, mean = a.initial_mean;
+    const float* bias = d.bias_clinician + o;
+    const float *collaboration = d.collaboration + o, *input = d.clinician_input + o, *difficulties = d.difficulties + o;
+    float *c_collaboration = d.star_c_collaboration + o, *c_input = d.star_c_input + o, *c_difficulties = d.star_c_difficulties + o;
+    float* star_c = d.star_c + o;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        const float bc = bias[j];
+        const auto adh_view = static_cast<float>(in_view * (adherence[j] - mean));
+        c_collaboration[j] = clamp(collaboration[j] + bc + adh_view, 0.0f, 4.0f);
+        c_input[j] = clamp(input[j] + bc, 0.0f, 4.0f);
+        c_difficulties[j] = clamp(difficulties[j] - 0.5f * bc, 0.0f, 4.0f);
+        star_c[j] = star_total(c_collaboration[j], c_input[j], c_difficulties[j]);
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(adherence_step, adherence_body)
 
 }  // namespace models

@@ -13,7 +13,14 @@ namespace models {
 /// Days in a year, for converting annual rates and horizons to steps.
 inline constexpr double DAYS_PER_YEAR = 365.25;
 
-inline float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
+/// std::clamp(@p v, @p lo, @p hi) for lo <= hi (signed zeros included), written as two selects of
+/// values, which the compiler turns into vector min and max in a column loop.
+template <class T>
+[[gnu::always_inline]] inline T clamp(T v, T lo, T hi) {
+    const T above = v < lo ? lo : v;
+    return hi < above ? hi : above;
+}
+inline float clampf(double x, double lo, double hi) { return static_cast<float>(clamp(x, lo, hi)); }
 inline double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 /// Single-precision logistic for hot loops (results are deterministic; precision ~1e-7).
 inline float logisticf(float x) { return 1.0f / (1.0f + std::exp(-x)); }

@@ -6,6 +6,7 @@
 #include "models/common.hpp"
 #include "models/parameters.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace models {
@@ -79,6 +80,30 @@ struct Ctx {
         return d.star_latent[i] + perception_weight * (d.star_p[i] - d.star_latent[i]);
     }
     float perception_weight = 0;
+    /// felt() of patients [@p first, @p first + @p n) into @p out (a column loop).
+    [[gnu::always_inline]] void felt_column(std::size_t first, std::size_t n, float* out) const {
+        const float *latent = d.star_latent + first, *star_p = d.star_p + first;
+        const float weight = perception_weight;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) out[j] = latent[j] + weight * (star_p[j] - latent[j]);
+    }
+    /// support() of patients [@p first, @p first + @p n) into @p out (a column loop).
+    [[gnu::always_inline]] void support_column(std::size_t first, std::size_t n, float* out) const {
+        if (f.n == 0) {
+            std::fill_n(out, n, 0.0f);
+            return;
+        }
+        const std::int32_t* family = p.family + first;
+        const double loss = cfg.family.support_loss_burden;
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::int32_t fam = family[j];
+            const std::size_t row = fam < 0 ? 0 : static_cast<std::size_t>(fam);  // a valid row whether or not it is used
+            const float s = f.support[row] * static_cast<float>(1.0 - loss * f.burden[row]);
+            out[j] = fam < 0 ? 0.0f : s;
+        }
+    }
+    /// Run the AVX2 versions of the patient kernels (models/simd.hpp).
+    bool avx2 = sim::detail::active_isa() != sim::detail::Isa::scalar;
     /// Effective family support of patient @p i (0 without a family).
     [[nodiscard]] float support(std::size_t i) const {
         const std::int32_t fam = p.family[i];

@@ -3,6 +3,7 @@
 // lead to admission, involuntary for some, which damages the relationship.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 namespace models {
 
@@ -39,18 +40,37 @@ void admit(Ctx& x, std::size_t i, sim::Draws& g) {
     }
 }
 
-}  // namespace
-
-void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
+THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
     auto& p = x.p;
     const auto& sy = x.cfg.symptoms;
     const auto& k = x.k;
+    const std::size_t o = b.begin, n = b.size();
     const double step_days = w.step_days;
-    const double ref = x.cfg.mechanism.star_reference;
-    const sim::BlockStream& relapse_draws = w.shared_block_stream(streams::PATIENT_STEP, b);
+    const std::uint32_t* relapse_words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_RELAPSE);
     const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double u_relapse = relapse_draws.uniform(i, streams::STEP_RELAPSE);
+    // Which patients have anything to decide: inpatients and patients in relapse, and those
+    // whose uniform is below every possible relapse risk of their family kind (none, low EE,
+    // high EE); for the rest (most weeks) no hazard is computed.
+    std::array<std::uint8_t, sim::BLOCK_SIZE> open;
+    {
+        const std::int32_t* family = p.family + o;
+        const std::uint8_t no_family = 0;
+        const std::uint8_t* high_ee = x.f.n ? x.f.high_ee : &no_family;  // row 0 is read for patients without one
+        const std::uint8_t *inpatient = p.inpatient + o, *relapsed = p.relapsed + o;
+        const double bound0 = x.relapse_p_bound[0], bound1 = x.relapse_p_bound[1], bound2 = x.relapse_p_bound[2];
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::int32_t fam = family[j];
+            const bool high = high_ee[fam < 0 ? 0 : fam] != 0;
+            const double with_family = high ? bound2 : bound1;
+            const double bound = fam < 0 ? bound0 : with_family;
+            open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | (relapsed[j] != 0) | (u01(relapse_words[j]) < bound));
+        }
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+        if (!open[j]) continue;
+        const std::size_t i = o + j;
+        const double u_relapse = u01(relapse_words[j]);
         const double adh = p.adherence[i];
         // Remission is faster with better adherence (1 at the reference adherence of 0.58).
         const double remit_scale = (0.5 + adh) / (0.5 + x.cfg.adherence.initial_mean);
@@ -82,24 +102,38 @@ void illness_step(Ctx& x, sim::World& w, const sim::Block& b) {
             // Per family kind (none, low EE, high EE), so that each kind's average one-year risk is the input.
             const std::int32_t fam = p.family[i];
             const std::size_t kind = fam < 0 ? 0 : x.f.high_ee[fam] ? 2 : 1;
-            // Most weeks the uniform is above every possible risk: no hazard to compute.
-            if (u_relapse < x.relapse_p_bound[kind]) {
-                float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
-                h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
-                if (u_relapse < -std::expm1(-h)) {
-                    p.relapsed[i] = 1;
-                    ++p.n_relapses[i];
-                    p.events[i] |= event::RELAPSE;
-                }
+            float h = x.relapse_h_off_step[kind] * std::exp(x.relapse_log_ratio[kind] * p.adherence[i]);
+            h *= static_cast<float>(x.cfg.relapse.rel_diagnosis[p.diagnosis[i]]);
+            if (u_relapse < -std::expm1(-h)) {
+                p.relapsed[i] = 1;
+                ++p.n_relapses[i];
+                p.events[i] |= event::RELAPSE;
             }
         }
-        // Symptoms move towards a target: the stable level, raised in relapse and by missed
-        // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
-        auto g = symptom_draws.draws(i);
-        const double target = p.symptoms_base[i] + sy.relapse_increase * p.relapsed[i] + sy.nonadherence_increase * (1.0 - adh) -
-                              k.paths.direct * x.cfg.mechanism.symptom_effect * (x.felt(i) - ref);
-        p.symptoms[i] = clampf(p.symptoms[i] + k.r_symptoms * (target - p.symptoms[i]) + k.sd_symptoms * g.normalf(), 18, 126);
+    }
+    // Symptoms move towards a target: the stable level, raised in relapse and by missed
+    // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
+    std::array<float, sim::BLOCK_SIZE> noise, felt;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> accepted;
+    sim::normalf_first_try(symptom_draws.words_column(3), n, noise.data(), accepted.data());
+    for (std::size_t j = 0; j < n; ++j)
+        if (!accepted[j]) noise[j] = symptom_draws.draws(o + j).normalf();
+    x.felt_column(o, n, felt.data());  // after admissions, which change the relationship
+    const float *base = p.symptoms_base + o, *adherence = p.adherence + o;
+    const std::uint8_t* relapsed = p.relapsed + o;
+    float* symptoms = p.symptoms + o;
+    const double relapse_increase = sy.relapse_increase, nonadherence_increase = sy.nonadherence_increase;
+    const double direct = k.paths.direct * x.cfg.mechanism.symptom_effect, ref = x.cfg.mechanism.star_reference;
+    const double r = k.r_symptoms, sd = k.sd_symptoms;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        const double target = base[j] + relapse_increase * relapsed[j] + nonadherence_increase * (1.0 - adherence[j]) - direct * (felt[j] - ref);
+        symptoms[j] = clampf(symptoms[j] + r * (target - symptoms[j]) + sd * noise[j], 18, 126);
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(illness_step, illness_body)
 
 }  // namespace models

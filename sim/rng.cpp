@@ -7,7 +7,13 @@
 #include <immintrin.h>
 #endif
 
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <memory>
+#include <string_view>
 
 namespace sim {
 
@@ -122,6 +128,59 @@ __attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& ke
 #pragma GCC diagnostic pop
 #endif  // THERASIM_RNG_X86
 
+/// The ziggurat of Boost's normal_distribution<float> (Draws::normalf) in single precision:
+/// layer i's width x[i] as the float the first try multiplies by, and the smallest float at or
+/// above x[i + 1], so that a float x is below x[i + 1] exactly when it is below accept[i].
+struct ZigguratF {
+    std::array<float, 128> x{}, accept{};
+    ZigguratF() {
+        const double* t = boost::random::detail::normal_table<double>::table_x;
+        for (std::size_t i = 0; i < 128; ++i) {
+            x[i] = static_cast<float>(t[i]);
+            float a = static_cast<float>(t[i + 1]);
+            if (static_cast<double>(a) < t[i + 1]) a = std::nextafter(a, std::numeric_limits<float>::infinity());
+            accept[i] = a;
+        }
+    }
+};
+const ZigguratF zig;
+
+void normalf_first_try_scalar(const std::uint32_t* words, std::size_t from, std::size_t n, float* out, std::uint8_t* accepted) {
+    for (std::size_t k = from; k < n; ++k) {
+        const std::uint32_t u = words[k];
+        const std::uint32_t layer = u & 0xFFu, i = layer >> 1;
+        const float x = static_cast<float>(u >> 8) * (1.0f / 16777216.0f) * zig.x[i];
+        const float sign = (layer & 1u) ? 1.0f : -1.0f;
+        accepted[k] = x < zig.accept[i];
+        out[k] = x * sign + 0.0f;  // as Draws::normalf: the sum turns -0 into +0
+    }
+}
+
+#ifdef THERASIM_RNG_X86
+__attribute__((target("avx2"))) void normalf_first_try_avx2(const std::uint32_t* words, std::size_t n, float* out,
+                                                            std::uint8_t* accepted) {
+    constexpr std::size_t LANES = 8;
+    const __m256i low8 = _mm256_set1_epi32(0xFF), one = _mm256_set1_epi32(1);
+    const __m256 scale = _mm256_set1_ps(1.0f / 16777216.0f), zero = _mm256_setzero_ps();
+    const __m256 plus = _mm256_set1_ps(1.0f), minus = _mm256_set1_ps(-1.0f);
+    std::size_t k = 0;
+    for (; k + LANES <= n; k += LANES) {
+        const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(words + k));
+        const __m256i layer = _mm256_and_si256(u, low8);
+        const __m256i i = _mm256_srli_epi32(layer, 1);
+        const __m256 width = _mm256_i32gather_ps(zig.x.data(), i, 4);
+        const __m256 bound = _mm256_i32gather_ps(zig.accept.data(), i, 4);
+        const __m256 x = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(u, 8)), scale), width);
+        const __m256 odd = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(layer, one), one));
+        const __m256 sign = _mm256_blendv_ps(minus, plus, odd);
+        _mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_mul_ps(x, sign), zero));
+        const auto mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(x, bound, _CMP_LT_OQ)));
+        for (std::size_t l = 0; l < LANES; ++l) accepted[k + l] = (mask >> l) & 1u;
+    }
+    normalf_first_try_scalar(words, k, n, out, accepted);
+}
+#endif
+
 detail::Isa best_isa() {
     if (detail::isa_supported(detail::Isa::avx512)) return detail::Isa::avx512;
     if (detail::isa_supported(detail::Isa::avx2)) return detail::Isa::avx2;
@@ -129,6 +188,29 @@ detail::Isa best_isa() {
 }
 
 }  // namespace
+
+detail::Isa detail::active_isa() {
+    static const Isa isa = [] {
+        Isa best = best_isa();
+        const char* forced = std::getenv("THERASIM_ISA");
+        if (!forced) return best;
+        const std::string_view name(forced);
+        if (name != "scalar" && name != "avx2" && name != "avx512") {
+            std::fprintf(stderr, "therasim: THERASIM_ISA=%s is not scalar, avx2 or avx512; using the processor's best\n", forced);
+            return best;
+        }
+        const Isa want = name == "scalar" ? Isa::scalar : name == "avx2" ? Isa::avx2 : Isa::avx512;
+        return std::min(want, best);
+    }();
+    return isa;
+}
+
+void normalf_first_try(const std::uint32_t* words, std::size_t n, float* out, std::uint8_t* accepted) {
+#ifdef THERASIM_RNG_X86
+    if (detail::active_isa() != detail::Isa::scalar) return normalf_first_try_avx2(words, n, out, accepted);
+#endif
+    normalf_first_try_scalar(words, 0, n, out, accepted);
+}
 
 bool detail::isa_supported(Isa isa) {
 #ifdef THERASIM_RNG_X86
@@ -152,12 +234,11 @@ void detail::blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t fir
     blocks_scalar(key, first, 0, n, s, step, w0, w1, w2, w3);
 }
 
-// Chosen once, at the first call, from what the processor has; Philox is integer arithmetic, so
+// The version of detail::active_isa; Philox is integer arithmetic, so
 // every version gives the same words (tests/sim/test_rng.cpp runs each against Random123).
 void Rng::blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                  std::uint32_t* w2, std::uint32_t* w3) const {
-    static const detail::Isa isa = best_isa();
-    detail::blocks_with(isa, key_, first, n, s, step, w0, w1, w2, w3);
+    detail::blocks_with(detail::active_isa(), key_, first, n, s, step, w0, w1, w2, w3);
 }
 
 const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {

@@ -169,11 +169,24 @@ private:
     Philox::key_type key_;
 };
 
+/// The first try of Draws::normalf for each of @p n first words @p words: where @p accepted[k]
+/// is 1, @p out[k] is exactly the normal Draws::normalf gives when its first word is words[k];
+/// where it is 0 the ziggurat rejected that try and the draw takes more words (draw it again
+/// with Draws::normalf). About 1% of words are rejected. For kernels that loop over a block's
+/// columns; vectorised like Rng::blocks.
+void normalf_first_try(const std::uint32_t* words, std::size_t n, float* out, std::uint8_t* accepted);
+
 namespace detail {
-/// Instruction sets Rng::blocks has a version for.
+/// Instruction sets the engine (Rng::blocks, normalf_first_try) and the model's kernels have
+/// versions for. Every version gives the same bits: integer arithmetic, and floating-point
+/// operations in the same order, without contraction (CMakeLists.txt).
 enum class Isa { scalar, avx2, avx512 };
 /// @return true if this processor runs @p isa's version
 bool isa_supported(Isa isa);
+/// The instruction set in use: the best this processor has, or the one the environment variable
+/// THERASIM_ISA names (scalar, avx2 or avx512; a set the processor lacks falls back to the best
+/// it has below it), so that tests can run every version. Read once.
+Isa active_isa();
 /// Rng::blocks with key @p key in @p isa's version (the scalar one if the processor lacks it):
 /// for tests that check every version gives the same words.
 void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
