@@ -6,6 +6,7 @@
 // adherence and needs, each item with the patient's own offset.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 #include <algorithm>
 
@@ -42,45 +43,75 @@ void discuss_domains(Ctx& x, std::size_t i, double gain) {
     }
 }
 
-}  // namespace
-
-void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
+THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) {
     auto& p = x.p;
     const auto& wb = x.cfg.wellbeing;
     const auto& k = x.k;
     const auto& di = x.cfg.dialog;
     const double ref = x.cfg.mechanism.star_reference;
+    const std::size_t o = b.begin, n = b.size();
     const sim::BlockStream need_draws = w.block_stream(streams::NEEDS, b);
     const sim::BlockStream domain_draws = w.block_stream(streams::QOL, b);
-    const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
-    const auto r_qol = static_cast<float>(k.r_qol);
-    std::array<float, sim::BLOCK_SIZE> shift_of;  // each patient's shift of every life domain this step
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
-        auto g = need_draws.draws(i);
-        // Fixed positions in the stream for the routine draws; DIALOG actions draw after them.
-        const double u_new = g.uniform();
-        const std::uint32_t domain = g.below(static_cast<std::uint32_t>(N_DOMAINS));
-        const double u_routine = g.uniform();
-        const double shock_noise = g.normalf();
-        const double need_rate = x.team.need_rate[static_cast<std::size_t>(p.team[i])];
-        if (u_new < std::min(1.0, k.p_new_need * need_rate * (p.relapsed[i] ? wb.rel_need_relapse : 1.0)) && p.unmet_needs[i] < 22) {
-            ++p.unmet_needs[i];
-            p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
+    // Fixed positions in the needs stream for the routine draws (the order Draws gives them:
+    // word 3 first): a new need's chance and its domain, a need met at a routine meeting, and
+    // the normal of the shared shock, which may take more words. DIALOG actions draw after them.
+    const std::uint32_t *w_new = need_draws.words_column(3), *w_domain = need_draws.words_column(2),
+                        *w_routine = need_draws.words_column(1);
+    std::array<float, sim::BLOCK_SIZE> shock_noise, felt;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> accepted, new_need, routine, open;
+    sim::normalf_first_try(need_draws.words_column(0), n, shock_noise.data(), accepted.data());
+    for (std::size_t j = 0; j < n; ++j)
+        if (!accepted[j]) {
+            auto g = need_draws.draws(o + j);
+            g(), g(), g();
+            shock_noise[j] = g.normalf();
         }
-        if (p.contact[i] && p.unmet_needs[i] > 0) {
+    // Who has a new need, who may have one met at a routine meeting, who has a DIALOG session:
+    // as columns, then the rare events one patient at a time.
+    {
+        const std::int32_t *team = p.team + o, *unmet = p.unmet_needs + o, *post = p.clinician + o;
+        const std::uint8_t *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o;
+        const std::uint8_t* ratings_only = x.c.dialog_ratings_only;
+        const float* need_rate = x.team.need_rate;
+        const double* log_keep_need = x.log_keep_need.data();
+        const double p_new = k.p_new_need, rel_relapse = wb.rel_need_relapse;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            const auto t = static_cast<std::size_t>(team[j]);
+            const bool fresh = (u01(w_new[j]) < std::min(1.0, p_new * need_rate[t] * (relapsed[j] ? rel_relapse : 1.0))) & (unmet[j] < 22);
+            const std::int32_t unmet_after = unmet[j] + fresh;
             // At most one need is met at a routine meeting: P(any of n) = 1 - (1 - p)^n, which is
             // at most -log(1 - p) n: a uniform above that (with a margin for rounding) needs no expm1.
+            const bool maybe = (contact[j] != 0) & (unmet_after > 0) &
+                               (u01(w_routine[j]) < -(log_keep_need[t] * unmet_after) * (1.0 + 1e-9));
+            const bool acts = (session[j] != 0) & (ratings_only[static_cast<std::size_t>(post[j])] == 0);
+            new_need[j] = fresh;
+            routine[j] = maybe;
+            open[j] = static_cast<std::uint8_t>(fresh | maybe | acts);
+        }
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+        if (!open[j]) continue;
+        const std::size_t i = o + j;
+        if (new_need[j]) {
+            ++p.unmet_needs[i];
+            const std::uint32_t domain = static_cast<std::uint32_t>((static_cast<std::uint64_t>(w_domain[j]) * N_DOMAINS) >> 32);
+            p.qol_set[domain][i] = clampf(p.qol_set[domain][i] - wb.need_qol_effect, 1, 7);
+        }
+        if (routine[j]) {
             const double log_keep = x.log_keep_need[static_cast<std::size_t>(p.team[i])] * p.unmet_needs[i];
-            if (u_routine < -log_keep * (1.0 + 1e-9) && u_routine < -std::expm1(log_keep)) meet_need(x, i);
+            if (u01(w_routine[j]) < -std::expm1(log_keep)) meet_need(x, i);
         }
         if (p.dialog_session[i] && !x.c.dialog_ratings_only[static_cast<std::size_t>(p.clinician[i])]) {
+            auto g = need_draws.draws(i);
+            g(), g(), g(), (void)g.normalf();  // the routine draws
             // Each unmet need the patient names is acted on with a probability set by the
             // clinician's response approach and the team's capacity.
             const auto post = static_cast<std::size_t>(p.clinician[i]);
+            const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
             const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
             const double p_act = std::min(1.0, di.action_probability * di.approach_effect[approach] * cap);
-            for (std::int32_t n = p.unmet_needs[i]; n > 0; --n)
+            for (std::int32_t m = p.unmet_needs[i]; m > 0; --m)
                 if (g.uniform() < p_act) meet_need(x, i);
             // The therapeutic meeting: the lowest-rated domains are discussed and improve, by the
             // approach, the sessions path's weight and (moderation) the felt relationship.
@@ -88,24 +119,45 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
             const double gain = k.paths.sessions * di.session_gain * di.approach_effect[approach] * std::max(-1.0, moderation);
             if (gain != 0.0) discuss_domains(x, i, std::clamp(gain, -1.0, 1.0));
         }
+    }
 
-        // Life domains follow their set points, a shared shock (life events, mood), symptoms
-        // above the stable level and, on the direct path, the relationship.
-        p.qol_shock[i] = static_cast<float>(p.qol_shock[i] * (1.0 - k.r_qol_shock) + k.sd_qol_shock * shock_noise);
-        shift_of[i - b.begin] = static_cast<float>(p.qol_shock[i] - wb.qol_symptom_effect * (p.symptoms[i] - p.symptoms_base[i]) / 10.0 +
-                                                   k.paths.direct * x.cfg.mechanism.qol_effect * (x.felt(i) - ref));
-
-        // Treatment satisfaction.
-        const auto t = satisfaction_targets(x, i);
-        p.sat_medication[i] = clampf(p.sat_medication[i] + k.r_sat * (t[0] - p.sat_medication[i]), 1, 7);
-        p.sat_practical_help[i] = clampf(p.sat_practical_help[i] + k.r_sat * (t[1] - p.sat_practical_help[i]), 1, 7);
-        p.sat_meetings[i] = clampf(p.sat_meetings[i] + k.r_sat * (t[2] - p.sat_meetings[i]), 1, 7);
-        p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
+    // Life domains follow their set points, a shared shock (life events, mood), symptoms above
+    // the stable level and, on the direct path, the relationship. Treatment satisfaction follows
+    // its targets (satisfaction_targets, as columns).
+    x.felt_column(o, n, felt.data());
+    std::array<float, sim::BLOCK_SIZE> shift_of;  // each patient's shift of every life domain this step
+    {
+        float* shock = p.qol_shock + o;
+        const float *symptoms = p.symptoms + o, *base = p.symptoms_base + o, *adherence = p.adherence + o,
+                    *boost = p.dialog_boost + o;
+        const float *own_medication = p.sat_offset[0] + o, *own_help = p.sat_offset[1] + o, *own_meetings = p.sat_offset[2] + o;
+        const std::int32_t* unmet = p.unmet_needs + o;
+        float *medication = p.sat_medication + o, *help = p.sat_practical_help + o, *meetings = p.sat_meetings + o,
+              *satisfaction = p.satisfaction + o;
+        const double keep = 1.0 - k.r_qol_shock, sd_shock = k.sd_qol_shock, symptom_effect = wb.qol_symptom_effect;
+        const double direct = k.paths.direct * x.cfg.mechanism.qol_effect;
+        const double sat_base = wb.sat_base, sat_rel = wb.sat_relationship, half_rel = 0.5 * wb.sat_relationship;
+        const double sat_adh = wb.sat_adherence, adh_mean = x.cfg.adherence.initial_mean, sat_needs = wb.sat_needs,
+                     needs_mean = wb.mean_unmet_needs, sat_dialog = wb.sat_dialog, r_sat = k.r_sat;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            shock[j] = static_cast<float>(shock[j] * keep + sd_shock * shock_noise[j]);
+            shift_of[j] = static_cast<float>(shock[j] - symptom_effect * (symptoms[j] - base[j]) / 10.0 + direct * (felt[j] - ref));
+            const double rel = felt[j] - ref;
+            const double t0 = sat_base + own_medication[j] + sat_rel * rel + sat_adh * (adherence[j] - adh_mean);
+            const double t1 = sat_base + own_help[j] + half_rel * rel - sat_needs * (unmet[j] - needs_mean);
+            const double t2 = sat_base + own_meetings[j] + sat_rel * rel + sat_dialog * boost[j];
+            medication[j] = clampf(medication[j] + r_sat * (t0 - medication[j]), 1, 7);
+            help[j] = clampf(help[j] + r_sat * (t1 - help[j]), 1, 7);
+            meetings[j] = clampf(meetings[j] + r_sat * (t2 - meetings[j]), 1, 7);
+            satisfaction[j] = (medication[j] + help[j] + meetings[j]) / 3.0f;
+        }
     }
     // The life domains, one column at a time over the block (loops the compiler vectorises);
     // each patient's operations are the same and in the same order as one patient at a time.
     // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
-    const std::size_t n = b.size();
+    const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
+    const auto r_qol = static_cast<float>(k.r_qol);
     std::array<float, sim::BLOCK_SIZE> sum{};
     for (std::size_t d = 0; d < N_DOMAINS; ++d) {
         const std::uint32_t* words = domain_draws.words_column(static_cast<unsigned>(d / 2));
@@ -116,11 +168,15 @@ void wellbeing_step(Ctx& x, sim::World& w, const sim::Block& b) {
             // 16 bits: exact as a signed integer, which converts to float in one instruction
             const auto bits = static_cast<std::int32_t>((words[j] >> shift_bits) & 0xFFFFu);
             const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 32768.0f) - 1.0f);
-            v[j] = std::clamp(v[j] + r_qol * (set[j] + shift_of[j] - v[j]) + noise, 1.0f, 7.0f);
+            v[j] = clamp(v[j] + r_qol * (set[j] + shift_of[j] - v[j]) + noise, 1.0f, 7.0f);
             sum[j] += v[j];
         }
     }
     for (std::size_t j = 0; j < n; ++j) p.qol[b.begin + j] = sum[j] / static_cast<float>(N_DOMAINS);
 }
+
+}  // namespace
+
+THERASIM_KERNEL(wellbeing_step, wellbeing_body)
 
 }  // namespace models
