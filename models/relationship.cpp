@@ -7,6 +7,7 @@
 // felt relationship (Ctx::felt): the latent total plus a small share of the patient's offset.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 #include <algorithm>
 
@@ -77,40 +78,116 @@ void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, 
     update_views(x, i);
 }
 
-void relationship_step(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& r = x.cfg.relationship;
     auto& d = x.d;
-    const double lr = r.learning_rate, weeks = x.k.weeks;
+    const auto& p = x.p;
+    const auto& c = x.c;
+    const std::size_t o = b.begin, n = b.size();
+    // A post with a new holder: its patients start new dyads (rare; one patient at a time).
+    for (std::size_t i = o; i < b.end; ++i)
+        if (d.clinician_hire[i] != c.hire[static_cast<std::size_t>(p.clinician[i])]) start_dyad(x, w.rng, i, w.step, false);
+    const auto weeks = static_cast<float>(x.k.weeks);
     const auto scar_decay = static_cast<float>(x.k.scar_decay);
+    float *together = d.weeks_together + o, *scar = d.coercion_scar + o;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        together[j] += weeks;
+        const float faded = scar[j] * scar_decay;
+        scar[j] = scar[j] > 0.0f ? (faded < 1e-4f ? 0.0f : faded) : scar[j];
+    }
+    // At a meeting each latent factor moves towards its target (targets()) with noise: four
+    // normals from block 0 of the dyad's stream (a draw whose first try is rejected takes more
+    // words, so such a patient's four are drawn again one at a time).
+    const std::uint8_t *contact = p.contact + o, *engaged = p.engaged + o;
     const sim::BlockStream noise = w.block_stream(streams::RELATIONSHIP, b);
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const auto post = static_cast<std::size_t>(x.p.clinician[i]);
-        if (d.clinician_hire[i] != x.c.hire[post]) start_dyad(x, w.rng, i, w.step, false);  // the post has a new holder
-        d.weeks_together[i] += static_cast<float>(weeks);
-        bool changed = false;
-        if (d.coercion_scar[i] > 0.0f) {
-            d.coercion_scar[i] = d.coercion_scar[i] * scar_decay;
-            if (d.coercion_scar[i] < 1e-4f) d.coercion_scar[i] = 0.0f;
+    std::array<std::array<float, sim::BLOCK_SIZE>, 4> normal;
+    std::array<std::array<std::uint8_t, sim::BLOCK_SIZE>, 4> accepted;
+    for (unsigned m = 0; m < 4; ++m)
+        sim::normalf_first_try(noise.words_column(3 - m), n, normal[m].data(), accepted[m].data());
+    // Continuity (an exp, one patient at a time) and skills training, for those at a meeting.
+    const std::int32_t* post = p.clinician + o;
+    const double trained_gain = x.cfg.clinicians.skills_training_star_gain;
+    std::array<double, sim::BLOCK_SIZE> continuity, trained;
+    for (std::size_t j = 0; j < n; ++j) {
+        continuity[j] = trained[j] = 0.0;
+        if (!contact[j]) continue;
+        continuity[j] = 1.0 - std::exp(-together[j] / r.continuity_weeks);
+        // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
+        trained[j] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
+        if (accepted[0][j] & accepted[1][j] & accepted[2][j] & accepted[3][j]) continue;
+        auto g = noise.draws(o + j);
+        for (unsigned m = 0; m < 4; ++m) normal[m][j] = g.normalf();
+    }
+    // targets(x, i) of every patient (used at a meeting).
+    std::array<std::array<double, sim::BLOCK_SIZE>, 4> target;
+    {
+        const float *pref = p.pref_partnership + o, *symptoms = p.symptoms + o, *boost = p.dialog_boost + o,
+                    *adherence = p.adherence + o, *chemistry = d.chemistry + o;
+        const double collaboration_base = r.collaboration_base, continuity_gain = r.continuity_gain, match_gain = r.match_gain;
+        const double strain_gain = r.symptom_strain, input_base = r.input_base, skill_gain = r.skill_gain, half_skill = 0.5 * r.skill_gain;
+        const double responsiveness_gain = r.responsiveness_gain, dialog_gain = r.dialog_gain, half_dialog = 0.5 * r.dialog_gain;
+        const double non_support_base = r.non_support_base, difficulties_base = r.difficulties_base,
+                     nonadherence = r.nonadherence_difficulties, dialog_path = x.k.paths.dialog_relationship;
+        const float *style_of = c.style_partnership, *flexibility = c.flexibility, *responsiveness = c.responsiveness, *skill_of = c.skill;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            const auto k = static_cast<std::size_t>(post[j]);
+            const double preference = pref[j], style = style_of[k];
+            // A flexible clinician moves their style towards the patient's preference (seed paper).
+            const double style_eff = style + flexibility[k] * (preference - style);
+            const double match = 1.0 - std::fabs(preference - style_eff);
+            const double match_term = match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
+            const double resp = responsiveness[k], skill = skill_of[k];
+            // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
+            const double strain = strain_gain * std::max(0.0, (symptoms[j] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
+            const double dose = dialog_path * boost[j];
+            target[0][j] = collaboration_base + chemistry[j] + continuity_gain * continuity[j] + match_term - strain - scar[j] +
+                           half_dialog * dose + trained[j];
+            target[1][j] = input_base + skill_gain * (skill - 0.5) + responsiveness_gain * (resp - 0.5) + dialog_gain * dose + trained[j];
+            target[2][j] = non_support_base - half_skill * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar[j];
+            target[3][j] = difficulties_base + strain + nonadherence * (1.0 - adherence[j]);
         }
-        if (x.p.contact[i]) {
-            changed = true;
-            const Targets t = targets(x, i);
-            auto g = noise.draws(i);
-            const double sd = r.noise_sd;
-            d.collaboration[i] = clampf(d.collaboration[i] + lr * (t.collaboration - d.collaboration[i]) + sd * g.normalf(), 0, 4);
-            d.clinician_input[i] = clampf(d.clinician_input[i] + lr * (t.input - d.clinician_input[i]) + sd * g.normalf(), 0, 4);
-            d.non_support[i] = clampf(d.non_support[i] + lr * (t.non_support - d.non_support[i]) + sd * g.normalf(), 0, 4);
-            d.difficulties[i] = clampf(d.difficulties[i] + lr * (t.difficulties - d.difficulties[i]) + sd * g.normalf(), 0, 4);
-        } else if (!x.p.engaged[i]) {
-            // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
-            const double floor = r.collaboration_base + d.chemistry[i];
-            d.collaboration[i] = clampf(d.collaboration[i] + x.k.r_drift * (floor - d.collaboration[i]), 0, 4);
-            changed = true;
+    }
+    // At a meeting the factors move towards their targets; out of contact, collaboration built
+    // by continuity fades towards the dyad's chemistry.
+    const float* chemistry = d.chemistry + o;
+    float* factor[4] = {d.collaboration + o, d.clinician_input + o, d.non_support + o, d.difficulties + o};
+    const double lr = r.learning_rate, sd = r.noise_sd, drift = x.k.r_drift, collaboration_base = r.collaboration_base;
+    for (unsigned m = 0; m < 4; ++m) {
+        float* v = factor[m];
+        const double* t = target[m].data();
+        const float* z = normal[m].data();
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            const float met = clampf(v[j] + lr * (t[j] - v[j]) + sd * z[j], 0, 4);
+            const float drifted = m == 0 ? clampf(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0, 4) : v[j];
+            const float apart = engaged[j] ? v[j] : drifted;
+            v[j] = contact[j] ? met : apart;
         }
-        // The patient's view changes only with the latent state; the clinician's view also
-        // follows adherence and is refreshed in adherence_step.
-        if (changed) update_patient_view(x, i);
+    }
+    float *collaboration = factor[0], *input = factor[1], *non_support = factor[2];
+    const float* bias = d.bias_patient + o;
+    // The patient's view (update_patient_view) follows the latent state; recomputing it where
+    // the state did not change gives the same values. The clinician's view also follows
+    // adherence and is refreshed in adherence_step.
+    float *latent = d.star_latent + o, *p_collaboration = d.star_p_collaboration + o, *p_input = d.star_p_input + o,
+          *p_non_support = d.star_p_non_support + o, *star_p = d.star_p + o;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        latent[j] = star_total(collaboration[j], input[j], non_support[j]);
+        const float bp = bias[j];
+        p_collaboration[j] = clamp(collaboration[j] + bp, 0.0f, 4.0f);
+        p_input[j] = clamp(input[j] + 0.8f * bp, 0.0f, 4.0f);
+        p_non_support[j] = clamp(non_support[j] - 0.5f * bp, 0.0f, 4.0f);
+        star_p[j] = star_total(p_collaboration[j], p_input[j], p_non_support[j]);
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(relationship_step, relationship_body)
 
 }  // namespace models
