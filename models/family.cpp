@@ -3,29 +3,53 @@
 // the family's EE trait.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 namespace models {
 
-void family_step(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void family_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& fa = x.cfg.family;
     auto& f = x.f;
     const auto& p = x.p;
+    const std::size_t o = b.begin, n = b.size();
     const bool offer = fa.intervention_enabled &&
                        static_cast<int>(w.step) == std::max(1, steps_in_years(fa.intervention_start_year, w.step_days));
-    for (std::size_t j = b.begin; j < b.end; ++j) {
-        if (offer && w.rng.uniform(static_cast<std::uint32_t>(j), streams::FAMILY_INTERVENTION, 0) < fa.intervention_coverage) {
-            f.intervention[j] = 1;
-            f.ee_trait[j] = clampf(f.ee_trait[j] - fa.intervention_ee_reduction, 0, 1);
-        }
-        const auto i = static_cast<std::size_t>(f.patient[j]);
-        const double excess = std::max(0.0f, p.symptoms[i] - p.symptoms_base[i]) / 40.0;
-        const double burden_target = std::clamp(
-            fa.burden_base + fa.burden_symptoms * excess + fa.burden_inpatient * p.inpatient[i] + fa.burden_relapse * p.relapsed[i], 0.0, 1.0);
-        f.burden[j] = clampf(f.burden[j] + x.k.r_burden * (burden_target - f.burden[j]), 0, 1);
-        const double ee_target = std::clamp(f.ee_trait[j] + fa.ee_burden * (f.burden[j] - fa.burden_base), 0.0, 1.0);
-        f.ee[j] = clampf(f.ee[j] + x.k.r_ee * (ee_target - f.ee[j]), 0, 1);
-        f.high_ee[j] = f.ee[j] >= fa.high_ee_threshold;
+    if (offer)
+        for (std::size_t j = b.begin; j < b.end; ++j)
+            if (w.rng.uniform(static_cast<std::uint32_t>(j), streams::FAMILY_INTERVENTION, 0) < fa.intervention_coverage) {
+                f.intervention[j] = 1;
+                f.ee_trait[j] = clampf(f.ee_trait[j] - fa.intervention_ee_reduction, 0, 1);
+            }
+    // The patient's state, gathered one family at a time (bytes have no vector gather).
+    std::array<float, sim::BLOCK_SIZE> excess;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> inpatient, relapsed;
+    for (std::size_t j = 0; j < n; ++j) {
+        const auto i = static_cast<std::size_t>(f.patient[o + j]);
+        excess[j] = std::max(0.0f, p.symptoms[i] - p.symptoms_base[i]);
+        inpatient[j] = p.inpatient[i];
+        relapsed[j] = p.relapsed[i];
+    }
+    float *burden = f.burden + o, *ee = f.ee + o;
+    const float* trait = f.ee_trait + o;
+    std::uint8_t* high_ee = f.high_ee + o;
+    const double burden_base = fa.burden_base, burden_symptoms = fa.burden_symptoms, burden_inpatient = fa.burden_inpatient,
+                 burden_relapse = fa.burden_relapse, ee_burden = fa.ee_burden, high = fa.high_ee_threshold;
+    const double r_burden = x.k.r_burden, r_ee = x.k.r_ee;
+#pragma GCC ivdep
+    for (std::size_t j = 0; j < n; ++j) {
+        const double burden_target = clamp(
+            burden_base + burden_symptoms * (excess[j] / 40.0) + burden_inpatient * inpatient[j] + burden_relapse * relapsed[j], 0.0, 1.0);
+        burden[j] = clampf(burden[j] + r_burden * (burden_target - burden[j]), 0, 1);
+        const double ee_target = clamp(trait[j] + ee_burden * (burden[j] - burden_base), 0.0, 1.0);
+        ee[j] = clampf(ee[j] + r_ee * (ee_target - ee[j]), 0, 1);
+        high_ee[j] = ee[j] >= high;
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(family_step, family_body)
 
 }  // namespace models

@@ -174,8 +174,11 @@ __attribute__((target("avx2"))) void normalf_first_try_avx2(const std::uint32_t*
         const __m256 odd = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(layer, one), one));
         const __m256 sign = _mm256_blendv_ps(minus, plus, odd);
         _mm256_storeu_ps(out + k, _mm256_add_ps(_mm256_mul_ps(x, sign), zero));
-        const auto mask = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(x, bound, _CMP_LT_OQ)));
-        for (std::size_t l = 0; l < LANES; ++l) accepted[k + l] = (mask >> l) & 1u;
+        // all-ones lanes where accepted, narrowed to 8 bytes of 0 or 1
+        const __m256i yes = _mm256_castps_si256(_mm256_cmp_ps(x, bound, _CMP_LT_OQ));
+        const __m128i halves = _mm_packs_epi32(_mm256_castsi256_si128(yes), _mm256_extracti128_si256(yes, 1));
+        const __m128i bytes = _mm_and_si128(_mm_packs_epi16(halves, halves), _mm_set1_epi8(1));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(accepted + k), bytes);
     }
     normalf_first_try_scalar(words, k, n, out, accepted);
 }
