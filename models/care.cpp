@@ -26,10 +26,13 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     std::fill_n(p.events + o, n, std::uint8_t{0});
     std::fill_n(p.dialog_session + o, n, std::uint8_t{0});
     std::fill_n(p.step_bed_days + o, n, 0.0f);
+    for (std::size_t j = 0; j < n; ++j) {  // bytes have no vector gather
+        const auto k = static_cast<std::size_t>(post[j]);
+        arm[j] = static_cast<std::uint8_t>((trained[k] != 0) & (ratings_only[k] == 0));
+    }
 #pragma GCC ivdep
     for (std::size_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(post[j]);
-        arm[j] = static_cast<std::uint8_t>((trained[k] != 0) & (ratings_only[k] == 0));
         // at most one meeting per step, for patients in contact and out of hospital
         const bool met = (inpatient[j] == 0) & (engaged[j] != 0) & (u01(words[j]) < p_meet[k]);
         contact[j] = met;

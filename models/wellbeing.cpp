@@ -69,9 +69,8 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
     // Who has a new need, who may have one met at a routine meeting, who has a DIALOG session:
     // as columns, then the rare events one patient at a time.
     {
-        const std::int32_t *team = p.team + o, *unmet = p.unmet_needs + o, *post = p.clinician + o;
+        const std::int32_t *team = p.team + o, *unmet = p.unmet_needs + o;
         const std::uint8_t *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o;
-        const std::uint8_t* ratings_only = x.c.dialog_ratings_only;
         const float* need_rate = x.team.need_rate;
         const double* log_keep_need = x.log_keep_need.data();
         const double p_new = k.p_new_need, rel_relapse = wb.rel_need_relapse;
@@ -84,10 +83,9 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
             // at most -log(1 - p) n: a uniform above that (with a margin for rounding) needs no expm1.
             const bool maybe = (contact[j] != 0) & (unmet_after > 0) &
                                (u01(w_routine[j]) < -(log_keep_need[t] * unmet_after) * (1.0 + 1e-9));
-            const bool acts = (session[j] != 0) & (ratings_only[static_cast<std::size_t>(post[j])] == 0);
             new_need[j] = fresh;
             routine[j] = maybe;
-            open[j] = static_cast<std::uint8_t>(fresh | maybe | acts);
+            open[j] = static_cast<std::uint8_t>(fresh | maybe | (session[j] != 0));
         }
     }
     for (std::size_t j = 0; j < n; ++j) {
