@@ -2,13 +2,15 @@
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 
 namespace sim::h5 {
 
@@ -84,10 +86,22 @@ std::vector<hsize_t> chunk_shape(const PendingDataset& d) {
     return chunk;
 }
 
-/// Chunk @p k of dataset @p d, filtered as HDF5's shuffle and deflate filters would
+/// This thread's libdeflate compressor at @p level (1-9, as zlib's levels), made at its first use.
+libdeflate_compressor* compressor(int level) {
+    struct Free {
+        void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+    };
+    thread_local std::array<std::unique_ptr<libdeflate_compressor, Free>, 13> kept;
+    auto& c = kept.at(static_cast<std::size_t>(std::clamp(level, 1, 12)));
+    if (!c) c.reset(libdeflate_alloc_compressor(std::clamp(level, 1, 12)));
+    if (!c) throw std::bad_alloc();
+    return c.get();
+}
+
+/// Chunk @p k of dataset @p d, filtered as HDF5's shuffle and deflate filters would store it
 /// (H5Z_filter_shuffle: byte planes of the elements, none for 1-byte elements; H5Z_filter_deflate:
-/// zlib's compress2 at the dataset's level into a compressBound buffer). The last chunk along
-/// the first axis is padded with zeros, the default fill value HDF5 pads edge chunks with.
+/// a zlib stream, here made by libdeflate at the dataset's level). The last chunk along the
+/// first axis is padded with zeros, the default fill value HDF5 pads edge chunks with.
 std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::vector<hsize_t>& chunk, hsize_t k) {
     const std::size_t size = H5Tget_size(d.mem_type);
     const hsize_t rest = elements(d.dims) / d.dims[0];
@@ -107,10 +121,10 @@ std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::ve
     } else {
         std::memcpy(raw.data(), src, used);
     }
-    uLongf out_len = compressBound(static_cast<uLong>(raw.size()));
-    packed.resize(out_len);
-    if (compress2(packed.data(), &out_len, raw.data(), static_cast<uLong>(raw.size()), d.compression) != Z_OK)
-        throw RunError("zlib: cannot compress a chunk of dataset " + d.name);
+    libdeflate_compressor* c = compressor(d.compression);
+    packed.resize(libdeflate_zlib_compress_bound(c, raw.size()));
+    const std::size_t out_len = libdeflate_zlib_compress(c, raw.data(), raw.size(), packed.data(), packed.size());
+    if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk of dataset " + d.name);
     return {packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(out_len)};
 }
 
@@ -142,7 +156,7 @@ void write_dataset(const PendingDataset& d, const std::vector<hsize_t>& chunk, c
 }  // namespace
 
 void datasets(const std::vector<PendingDataset>& batch) {
-    // The chunks of a window of datasets are compressed in parallel (zlib was most of the
+    // The chunks of a window of datasets are compressed in parallel (compression was most of the
     // end of a run), then the datasets are created and written one after the other in the
     // batch's order, so the file is the same bytes at any thread count.
     const std::size_t window = BATCH_BYTES_PER_THREAD * static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));

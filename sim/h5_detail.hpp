@@ -65,7 +65,7 @@ struct PendingDataset {
 };
 /// Writes the datasets of @p batch as dataset() would, in their order: the same file bytes,
 /// with the chunks of several datasets compressed in parallel (oneTBB) and written with
-/// H5Dwrite_chunk. @throws RunError if HDF5 or zlib fails
+/// H5Dwrite_chunk. @throws RunError if HDF5 or libdeflate fails
 void datasets(const std::vector<PendingDataset>& batch);
 /// Writes an N-d dataset, chunked and compressed when it is large enough to matter.
 void dataset(hid_t parent, const std::string& name, hid_t mem_type, const void* data, const std::vector<hsize_t>& dims,

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git
-  libboost-dev libtbb-dev libyaml-cpp-dev libhdf5-dev catch2 librandom123-dev libfmt-dev hdf5-tools
+  libboost-dev libtbb-dev libyaml-cpp-dev libhdf5-dev libdeflate-dev catch2 librandom123-dev libfmt-dev hdf5-tools
   python3 python3-h5py python3-numpy python3-pandas python3-scipy python3-matplotlib python3-pytest python3-yaml
   # tools/fuzz.sh (clang, libFuzzer) and the SIGKILL fault tests (strace)
   clang libclang-rt-14-dev strace
