@@ -3,7 +3,7 @@
 // (sim::detail::active_isa, which THERASIM_ISA can force). Both versions are the same source:
 // a body written as loops over a block's columns, which the compiler vectorises for each
 // instruction set. The floating-point operations are the same, in the same order and without
-// contraction, so both give the same bits (tests/models/test_isa.cpp runs every version).
+// contraction, so both give the same bits (tests/models/test_determinism.cpp runs every version).
 
 #include "models/context.hpp"
 

@@ -8,6 +8,7 @@
 #endif
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -192,7 +193,12 @@ detail::Isa best_isa() {
 
 }  // namespace
 
+namespace {
+std::atomic<int> forced_isa{-1};  // force_isa's choice, or -1
+}  // namespace
+
 detail::Isa detail::active_isa() {
+    if (const int forced = forced_isa.load(std::memory_order_relaxed); forced >= 0) return static_cast<Isa>(forced);
     static const Isa isa = [] {
         Isa best = best_isa();
         const char* forced = std::getenv("THERASIM_ISA");
@@ -206,6 +212,10 @@ detail::Isa detail::active_isa() {
         return std::min(want, best);
     }();
     return isa;
+}
+
+void detail::force_isa(std::optional<Isa> isa) {
+    forced_isa.store(isa ? static_cast<int>(std::min(*isa, best_isa())) : -1, std::memory_order_relaxed);
 }
 
 void normalf_first_try(const std::uint32_t* words, std::size_t n, float* out, std::uint8_t* accepted) {

@@ -16,6 +16,7 @@
 #include <boost/random/normal_distribution.hpp>
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string_view>
 
@@ -187,6 +188,10 @@ bool isa_supported(Isa isa);
 /// THERASIM_ISA names (scalar, avx2 or avx512; a set the processor lacks falls back to the best
 /// it has below it), so that tests can run every version. Read once.
 Isa active_isa();
+/// Makes active_isa return @p isa from now on (or the best this processor has below it), or
+/// with std::nullopt what it returned before: for tests that run every version in one process.
+/// Not to be called while a simulation runs.
+void force_isa(std::optional<Isa> isa);
 /// Rng::blocks with key @p key in @p isa's version (the scalar one if the processor lacks it):
 /// for tests that check every version gives the same words.
 void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
