@@ -12,7 +12,9 @@
 #     so stable on a busy machine. Two runs of BENCH_CALLGRIND_N (default 20,000) patients at 1
 #     thread, of 1 and 2 years: the difference of their instruction counts over the difference
 #     of their patient-steps is the cost of one patient-step of stepping, without setup, burn-in
-#     and writing. BENCH_CALLGRIND=0 skips it (about a minute).
+#     and writing. The results are written uncompressed: compression costs a little more for
+#     two years' state than for one (it depends on the values), which is not stepping.
+#     BENCH_CALLGRIND=0 skips it (about a minute).
 #
 # Usage: bench/national.sh [SCENARIO] [extra therasim run options...]
 #        (default scenarios/england_dialog_rollout.yaml; the options go to the runs of part 1)
@@ -78,7 +80,7 @@ if [ "${BENCH_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
   declare -A instr steps
   for years in 1 2; do
     valgrind --tool=callgrind --callgrind-out-file="$out/cg.$years" "$therasim" run scenarios/england_no_dialog.yaml \
-      -o "$out/cg.h5" --overwrite --quiet --threads 1 --set population.n_patients="$n" --set time.years="$years" \
+      -o "$out/cg.h5" --overwrite --quiet --threads 1 --set population.n_patients="$n" --set time.years="$years" --set output.compression=0 \
       2>"$out/cg.$years.log"
     instr[$years]=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/cg.$years.log")
     steps[$years]=$(/usr/bin/python3 -c "import h5py; print(len(h5py.File('$out/cg.h5')['time/step']) - 1)")
