@@ -2,6 +2,7 @@
 // (DIALOG exposure of the patient's care coordinator), region and baseline severity.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 namespace models {
 
@@ -64,49 +65,114 @@ void declare_outputs(sim::Schema& s) {
         throw std::logic_error("series declarations out of order with outputs.cpp");
 }
 
-void observe_patients(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
     const auto& d = x.d;
-    sim::Tally t = w.tally(b);
-    const double good = x.cfg.adherence.good_threshold, improved = x.cfg.wellbeing.improved_threshold;
-    const double minute_cost = x.cfg.dialog.extra_minutes * x.cfg.dialog.cost_per_clinician_minute;
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        const std::size_t g = x.group(i);
-        const std::uint8_t ev = p.events[i];
-        t.add(g, PATIENTS, 1);
-        t.add(g, ENGAGED, p.engaged[i]);
-        t.add(g, DISENGAGED, 1 - p.engaged[i]);
-        t.add(g, ADHERENT, p.adherence[i] >= good);
-        t.add(g, INPATIENT, p.inpatient[i]);
-        t.add(g, RELAPSED, p.relapsed[i]);
-        t.add(g, MEAN_ADHERENCE, p.adherence[i]);
-        t.add(g, MEAN_SYMPTOMS, p.symptoms[i]);
-        t.add(g, MEAN_QOL, p.qol[i]);
-        t.add(g, SHARE_QOL_IMPROVED, p.qol[i] - p.qol_start[i] >= improved);
-        t.add(g, MEAN_SATISFACTION, p.satisfaction[i]);
-        t.add(g, MEAN_UNMET_NEEDS, p.unmet_needs[i]);
-        t.add(g, MEAN_STAR_P, d.star_p[i]);
-        t.add(g, MEAN_STAR_C, d.star_c[i]);
-        if (p.family[i] >= 0) {
-            t.add(g, WITH_FAMILY, 1);
-            t.add(g, SHARE_HIGH_EE, x.f.high_ee[static_cast<std::size_t>(p.family[i])]);
+    const std::size_t o = b.begin, n = b.size();
+    const bool events = w.step != 0;  // step 0 is the baseline: states only
+    // Counts (of 0/1 values, and unmet needs) do not depend on the order they are added in: each
+    // patient's are packed two to a 32-bit word, 16 bits each, as columns, and summed per group
+    // (a block's counts stay below 2^16: at most BLOCK_SIZE x 22 unmet needs). Sums of values
+    // are added in patient order, as a tally of one patient at a time would.
+    static_assert(sim::BLOCK_SIZE * 22 < (1u << 16), "a block's counts must fit 16 bits");
+    constexpr std::size_t N_WORDS = 8;
+    std::array<std::uint32_t, sim::BLOCK_SIZE> group;
+    std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, N_WORDS> word;
+    {
+        const std::uint8_t *arm = p.arm + o, *severity = p.severity + o, *engaged = p.engaged + o, *inpatient = p.inpatient + o,
+                           *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o, *ev = p.events + o;
+        const std::int32_t *region = p.region + o, *family = p.family + o, *unmet = p.unmet_needs + o;
+        const float *adherence = p.adherence + o, *qol = p.qol + o, *qol_start = p.qol_start + o;
+        const auto n_regions = static_cast<std::uint32_t>(x.n_regions), n_severity = static_cast<std::uint32_t>(SEVERITY.size());
+        const double good = x.cfg.adherence.good_threshold, improved = x.cfg.wellbeing.improved_threshold;
+        const std::uint32_t flows = events ? ~0u : 0u;
+        auto pair = [](std::uint32_t low, std::uint32_t high) { return low | high << 16; };
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) {
+            group[j] = (arm[j] * n_regions + static_cast<std::uint32_t>(region[j])) * n_severity + severity[j];  // Ctx::group
+            const std::uint32_t e = ev[j];
+            word[0][j] = pair(engaged[j], adherence[j] >= good);
+            word[1][j] = pair(inpatient[j], relapsed[j]);
+            word[2][j] = pair(family[j] >= 0, qol[j] - qol_start[j] >= improved);
+            word[3][j] = static_cast<std::uint32_t>(unmet[j]);  // and high expressed emotion, below
+            word[4][j] = flows & pair((e & event::RELAPSE) != 0, (e & event::ADMIT_VOLUNTARY) != 0);
+            word[5][j] = flows & pair((e & event::ADMIT_INVOLUNTARY) != 0, (e & event::DISENGAGE) != 0);
+            word[6][j] = flows & pair((e & event::REENGAGE) != 0, contact[j]);
+            word[7][j] = flows & pair((e & event::DIALOG_PLANNED) != 0, session[j]);
         }
-        // Most patients have no event in a week: skip the event series for them.
-        if (w.step == 0 || (ev == 0 && !p.contact[i] && !p.inpatient[i] && p.step_bed_days[i] == 0.0f)) continue;
-        t.add(g, RELAPSES, (ev & event::RELAPSE) != 0);
-        t.add(g, ADMISSIONS_VOLUNTARY, (ev & event::ADMIT_VOLUNTARY) != 0);
-        t.add(g, ADMISSIONS_INVOLUNTARY, (ev & event::ADMIT_INVOLUNTARY) != 0);
-        t.add(g, BED_DAYS, p.step_bed_days[i]);
-        t.add(g, DISENGAGEMENTS, (ev & event::DISENGAGE) != 0);
-        t.add(g, REENGAGEMENTS, (ev & event::REENGAGE) != 0);
-        t.add(g, CONTACTS, p.contact[i]);
-        t.add(g, DIALOG_PLANNED, (ev & event::DIALOG_PLANNED) != 0);
-        t.add(g, DIALOG_SESSIONS, p.dialog_session[i]);
-        t.add(g, COST_BED_DAYS, p.step_bed_days[i] * x.cfg.costs.bed_day);
-        t.add(g, COST_CONTACTS, p.contact[i] * x.cfg.costs.contact);
-        t.add(g, COST_DIALOG_TIME, p.dialog_session[i] * minute_cost);
+    }
+    enum Sum { ADHERENCE, SYMPTOMS, QOL, SATISFACTION, STAR_P, STAR_C, BED, BED_COST, CONTACT_COST, DIALOG_COST, N_SUMS };
+    const std::size_t n_groups = w.n_groups();
+    std::vector<std::uint32_t> counts(n_groups * (N_WORDS + 1), 0);  // the words and the number of patients
+    std::vector<double> sums(n_groups * N_SUMS, 0.0);
+    const double bed_day = x.cfg.costs.bed_day, contact_cost = x.cfg.costs.contact;
+    const double minute_cost = x.cfg.dialog.extra_minutes * x.cfg.dialog.cost_per_clinician_minute;
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t i = o + j, g = group[j];
+        std::uint32_t* c = &counts[g * (N_WORDS + 1)];
+        for (std::size_t k = 0; k < N_WORDS; ++k) c[k] += word[k][j];
+        c[N_WORDS] += 1;
+        if (p.family[i] >= 0 && x.f.high_ee[static_cast<std::size_t>(p.family[i])]) c[3] += 1u << 16;
+        double* v = &sums[g * N_SUMS];
+        v[ADHERENCE] += p.adherence[i];
+        v[SYMPTOMS] += p.symptoms[i];
+        v[QOL] += p.qol[i];
+        v[SATISFACTION] += p.satisfaction[i];
+        v[STAR_P] += d.star_p[i];
+        v[STAR_C] += d.star_c[i];
+        // Amounts are zero for most patients in a week: only the others add to their sums.
+        if (!events || (p.step_bed_days[i] == 0.0f && !p.contact[i] && !p.dialog_session[i])) continue;
+        v[BED] += p.step_bed_days[i];
+        v[BED_COST] += p.step_bed_days[i] * bed_day;
+        v[CONTACT_COST] += p.contact[i] * contact_cost;
+        v[DIALOG_COST] += p.dialog_session[i] * minute_cost;
+    }
+    sim::Tally t = w.tally(b);
+    for (std::size_t g = 0; g < n_groups; ++g) {
+        const std::uint32_t* c = &counts[g * (N_WORDS + 1)];
+        if (c[N_WORDS] == 0) continue;  // no patient of this block: the tally is untouched
+        auto low = [&](std::size_t k) { return static_cast<double>(c[k] & 0xFFFFu); };
+        auto high = [&](std::size_t k) { return static_cast<double>(c[k] >> 16); };
+        const double patients = c[N_WORDS];
+        const double* v = &sums[g * N_SUMS];
+        // A tally that starts at 0 and adds the block's values one by one ends at their sum.
+        t.add(g, PATIENTS, patients);
+        t.add(g, ENGAGED, low(0));
+        t.add(g, DISENGAGED, patients - low(0));
+        t.add(g, ADHERENT, high(0));
+        t.add(g, INPATIENT, low(1));
+        t.add(g, RELAPSED, high(1));
+        t.add(g, MEAN_ADHERENCE, v[ADHERENCE]);
+        t.add(g, MEAN_SYMPTOMS, v[SYMPTOMS]);
+        t.add(g, MEAN_QOL, v[QOL]);
+        t.add(g, SHARE_QOL_IMPROVED, high(2));
+        t.add(g, MEAN_SATISFACTION, v[SATISFACTION]);
+        t.add(g, MEAN_UNMET_NEEDS, low(3));
+        t.add(g, MEAN_STAR_P, v[STAR_P]);
+        t.add(g, MEAN_STAR_C, v[STAR_C]);
+        t.add(g, WITH_FAMILY, low(2));
+        t.add(g, SHARE_HIGH_EE, high(3));
+        if (!events) continue;
+        t.add(g, RELAPSES, low(4));
+        t.add(g, ADMISSIONS_VOLUNTARY, high(4));
+        t.add(g, ADMISSIONS_INVOLUNTARY, low(5));
+        t.add(g, BED_DAYS, v[BED]);
+        t.add(g, DISENGAGEMENTS, high(5));
+        t.add(g, REENGAGEMENTS, low(6));
+        t.add(g, CONTACTS, high(6));
+        t.add(g, DIALOG_PLANNED, low(7));
+        t.add(g, DIALOG_SESSIONS, high(7));
+        t.add(g, COST_BED_DAYS, v[BED_COST]);
+        t.add(g, COST_CONTACTS, v[CONTACT_COST]);
+        t.add(g, COST_DIALOG_TIME, v[DIALOG_COST]);
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(observe_patients, observe_body)
 
 void accumulate_run_means(Ctx& x, sim::World&, const sim::Block& b) {
     const auto& p = x.p;
