@@ -102,8 +102,8 @@ struct Ctx {
             out[j] = fam < 0 ? 0.0f : s;
         }
     }
-    /// Run the AVX2 versions of the patient kernels (models/simd.hpp).
-    bool avx2 = sim::detail::active_isa() != sim::detail::Isa::scalar;
+    /// The version of the patient kernels that runs (models/simd.hpp).
+    sim::detail::Isa isa = sim::detail::active_isa();
     /// Effective family support of patient @p i (0 without a family).
     [[nodiscard]] float support(std::size_t i) const {
         const std::int32_t fam = p.family[i];

@@ -1,28 +1,33 @@
 #pragma once
-// Patient kernels in two versions, for the baseline x86-64 and for AVX2, chosen at run time
-// (sim::detail::active_isa, which THERASIM_ISA can force). Both versions are the same source:
+// Patient kernels in three versions, for the baseline x86-64, for AVX2 and for AVX-512, chosen
+// at run time (sim::detail::active_isa, which THERASIM_ISA can force). All are the same source:
 // a body written as loops over a block's columns, which the compiler vectorises for each
 // instruction set. The floating-point operations are the same, in the same order and without
-// contraction, so both give the same bits (tests/models/test_determinism.cpp runs every version).
+// contraction, so all give the same bits (tests/models/test_determinism.cpp runs every version).
 
 #include "models/context.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define THERASIM_KERNEL_AVX2 1
+#define THERASIM_KERNEL_X86 1
 #endif
 
 /// Kernel @p name (void(Ctx&, sim::World&, const sim::Block&)) running @p body, an
-/// always-inline function of the same signature, in the version Ctx::avx2 chooses.
-#ifdef THERASIM_KERNEL_AVX2
-#define THERASIM_KERNEL(name, body)                                                                   \
-    namespace {                                                                                      \
-    [[gnu::target("avx2")]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) { body(x, w, b); } \
-    }                                                                                                \
-    void name(Ctx& x, sim::World& w, const sim::Block& b) {                                          \
-        if (x.avx2)                                                                                  \
-            name##_avx2(x, w, b);                                                                    \
-        else                                                                                         \
-            body(x, w, b);                                                                           \
+/// always-inline function of the same signature, in the version Ctx::isa chooses.
+#ifdef THERASIM_KERNEL_X86
+#define THERASIM_KERNEL(name, body)                                                                           \
+    namespace {                                                                                              \
+    [[gnu::target("avx2")]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) { body(x, w, b); }   \
+    [[gnu::target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")]] void name##_avx512(          \
+        Ctx& x, sim::World& w, const sim::Block& b) {                                                        \
+        body(x, w, b);                                                                                       \
+    }                                                                                                        \
+    }                                                                                                        \
+    void name(Ctx& x, sim::World& w, const sim::Block& b) {                                                  \
+        switch (x.isa) {                                                                                     \
+            case sim::detail::Isa::avx512: return name##_avx512(x, w, b);                                    \
+            case sim::detail::Isa::avx2: return name##_avx2(x, w, b);                                        \
+            default: return body(x, w, b);                                                                   \
+        }                                                                                                    \
     }
 #else
 #define THERASIM_KERNEL(name, body) \
