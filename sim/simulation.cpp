@@ -79,7 +79,7 @@ Schema make_schema(const Model& model) {
         .means("Weeks simulated before time 0 and not reported, so that time 0 is a settled state (the model may set its own default)");
     s.param("output.trajectories").integer(200).range(0, 100000).with_unit("agents")
         .means("Number of agents of the traced type whose state is recorded every step");
-    s.param("output.compression").integer(4).range(0, 9).means("gzip level of HDF5 datasets (0: none)");
+    s.param("output.compression").integer(1).range(0, 9).means("gzip (deflate) level of HDF5 datasets (0: none; docs/output.md, Storage)");
     s.param("output.grouped").boolean(true)
         .means("Write the series by group (arm x region x severity) as well as nationally; false keeps large sweeps small");
     model.declare(s);
