@@ -75,8 +75,7 @@ THERASIM_INLINE void engagement_body(Ctx& x, sim::World& w, const sim::Block& b)
         open[j] = static_cast<std::uint8_t>((inpatient[j] == 0) & ((engaged[j] == 0) | !bounded));
     }
     const auto threshold = static_cast<float>(e.threshold), inv_width = static_cast<float>(1.0 / e.width);
-    for (std::size_t j = 0; j < n; ++j) {
-        if (!open[j]) continue;
+    for_each_flag(open.data(), n, 1, [&](std::size_t j) {
         const std::size_t i = o + j;
         const double u = u01(words[j]);
         if (p.engaged[i]) {
@@ -93,7 +92,7 @@ THERASIM_INLINE void engagement_body(Ctx& x, sim::World& w, const sim::Block& b)
                 p.events[i] |= event::REENGAGE;
             }
         }
-    }
+    });
 }
 
 }  // namespace
@@ -130,8 +129,7 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     std::array<float, sim::BLOCK_SIZE> noise, support, felt;
     std::array<std::uint8_t, sim::BLOCK_SIZE> accepted;
     sim::normalf_first_try(draws.words_column(3 - streams::STEP_ADHERENCE), n, noise.data(), accepted.data());
-    for (std::size_t j = 0; j < n; ++j)
-        if (!accepted[j]) noise[j] = draws.draws(o + j, streams::STEP_ADHERENCE).normalf();
+    for_each_flag(accepted.data(), n, 0, [&](std::size_t j) { noise[j] = draws.draws(o + j, streams::STEP_ADHERENCE).normalf(); });
     x.support_column(o, n, support.data());
     x.felt_column(o, n, felt.data());
     const std::uint8_t* engaged = p.engaged + o;

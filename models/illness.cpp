@@ -67,8 +67,7 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
             open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | (relapsed[j] != 0) | (u01(relapse_words[j]) < bound));
         }
     }
-    for (std::size_t j = 0; j < n; ++j) {
-        if (!open[j]) continue;
+    for_each_flag(open.data(), n, 1, [&](std::size_t j) {
         const std::size_t i = o + j;
         const double u_relapse = u01(relapse_words[j]);
         const double adh = p.adherence[i];
@@ -110,14 +109,13 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
                 p.events[i] |= event::RELAPSE;
             }
         }
-    }
+    });
     // Symptoms move towards a target: the stable level, raised in relapse and by missed
     // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
     std::array<float, sim::BLOCK_SIZE> noise, felt;
     std::array<std::uint8_t, sim::BLOCK_SIZE> accepted;
     sim::normalf_first_try(symptom_draws.words_column(3), n, noise.data(), accepted.data());
-    for (std::size_t j = 0; j < n; ++j)
-        if (!accepted[j]) noise[j] = symptom_draws.draws(o + j).normalf();
+    for_each_flag(accepted.data(), n, 0, [&](std::size_t j) { noise[j] = symptom_draws.draws(o + j).normalf(); });
     x.felt_column(o, n, felt.data());  // after admissions, which change the relationship
     const float *base = p.symptoms_base + o, *adherence = p.adherence + o;
     const std::uint8_t* relapsed = p.relapsed + o;

@@ -117,10 +117,14 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
         continuity[j] = 1.0 - std::exp(-together[j] / r.continuity_weeks);
         // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
         trained[j] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
-        if (accepted[0][j] & accepted[1][j] & accepted[2][j] & accepted[3][j]) continue;
+    }
+    std::array<std::uint8_t, sim::BLOCK_SIZE> redraw;
+    for (std::size_t j = 0; j < n; ++j)
+        redraw[j] = contact[j] & !(accepted[0][j] & accepted[1][j] & accepted[2][j] & accepted[3][j]);
+    for_each_flag(redraw.data(), n, 1, [&](std::size_t j) {
         auto g = noise.draws(o + j);
         for (unsigned m = 0; m < 4; ++m) normal[m][j] = g.normalf();
-    }
+    });
     // targets(x, i) of every patient (used at a meeting).
     std::array<std::array<double, sim::BLOCK_SIZE>, 4> target;
     {

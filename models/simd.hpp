@@ -37,7 +37,31 @@
 /// Marks a kernel body (always inlined into each version) and its column loops' helpers.
 #define THERASIM_INLINE [[gnu::always_inline]] inline
 
+#include <cstdint>
+#include <cstring>
+
 namespace models {
+/// Calls @p f(j), in increasing order, for each j in [0, @p n) where @p flag[j] (0 or 1) is
+/// @p value: eight flags at a time, so that a loop over the few patients with something to do
+/// costs little for the others.
+template <class F>
+THERASIM_INLINE void for_each_flag(const std::uint8_t* flag, std::size_t n, std::uint8_t value, F&& f) {
+    const std::uint64_t flip = value ? 0 : 0x0101010101010101u;  // turns the wanted value into 1
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, flag + j, 8);
+        word ^= flip;
+        while (word != 0) {
+            const int bit = __builtin_ctzll(word);
+            f(j + static_cast<std::size_t>(bit / 8));
+            word &= word - 1;  // each wanted byte is exactly 1: one set bit
+        }
+    }
+    for (; j < n; ++j)
+        if (flag[j] == value) f(j);
+}
+
 /// The uniform in (0, 1] of a random word: what BlockStream::uniform gives
 /// (r123::u01<double>), as a function the compiler vectorises.
 THERASIM_INLINE double u01(std::uint32_t word) { return static_cast<double>(word) * 0x1p-32 + 0x1p-33; }

@@ -60,12 +60,11 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
     std::array<float, sim::BLOCK_SIZE> shock_noise, felt;
     std::array<std::uint8_t, sim::BLOCK_SIZE> accepted, new_need, routine, open;
     sim::normalf_first_try(need_draws.words_column(0), n, shock_noise.data(), accepted.data());
-    for (std::size_t j = 0; j < n; ++j)
-        if (!accepted[j]) {
-            auto g = need_draws.draws(o + j);
-            g(), g(), g();
-            shock_noise[j] = g.normalf();
-        }
+    for_each_flag(accepted.data(), n, 0, [&](std::size_t j) {
+        auto g = need_draws.draws(o + j);
+        g(), g(), g();
+        shock_noise[j] = g.normalf();
+    });
     // Who has a new need, who may have one met at a routine meeting, who has a DIALOG session:
     // as columns, then the rare events one patient at a time.
     {
@@ -88,8 +87,7 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
             open[j] = static_cast<std::uint8_t>(fresh | maybe | (session[j] != 0));
         }
     }
-    for (std::size_t j = 0; j < n; ++j) {
-        if (!open[j]) continue;
+    for_each_flag(open.data(), n, 1, [&](std::size_t j) {
         const std::size_t i = o + j;
         if (new_need[j]) {
             ++p.unmet_needs[i];
@@ -117,7 +115,7 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
             const double gain = k.paths.sessions * di.session_gain * di.approach_effect[approach] * std::max(-1.0, moderation);
             if (gain != 0.0) discuss_domains(x, i, std::clamp(gain, -1.0, 1.0));
         }
-    }
+    });
 
     // Life domains follow their set points, a shared shock (life events, mood), symptoms above
     // the stable level and, on the direct path, the relationship. Treatment satisfaction follows
