@@ -112,11 +112,10 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
     const double trained_gain = x.cfg.clinicians.skills_training_star_gain;
     std::array<double, sim::BLOCK_SIZE> continuity, trained;
     for (std::size_t j = 0; j < n; ++j) {
-        continuity[j] = trained[j] = 0.0;
-        if (!contact[j]) continue;
-        continuity[j] = 1.0 - std::exp(-together[j] / r.continuity_weeks);
+        const bool meeting = contact[j] != 0;
+        continuity[j] = meeting ? 1.0 - std::exp(-together[j] / r.continuity_weeks) : 0.0;
         // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
-        trained[j] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
+        trained[j] = meeting && c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
     }
     std::array<std::uint8_t, sim::BLOCK_SIZE> redraw;
     for (std::size_t j = 0; j < n; ++j)
