@@ -23,9 +23,8 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     std::int32_t* n_contacts = p.n_contacts + o;
     float* cost = p.cost + o;
     const auto contact_cost = static_cast<float>(x.cfg.costs.contact);
-    std::fill_n(p.events + o, n, std::uint8_t{0});
-    std::fill_n(p.dialog_session + o, n, std::uint8_t{0});
-    std::fill_n(p.step_bed_days + o, n, 0.0f);
+    std::uint8_t *events = p.events + o, *session = p.dialog_session + o;
+    float* bed_days = p.step_bed_days + o;
     for (std::size_t j = 0; j < n; ++j) {  // bytes have no vector gather
         const auto k = static_cast<std::size_t>(post[j]);
         arm[j] = static_cast<std::uint8_t>((trained[k] != 0) & (ratings_only[k] == 0));
@@ -34,6 +33,9 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     for (std::size_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(post[j]);
         // at most one meeting per step, for patients in contact and out of hospital
+        events[j] = 0;
+        session[j] = 0;
+        bed_days[j] = 0.0f;
         const bool met = (inpatient[j] == 0) & (engaged[j] != 0) & (u01(words[j]) < p_meet[k]);
         contact[j] = met;
         n_contacts[j] += met;

@@ -73,13 +73,13 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const std::size_t o = b.begin, n = b.size();
     const bool events = w.step != 0;  // step 0 is the baseline: states only
     // Counts (of 0/1 values, and unmet needs) do not depend on the order they are added in: each
-    // patient's are packed two to a 32-bit word, 16 bits each, as columns, and summed per group
+    // patient's are packed four to a 64-bit word, 16 bits each, as columns, and summed per group
     // (a block's counts stay below 2^16: at most BLOCK_SIZE x 22 unmet needs). Sums of values
     // are added in patient order, as a tally of one patient at a time would.
     static_assert(sim::BLOCK_SIZE * 22 < (1u << 16), "a block's counts must fit 16 bits");
-    constexpr std::size_t N_WORDS = 8;
+    constexpr std::size_t N_WORDS = 4;
     std::array<std::uint32_t, sim::BLOCK_SIZE> group;
-    std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, N_WORDS> word;
+    std::array<std::array<std::uint64_t, sim::BLOCK_SIZE>, N_WORDS> word;
     {
         const std::uint8_t *arm = p.arm + o, *severity = p.severity + o, *engaged = p.engaged + o, *inpatient = p.inpatient + o,
                            *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o, *ev = p.events + o;
@@ -89,32 +89,31 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
         const double good = x.cfg.adherence.good_threshold, improved = x.cfg.wellbeing.improved_threshold;
         const std::uint32_t flows = events ? ~0u : 0u;
         auto pair = [](std::uint32_t low, std::uint32_t high) { return low | high << 16; };
+        auto four = [](std::uint32_t low, std::uint32_t high) { return low | static_cast<std::uint64_t>(high) << 32; };
 #pragma GCC ivdep
         for (std::size_t j = 0; j < n; ++j) {
             group[j] = (arm[j] * n_regions + static_cast<std::uint32_t>(region[j])) * n_severity + severity[j];  // Ctx::group
             const std::uint32_t e = ev[j];
-            word[0][j] = pair(engaged[j], adherence[j] >= good);
-            word[1][j] = pair(inpatient[j], relapsed[j]);
-            word[2][j] = pair(family[j] >= 0, qol[j] - qol_start[j] >= improved);
-            word[3][j] = static_cast<std::uint32_t>(unmet[j]);  // and high expressed emotion, below
-            word[4][j] = flows & pair((e & event::RELAPSE) != 0, (e & event::ADMIT_VOLUNTARY) != 0);
-            word[5][j] = flows & pair((e & event::ADMIT_INVOLUNTARY) != 0, (e & event::DISENGAGE) != 0);
-            word[6][j] = flows & pair((e & event::REENGAGE) != 0, contact[j]);
-            word[7][j] = flows & pair((e & event::DIALOG_PLANNED) != 0, session[j]);
+            word[0][j] = four(pair(engaged[j], adherence[j] >= good), pair(inpatient[j], relapsed[j]));
+            // unmet needs, and (added below) high expressed emotion
+            word[1][j] = four(pair(family[j] >= 0, qol[j] - qol_start[j] >= improved), static_cast<std::uint32_t>(unmet[j]));
+            word[2][j] = four(flows & pair((e & event::RELAPSE) != 0, (e & event::ADMIT_VOLUNTARY) != 0),
+                              flows & pair((e & event::ADMIT_INVOLUNTARY) != 0, (e & event::DISENGAGE) != 0));
+            word[3][j] = four(flows & pair((e & event::REENGAGE) != 0, contact[j]), flows & pair((e & event::DIALOG_PLANNED) != 0, session[j]));
         }
     }
     enum Sum { ADHERENCE, SYMPTOMS, QOL, SATISFACTION, STAR_P, STAR_C, BED, BED_COST, CONTACT_COST, DIALOG_COST, N_SUMS };
     const std::size_t n_groups = w.n_groups();
-    std::vector<std::uint32_t> counts(n_groups * (N_WORDS + 1), 0);  // the words and the number of patients
+    std::vector<std::uint64_t> counts(n_groups * (N_WORDS + 1), 0);  // the words and the number of patients
     std::vector<double> sums(n_groups * N_SUMS, 0.0);
     const double bed_day = x.cfg.costs.bed_day, contact_cost = x.cfg.costs.contact;
     const double minute_cost = x.cfg.dialog.extra_minutes * x.cfg.dialog.cost_per_clinician_minute;
     for (std::size_t j = 0; j < n; ++j) {
         const std::size_t i = o + j, g = group[j];
-        std::uint32_t* c = &counts[g * (N_WORDS + 1)];
+        std::uint64_t* c = &counts[g * (N_WORDS + 1)];
         for (std::size_t k = 0; k < N_WORDS; ++k) c[k] += word[k][j];
         c[N_WORDS] += 1;
-        if (p.family[i] >= 0 && x.f.high_ee[static_cast<std::size_t>(p.family[i])]) c[3] += 1u << 16;
+        if (p.family[i] >= 0 && x.f.high_ee[static_cast<std::size_t>(p.family[i])]) c[1] += std::uint64_t{1} << 48;
         double* v = &sums[g * N_SUMS];
         v[ADHERENCE] += p.adherence[i];
         v[SYMPTOMS] += p.symptoms[i];
@@ -131,39 +130,39 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
     }
     sim::Tally t = w.tally(b);
     for (std::size_t g = 0; g < n_groups; ++g) {
-        const std::uint32_t* c = &counts[g * (N_WORDS + 1)];
+        const std::uint64_t* c = &counts[g * (N_WORDS + 1)];
         if (c[N_WORDS] == 0) continue;  // no patient of this block: the tally is untouched
-        auto low = [&](std::size_t k) { return static_cast<double>(c[k] & 0xFFFFu); };
-        auto high = [&](std::size_t k) { return static_cast<double>(c[k] >> 16); };
-        const double patients = c[N_WORDS];
+        // count f (0-3, low to high) of word k
+        auto count = [&](std::size_t k, int f) { return static_cast<double>((c[k] >> (16 * f)) & 0xFFFFu); };
+        const auto patients = static_cast<double>(c[N_WORDS]);
         const double* v = &sums[g * N_SUMS];
         // A tally that starts at 0 and adds the block's values one by one ends at their sum.
         t.add(g, PATIENTS, patients);
-        t.add(g, ENGAGED, low(0));
-        t.add(g, DISENGAGED, patients - low(0));
-        t.add(g, ADHERENT, high(0));
-        t.add(g, INPATIENT, low(1));
-        t.add(g, RELAPSED, high(1));
+        t.add(g, ENGAGED, count(0, 0));
+        t.add(g, DISENGAGED, patients - count(0, 0));
+        t.add(g, ADHERENT, count(0, 1));
+        t.add(g, INPATIENT, count(0, 2));
+        t.add(g, RELAPSED, count(0, 3));
         t.add(g, MEAN_ADHERENCE, v[ADHERENCE]);
         t.add(g, MEAN_SYMPTOMS, v[SYMPTOMS]);
         t.add(g, MEAN_QOL, v[QOL]);
-        t.add(g, SHARE_QOL_IMPROVED, high(2));
+        t.add(g, SHARE_QOL_IMPROVED, count(1, 1));
         t.add(g, MEAN_SATISFACTION, v[SATISFACTION]);
-        t.add(g, MEAN_UNMET_NEEDS, low(3));
+        t.add(g, MEAN_UNMET_NEEDS, count(1, 2));
         t.add(g, MEAN_STAR_P, v[STAR_P]);
         t.add(g, MEAN_STAR_C, v[STAR_C]);
-        t.add(g, WITH_FAMILY, low(2));
-        t.add(g, SHARE_HIGH_EE, high(3));
+        t.add(g, WITH_FAMILY, count(1, 0));
+        t.add(g, SHARE_HIGH_EE, count(1, 3));
         if (!events) continue;
-        t.add(g, RELAPSES, low(4));
-        t.add(g, ADMISSIONS_VOLUNTARY, high(4));
-        t.add(g, ADMISSIONS_INVOLUNTARY, low(5));
+        t.add(g, RELAPSES, count(2, 0));
+        t.add(g, ADMISSIONS_VOLUNTARY, count(2, 1));
+        t.add(g, ADMISSIONS_INVOLUNTARY, count(2, 2));
         t.add(g, BED_DAYS, v[BED]);
-        t.add(g, DISENGAGEMENTS, high(5));
-        t.add(g, REENGAGEMENTS, low(6));
-        t.add(g, CONTACTS, high(6));
-        t.add(g, DIALOG_PLANNED, low(7));
-        t.add(g, DIALOG_SESSIONS, high(7));
+        t.add(g, DISENGAGEMENTS, count(2, 3));
+        t.add(g, REENGAGEMENTS, count(3, 0));
+        t.add(g, CONTACTS, count(3, 1));
+        t.add(g, DIALOG_PLANNED, count(3, 2));
+        t.add(g, DIALOG_SESSIONS, count(3, 3));
         t.add(g, COST_BED_DAYS, v[BED_COST]);
         t.add(g, COST_CONTACTS, v[CONTACT_COST]);
         t.add(g, COST_DIALOG_TIME, v[DIALOG_COST]);

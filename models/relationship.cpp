@@ -87,8 +87,13 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
     const auto& c = x.c;
     const std::size_t o = b.begin, n = b.size();
     // A post with a new holder: its patients start new dyads (rare; one patient at a time).
-    for (std::size_t i = o; i < b.end; ++i)
-        if (d.clinician_hire[i] != c.hire[static_cast<std::size_t>(p.clinician[i])]) start_dyad(x, w.rng, i, w.step, false);
+    std::array<std::uint8_t, sim::BLOCK_SIZE> fresh;
+    {
+        const std::int32_t *holder = d.clinician_hire + o, *post = p.clinician + o, *hire = c.hire;
+#pragma GCC ivdep
+        for (std::size_t j = 0; j < n; ++j) fresh[j] = holder[j] != hire[static_cast<std::size_t>(post[j])];
+    }
+    for_each_flag(fresh.data(), n, 1, [&](std::size_t j) { start_dyad(x, w.rng, o + j, w.step, false); });
     const auto weeks = static_cast<float>(x.k.weeks);
     const auto scar_decay = static_cast<float>(x.k.scar_decay);
     float *together = d.weeks_together + o, *scar = d.coercion_scar + o;
