@@ -7,7 +7,14 @@
 #include "models/components.hpp"
 #include "models/simd.hpp"
 
+#include <stdexcept>
+
 namespace models {
+
+void refresh_post_arm(Ctx& x) {
+    x.post_arm.resize(x.c.n);
+    for (std::size_t post = 0; post < x.c.n; ++post) x.post_arm[post] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
+}
 
 namespace {
 
@@ -16,7 +23,8 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const std::size_t o = b.begin, n = b.size();
     const std::uint32_t* words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_CONTACT);
     const std::int32_t* post = p.clinician + o;
-    const std::uint8_t *trained = x.c.dialog_trained, *ratings_only = x.c.dialog_ratings_only;
+    if (x.post_arm.size() != x.c.n) throw std::logic_error("contact_step: Ctx::post_arm is not refreshed (refresh_post_arm)");
+    const std::int32_t* post_arm = x.post_arm.data();
     const double* p_meet = x.p_meet.data();
     const std::uint8_t *inpatient = p.inpatient + o, *engaged = p.engaged + o;
     std::uint8_t *contact = p.contact + o, *arm = p.arm + o;
@@ -25,13 +33,10 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto contact_cost = static_cast<float>(x.cfg.costs.contact);
     std::uint8_t *events = p.events + o, *session = p.dialog_session + o;
     float* bed_days = p.step_bed_days + o;
-    for (std::size_t j = 0; j < n; ++j) {  // bytes have no vector gather
-        const auto k = static_cast<std::size_t>(post[j]);
-        arm[j] = static_cast<std::uint8_t>((trained[k] != 0) & (ratings_only[k] == 0));
-    }
 #pragma GCC ivdep
     for (std::size_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(post[j]);
+        arm[j] = static_cast<std::uint8_t>(post_arm[k]);
         // at most one meeting per step, for patients in contact and out of hospital
         events[j] = 0;
         session[j] = 0;

@@ -50,6 +50,7 @@ struct Ctx {
     std::vector<std::vector<std::int32_t>> trust_posts;  // clinician posts of each trust
     std::size_t n_regions = 0;
     std::vector<double> p_meet;           // chance per step that an engaged patient of a post has a meeting
+    std::vector<std::int32_t> post_arm;   // 1 if a post gives DIALOG (trained, not ratings only): refresh_post_arm
     std::vector<double> log_keep_need;    // log(1 - chance a need is met at a meeting), per team
     // Relapse hazard per step at no adherence and log(h_on / h_off), per family kind (0 none,
     // 1 low EE, 2 high EE): each kind's average one-year risk at full and at no adherence is

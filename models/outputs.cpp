@@ -80,11 +80,12 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
     constexpr std::size_t N_WORDS = 4;
     std::array<std::uint32_t, sim::BLOCK_SIZE> group;
     std::array<std::array<std::uint64_t, sim::BLOCK_SIZE>, N_WORDS> word;
+    std::array<std::uint8_t, sim::BLOCK_SIZE> amounts;  // bed-days or costs to add this step
     {
         const std::uint8_t *arm = p.arm + o, *severity = p.severity + o, *engaged = p.engaged + o, *inpatient = p.inpatient + o,
                            *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o, *ev = p.events + o;
         const std::int32_t *region = p.region + o, *family = p.family + o, *unmet = p.unmet_needs + o;
-        const float *adherence = p.adherence + o, *qol = p.qol + o, *qol_start = p.qol_start + o;
+        const float *adherence = p.adherence + o, *qol = p.qol + o, *qol_start = p.qol_start + o, *bed_days = p.step_bed_days + o;
         const auto n_regions = static_cast<std::uint32_t>(x.n_regions), n_severity = static_cast<std::uint32_t>(SEVERITY.size());
         const double good = x.cfg.adherence.good_threshold, improved = x.cfg.wellbeing.improved_threshold;
         const std::uint32_t flows = events ? ~0u : 0u;
@@ -100,6 +101,7 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
             word[2][j] = four(flows & pair((e & event::RELAPSE) != 0, (e & event::ADMIT_VOLUNTARY) != 0),
                               flows & pair((e & event::ADMIT_INVOLUNTARY) != 0, (e & event::DISENGAGE) != 0));
             word[3][j] = four(flows & pair((e & event::REENGAGE) != 0, contact[j]), flows & pair((e & event::DIALOG_PLANNED) != 0, session[j]));
+            amounts[j] = static_cast<std::uint8_t>(events & ((bed_days[j] != 0.0f) | (contact[j] != 0) | (session[j] != 0)));
         }
     }
     enum Sum { ADHERENCE, SYMPTOMS, QOL, SATISFACTION, STAR_P, STAR_C, BED, BED_COST, CONTACT_COST, DIALOG_COST, N_SUMS };
@@ -122,7 +124,7 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
         v[STAR_P] += d.star_p[i];
         v[STAR_C] += d.star_c[i];
         // Amounts are zero for most patients in a week: only the others add to their sums.
-        if (!events || (p.step_bed_days[i] == 0.0f && !p.contact[i] && !p.dialog_session[i])) continue;
+        if (!amounts[j]) continue;
         v[BED] += p.step_bed_days[i];
         v[BED_COST] += p.step_bed_days[i] * bed_day;
         v[CONTACT_COST] += p.contact[i] * contact_cost;

@@ -252,6 +252,7 @@ void TherasimModel::init(sim::World& w) {
     }
     schedule_rollout(x, w);
     schedule_skills_trial(x, w);
+    refresh_post_arm(x);
 }
 
 void TherasimModel::start_reporting(sim::World& w) {
@@ -308,7 +309,10 @@ std::vector<sim::Phase> TherasimModel::phases() {
     care.kernels.push_back({"observe", kernel(observe_patients), true});
     std::vector<sim::Phase> out;
     out.push_back({"rollout", "", [&x](sim::World& w) { rollout_step(x, w); }, {}});
-    out.push_back({"workforce", "", [&x](sim::World& w) { workforce_step(x, w); }, {}});
+    out.push_back({"workforce", "", [&x](sim::World& w) {
+                       workforce_step(x, w);
+                       refresh_post_arm(x);
+                   }, {}});
     out.push_back(std::move(care));
     out.push_back({"families", "family", {}, {{"family", kernel(family_step), false}}});
     if (x.cfg.trial.analyse) out.push_back({"trial", "", [&x](sim::World& w) { trial_assessment_step(x, w); }, {}});
