@@ -103,77 +103,85 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
         const float faded = scar[j] * scar_decay;
         scar[j] = scar[j] > 0.0f ? (faded < 1e-4f ? 0.0f : faded) : scar[j];
     }
-    // At a meeting each latent factor moves towards its target (targets()) with noise: four
-    // normals from block 0 of the dyad's stream (a draw whose first try is rejected takes more
-    // words, so such a patient's four are drawn again one at a time).
+    // The patients at a meeting this step (about half): their relationship moves, so the rest of
+    // the rule works on them alone, as a list of block rows.
     const std::uint8_t *contact = p.contact + o, *engaged = p.engaged + o;
-    const sim::BlockStream noise = w.block_stream(streams::RELATIONSHIP, b);
+    std::array<std::uint32_t, sim::BLOCK_SIZE> row, id;
+    std::size_t m = 0;
+    for_each_flag(contact, n, 1, [&](std::size_t j) { row[m++] = static_cast<std::uint32_t>(j); });
+    for (std::size_t k = 0; k < m; ++k) id[k] = static_cast<std::uint32_t>(o) + row[k];
+    // Each latent factor moves towards its target (targets()) with noise: four normals from
+    // block 0 of the dyad's stream (a draw whose first try is rejected takes more words, so such
+    // a patient's four are drawn again one at a time).
+    std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, 4> words;
+    w.rng.blocks_of(id.data(), m, streams::RELATIONSHIP, w.step, words[0].data(), words[1].data(), words[2].data(), words[3].data());
     std::array<std::array<float, sim::BLOCK_SIZE>, 4> normal;
     std::array<std::array<std::uint8_t, sim::BLOCK_SIZE>, 4> accepted;
-    for (unsigned m = 0; m < 4; ++m)
-        sim::normalf_first_try(noise.words_column(3 - m), n, normal[m].data(), accepted[m].data());
-    // Continuity (an exp, one patient at a time) and skills training, for those at a meeting.
+    for (unsigned f = 0; f < 4; ++f) sim::normalf_first_try(words[3 - f].data(), m, normal[f].data(), accepted[f].data());
+    std::array<std::uint8_t, sim::BLOCK_SIZE> redraw;
+    for (std::size_t k = 0; k < m; ++k) redraw[k] = !(accepted[0][k] & accepted[1][k] & accepted[2][k] & accepted[3][k]);
+    for_each_flag(redraw.data(), m, 1, [&](std::size_t k) {
+        auto g = w.rng.draws(id[k], streams::RELATIONSHIP, w.step);
+        for (unsigned f = 0; f < 4; ++f) normal[f][k] = g.normalf();
+    });
+    // Continuity (an exp, one patient at a time) and skills training.
     const std::int32_t* post = p.clinician + o;
     const double trained_gain = x.cfg.clinicians.skills_training_star_gain;
     std::array<double, sim::BLOCK_SIZE> continuity, trained;
-    for (std::size_t j = 0; j < n; ++j) {
-        const bool meeting = contact[j] != 0;
-        continuity[j] = meeting ? 1.0 - std::exp(-together[j] / r.continuity_weeks) : 0.0;
+    for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t j = row[k];
+        continuity[k] = 1.0 - std::exp(-together[j] / r.continuity_weeks);
         // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
-        trained[j] = meeting && c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
+        trained[k] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
     }
-    std::array<std::uint8_t, sim::BLOCK_SIZE> redraw;
-    for (std::size_t j = 0; j < n; ++j)
-        redraw[j] = contact[j] & !(accepted[0][j] & accepted[1][j] & accepted[2][j] & accepted[3][j]);
-    for_each_flag(redraw.data(), n, 1, [&](std::size_t j) {
-        auto g = noise.draws(o + j);
-        for (unsigned m = 0; m < 4; ++m) normal[m][j] = g.normalf();
-    });
-    // targets(x, i) of every patient (used at a meeting).
-    std::array<std::array<double, sim::BLOCK_SIZE>, 4> target;
+    // targets(x, i) of the patients at a meeting, and the move of each factor towards its target.
+    const float *pref = p.pref_partnership + o, *symptoms = p.symptoms + o, *boost = p.dialog_boost + o,
+                *adherence = p.adherence + o, *chemistry = d.chemistry + o;
+    float* factor[4] = {d.collaboration + o, d.clinician_input + o, d.non_support + o, d.difficulties + o};
+    std::array<std::array<float, sim::BLOCK_SIZE>, 4> moved;  // the factors after the meeting
     {
-        const float *pref = p.pref_partnership + o, *symptoms = p.symptoms + o, *boost = p.dialog_boost + o,
-                    *adherence = p.adherence + o, *chemistry = d.chemistry + o;
         const double collaboration_base = r.collaboration_base, continuity_gain = r.continuity_gain, match_gain = r.match_gain;
         const double strain_gain = r.symptom_strain, input_base = r.input_base, skill_gain = r.skill_gain, half_skill = 0.5 * r.skill_gain;
         const double responsiveness_gain = r.responsiveness_gain, dialog_gain = r.dialog_gain, half_dialog = 0.5 * r.dialog_gain;
         const double non_support_base = r.non_support_base, difficulties_base = r.difficulties_base,
                      nonadherence = r.nonadherence_difficulties, dialog_path = x.k.paths.dialog_relationship;
+        const double lr = r.learning_rate, sd = r.noise_sd;
         const float *style_of = c.style_partnership, *flexibility = c.flexibility, *responsiveness = c.responsiveness, *skill_of = c.skill;
+        const float *collaboration = factor[0], *input = factor[1], *non_support = factor[2], *difficulties = factor[3];
 #pragma GCC ivdep
-        for (std::size_t j = 0; j < n; ++j) {
-            const auto k = static_cast<std::size_t>(post[j]);
-            const double preference = pref[j], style = style_of[k];
+        for (std::size_t k = 0; k < m; ++k) {
+            const std::size_t j = row[k];
+            const auto q = static_cast<std::size_t>(post[j]);
+            const double preference = pref[j], style = style_of[q];
             // A flexible clinician moves their style towards the patient's preference (seed paper).
-            const double style_eff = style + flexibility[k] * (preference - style);
+            const double style_eff = style + flexibility[q] * (preference - style);
             const double match = 1.0 - std::fabs(preference - style_eff);
             const double match_term = match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
-            const double resp = responsiveness[k], skill = skill_of[k];
+            const double resp = responsiveness[q], skill = skill_of[q];
             // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
             const double strain = strain_gain * std::max(0.0, (symptoms[j] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
             const double dose = dialog_path * boost[j];
-            target[0][j] = collaboration_base + chemistry[j] + continuity_gain * continuity[j] + match_term - strain - scar[j] +
-                           half_dialog * dose + trained[j];
-            target[1][j] = input_base + skill_gain * (skill - 0.5) + responsiveness_gain * (resp - 0.5) + dialog_gain * dose + trained[j];
-            target[2][j] = non_support_base - half_skill * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar[j];
-            target[3][j] = difficulties_base + strain + nonadherence * (1.0 - adherence[j]);
+            const double t_collaboration = collaboration_base + chemistry[j] + continuity_gain * continuity[k] + match_term - strain -
+                                           scar[j] + half_dialog * dose + trained[k];
+            const double t_input = input_base + skill_gain * (skill - 0.5) + responsiveness_gain * (resp - 0.5) + dialog_gain * dose + trained[k];
+            const double t_non_support = non_support_base - half_skill * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar[j];
+            const double t_difficulties = difficulties_base + strain + nonadherence * (1.0 - adherence[j]);
+            moved[0][k] = clampf(collaboration[j] + lr * (t_collaboration - collaboration[j]) + sd * normal[0][k], 0, 4);
+            moved[1][k] = clampf(input[j] + lr * (t_input - input[j]) + sd * normal[1][k], 0, 4);
+            moved[2][k] = clampf(non_support[j] + lr * (t_non_support - non_support[j]) + sd * normal[2][k], 0, 4);
+            moved[3][k] = clampf(difficulties[j] + lr * (t_difficulties - difficulties[j]) + sd * normal[3][k], 0, 4);
         }
     }
-    // At a meeting the factors move towards their targets; out of contact, collaboration built
-    // by continuity fades towards the dyad's chemistry.
-    const float* chemistry = d.chemistry + o;
-    float* factor[4] = {d.collaboration + o, d.clinician_input + o, d.non_support + o, d.difficulties + o};
-    const double lr = r.learning_rate, sd = r.noise_sd, drift = x.k.r_drift, collaboration_base = r.collaboration_base;
-    for (unsigned m = 0; m < 4; ++m) {
-        float* v = factor[m];
-        const double* t = target[m].data();
-        const float* z = normal[m].data();
+    for (std::size_t k = 0; k < m; ++k)  // stored one patient at a time (AVX2 has no scatter)
+        for (unsigned f = 0; f < 4; ++f) factor[f][row[k]] = moved[f][k];
+    // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
+    {
+        const double drift = x.k.r_drift, collaboration_base = r.collaboration_base;
+        float* v = factor[0];
 #pragma GCC ivdep
         for (std::size_t j = 0; j < n; ++j) {
-            const float met = clampf(v[j] + lr * (t[j] - v[j]) + sd * z[j], 0, 4);
-            const float drifted = m == 0 ? clampf(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0, 4) : v[j];
-            const float apart = engaged[j] ? v[j] : drifted;
-            v[j] = contact[j] ? met : apart;
+            const float drifted = clampf(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0, 4);
+            v[j] = (contact[j] | engaged[j]) ? v[j] : drifted;
         }
     }
     float *collaboration = factor[0], *input = factor[1], *non_support = factor[2];

@@ -24,12 +24,14 @@ namespace {
 constexpr std::uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
 constexpr int ROUNDS = 10;
 
-/// Blocks of counters (first + k, s, step, 0) for k in [from, n), one at a time.
-void blocks_scalar(const Philox::key_type& key, std::uint32_t first, std::size_t from, std::size_t n, StreamId s,
-                   std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
+/// Blocks of counters (e_k, s, step, 0) for k in [from, n), one at a time, where entity e_k is
+/// @p ids[k], or first + k without a list of ids (as in every version below).
+void blocks_scalar(const Philox::key_type& key, std::uint32_t first, const std::uint32_t* ids, std::size_t from, std::size_t n,
+                   StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
     const Philox philox;
     for (std::size_t k = from; k < n; ++k) {
-        const auto r = philox(Philox::ctr_type{{first + static_cast<std::uint32_t>(k), s.value, step, 0}}, key);
+        const std::uint32_t entity = ids ? ids[k] : first + static_cast<std::uint32_t>(k);
+        const auto r = philox(Philox::ctr_type{{entity, s.value, step, 0}}, key);
         w0[k] = r[0];
         w1[k] = r[1];
         w2[k] = r[2];
@@ -50,7 +52,7 @@ __attribute__((target("avx2"))) inline void mulhilo(__m256i a, __m256i m, __m256
     hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
 
-__attribute__((target("avx2"))) void blocks_avx2(const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s,
+__attribute__((target("avx2"))) void blocks_avx2(const Philox::key_type& key, std::uint32_t first, const std::uint32_t* ids, std::size_t n, StreamId s,
                                                  std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2,
                                                  std::uint32_t* w3) {
     constexpr std::size_t LANES = 8;
@@ -63,7 +65,8 @@ __attribute__((target("avx2"))) void blocks_avx2(const Philox::key_type& key, st
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     std::size_t k = 0;
     for (; k + LANES <= n; k += LANES) {
-        __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
+        __m256i x0 = ids ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ids + k))
+                         : _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
         __m256i x1 = _mm256_set1_epi32(static_cast<int>(s.value)), x2 = _mm256_set1_epi32(static_cast<int>(step));
         __m256i x3 = _mm256_setzero_si256();
         for (int r = 0; r < ROUNDS; ++r) {
@@ -80,7 +83,7 @@ __attribute__((target("avx2"))) void blocks_avx2(const Philox::key_type& key, st
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + k), x2);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + k), x3);
     }
-    blocks_scalar(key, first, k, n, s, step, w0, w1, w2, w3);
+    blocks_scalar(key, first, ids, k, n, s, step, w0, w1, w2, w3);
 }
 
 // GCC 12 warns that the intrinsics' own _mm512_undefined_epi32() is used uninitialised (GCC bug 105593).
@@ -93,7 +96,7 @@ __attribute__((target("avx512f"))) inline void mulhilo(__m512i a, __m512i m, __m
     hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
 }
 
-__attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& key, std::uint32_t first, std::size_t n,
+__attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& key, std::uint32_t first, const std::uint32_t* ids, std::size_t n,
                                                       StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                                                       std::uint32_t* w2, std::uint32_t* w3) {
     constexpr std::size_t LANES = 16;
@@ -106,7 +109,8 @@ __attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& ke
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     std::size_t k = 0;
     for (; k + LANES <= n; k += LANES) {
-        __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
+        __m512i x0 = ids ? _mm512_loadu_si512(ids + k)
+                         : _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first + static_cast<std::uint32_t>(k))), lane);
         __m512i x1 = _mm512_set1_epi32(static_cast<int>(s.value)), x2 = _mm512_set1_epi32(static_cast<int>(step));
         __m512i x3 = _mm512_setzero_si512();
         for (int r = 0; r < ROUNDS; ++r) {
@@ -123,7 +127,7 @@ __attribute__((target("avx512f"))) void blocks_avx512(const Philox::key_type& ke
         _mm512_storeu_si512(w2 + k, x2);
         _mm512_storeu_si512(w3 + k, x3);
     }
-    blocks_scalar(key, first, k, n, s, step, w0, w1, w2, w3);
+    blocks_scalar(key, first, ids, k, n, s, step, w0, w1, w2, w3);
 }
 
 #pragma GCC diagnostic pop
@@ -237,14 +241,26 @@ bool detail::isa_supported(Isa isa) {
 #endif
 }
 
+namespace {
+void blocks_any(detail::Isa isa, const Philox::key_type& key, std::uint32_t first, const std::uint32_t* ids, std::size_t n,
+                StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
+    if (!detail::isa_supported(isa)) isa = detail::Isa::scalar;
+#ifdef THERASIM_RNG_X86
+    if (isa == detail::Isa::avx512) return blocks_avx512(key, first, ids, n, s, step, w0, w1, w2, w3);
+    if (isa == detail::Isa::avx2) return blocks_avx2(key, first, ids, n, s, step, w0, w1, w2, w3);
+#endif
+    blocks_scalar(key, first, ids, 0, n, s, step, w0, w1, w2, w3);
+}
+}  // namespace
+
 void detail::blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
                          std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
-    if (!isa_supported(isa)) isa = Isa::scalar;
-#ifdef THERASIM_RNG_X86
-    if (isa == Isa::avx512) return blocks_avx512(key, first, n, s, step, w0, w1, w2, w3);
-    if (isa == Isa::avx2) return blocks_avx2(key, first, n, s, step, w0, w1, w2, w3);
-#endif
-    blocks_scalar(key, first, 0, n, s, step, w0, w1, w2, w3);
+    blocks_any(isa, key, first, nullptr, n, s, step, w0, w1, w2, w3);
+}
+
+void detail::blocks_of_with(Isa isa, const Philox::key_type& key, const std::uint32_t* entities, std::size_t n, StreamId s,
+                            std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) {
+    blocks_any(isa, key, 0, entities, n, s, step, w0, w1, w2, w3);
 }
 
 // The version of detail::active_isa; Philox is integer arithmetic, so
@@ -252,6 +268,11 @@ void detail::blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t fir
 void Rng::blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                  std::uint32_t* w2, std::uint32_t* w3) const {
     detail::blocks_with(detail::active_isa(), key_, first, n, s, step, w0, w1, w2, w3);
+}
+
+void Rng::blocks_of(const std::uint32_t* entities, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0,
+                    std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) const {
+    detail::blocks_of_with(detail::active_isa(), key_, entities, n, s, step, w0, w1, w2, w3);
 }
 
 const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {

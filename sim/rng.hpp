@@ -158,6 +158,10 @@ public:
     /// run time; the integer results are the same on every path: detail::blocks_with).
     void blocks(std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1,
                 std::uint32_t* w2, std::uint32_t* w3) const;
+    /// As blocks() for the entities @p entities[0, @p n) (any ids, in any order): for a rule that
+    /// draws for a few entities of a block only (those at a meeting, say).
+    void blocks_of(const std::uint32_t* entities, std::size_t n, StreamId s, std::uint32_t step, std::uint32_t* w0,
+                   std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3) const;
 
     [[nodiscard]] std::uint32_t seed() const { return key_[0]; }
     [[nodiscard]] std::uint32_t replicate() const { return key_[1]; }
@@ -196,6 +200,9 @@ void force_isa(std::optional<Isa> isa);
 /// for tests that check every version gives the same words.
 void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std::size_t n, StreamId s, std::uint32_t step,
                  std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3);
+/// Rng::blocks_of in @p isa's version (as blocks_with).
+void blocks_of_with(Isa isa, const Philox::key_type& key, const std::uint32_t* entities, std::size_t n, StreamId s,
+                    std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3);
 }  // namespace detail
 
 /// Block 0 of one stream and step for a contiguous range of entities, computed in one

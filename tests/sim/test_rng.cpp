@@ -126,6 +126,21 @@ TEST_CASE("every instruction set's version of the blocks gives Random123's words
     }
 }
 
+TEST_CASE("every version of the blocks of a list of entities gives Random123's words", "[rng]") {
+    const sim::Rng rng(SEED, 4);
+    constexpr std::uint32_t STEP = 77;
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t k = 0; k < 1000; ++k) ids.push_back(k * 2654435761u);  // scattered, and not a multiple of 8 or 16
+    for (const auto isa : {sim::detail::Isa::scalar, sim::detail::Isa::avx2, sim::detail::Isa::avx512}) {
+        if (!sim::detail::isa_supported(isa)) continue;
+        for (const std::size_t n : {std::size_t{0}, std::size_t{7}, std::size_t{16}, ids.size()}) {
+            std::vector<std::uint32_t> w0(n), w1(n), w2(n), w3(n);
+            sim::detail::blocks_of_with(isa, rng.key(), ids.data(), n, B, STEP, w0.data(), w1.data(), w2.data(), w3.data());
+            for (std::size_t k = 0; k < n; ++k) REQUIRE(sim::Words{w0[k], w1[k], w2[k], w3[k]} == rng.block(ids[k], B, STEP));
+        }
+    }
+}
+
 TEST_CASE("blocks match Random123's Philox4x32-10", "[rng]") {
     // The engine's words are Random123's for counter (entity, stream, step, 0) and key (seed, replicate).
     const sim::Rng rng(SEED, 5);
