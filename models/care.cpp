@@ -33,7 +33,7 @@ THERASIM_INLINE void contact_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto contact_cost = static_cast<float>(x.cfg.costs.contact);
     std::uint8_t *events = p.events + o, *session = p.dialog_session + o;
     float* bed_days = p.step_bed_days + o;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(post[j]);
         arm[j] = static_cast<std::uint8_t>(post_arm[k]);
@@ -69,7 +69,7 @@ THERASIM_INLINE void engagement_body(Ctx& x, sim::World& w, const sim::Block& b)
     const double rel_young = e.rel_young, rel_male = e.rel_male, rel_early = e.rel_early, rel_after = e.rel_after_discharge;
     const double early = e.early_years, protection = e.family_protection, p_max = e.p_week_max;
     const bool weekly = x.k.weeks == 1.0;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         double r = 1.0;
         r = age[j] + years < 30.0 ? r * rel_young : r;
@@ -146,7 +146,7 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     float* adherence = p.adherence + o;
     // The class (update_adherence_class) of patients in contact and out of hospital.
     const double slope = a.slope, threshold = a.threshold, family_effect = a.family_effect, h = a.hysteresis;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         const double z = slope * (felt[j] - threshold) + family_effect * support[j] + insight[j];  // adherence_score
         const bool in_class = intentional[j] != 0;
@@ -158,7 +158,7 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     } else {
         const double r = x.k.r_adherence, sd = x.k.sd_adherence;
         const double inpatient_level = a.inpatient_level, disengaged_level = a.disengaged_level, low = a.floor, high = a.ceiling;
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             const double in_class = intentional[j] ? low : high;  // adherence_target
             const double outside = engaged[j] ? in_class : disengaged_level;
@@ -172,7 +172,7 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     const float *collaboration = d.collaboration + o, *input = d.clinician_input + o, *difficulties = d.difficulties + o;
     float *c_collaboration = d.star_c_collaboration + o, *c_input = d.star_c_input + o, *c_difficulties = d.star_c_difficulties + o;
     float* star_c = d.star_c + o;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         const float bc = bias[j];
         const auto adh_view = static_cast<float>(in_view * (adherence[j] - mean));

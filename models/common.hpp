@@ -8,6 +8,16 @@
 #include <cstdint>
 #include <vector>
 
+/// Before a column loop: its iterations are independent (its columns do not overlap), so the
+/// compiler may vectorise it without checking.
+#if defined(__clang__)
+#define THERASIM_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define THERASIM_IVDEP _Pragma("GCC ivdep")
+#else
+#define THERASIM_IVDEP
+#endif
+
 namespace models {
 
 /// Days in a year, for converting annual rates and horizons to steps.

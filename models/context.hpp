@@ -85,7 +85,7 @@ struct Ctx {
     [[gnu::always_inline]] void felt_column(std::size_t first, std::size_t n, float* out) const {
         const float *latent = d.star_latent + first, *star_p = d.star_p + first;
         const float weight = perception_weight;
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) out[j] = latent[j] + weight * (star_p[j] - latent[j]);
     }
     /// support() of patients [@p first, @p first + @p n) into @p out (a column loop).

@@ -37,7 +37,7 @@ THERASIM_INLINE void family_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const double burden_base = fa.burden_base, burden_symptoms = fa.burden_symptoms, burden_inpatient = fa.burden_inpatient,
                  burden_relapse = fa.burden_relapse, ee_burden = fa.ee_burden, high = fa.high_ee_threshold;
     const double r_burden = x.k.r_burden, r_ee = x.k.r_ee;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         const double burden_target = clamp(
             burden_base + burden_symptoms * (excess[j] / 40.0) + burden_inpatient * inpatient[j] + burden_relapse * relapsed[j], 0.0, 1.0);

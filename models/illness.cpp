@@ -58,7 +58,7 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
         const std::uint8_t* high_ee = x.f.n ? x.f.high_ee : &no_family;  // row 0 is read for patients without one
         const std::uint8_t *inpatient = p.inpatient + o, *relapsed = p.relapsed + o;
         const double bound0 = x.relapse_p_bound[0], bound1 = x.relapse_p_bound[1], bound2 = x.relapse_p_bound[2];
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             const std::int32_t fam = family[j];
             const bool high = high_ee[fam < 0 ? 0 : fam] != 0;
@@ -123,7 +123,7 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const double relapse_increase = sy.relapse_increase, nonadherence_increase = sy.nonadherence_increase;
     const double direct = k.paths.direct * x.cfg.mechanism.symptom_effect, ref = x.cfg.mechanism.star_reference;
     const double r = k.r_symptoms, sd = k.sd_symptoms;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         const double target = base[j] + relapse_increase * relapsed[j] + nonadherence_increase * (1.0 - adherence[j]) - direct * (felt[j] - ref);
         symptoms[j] = clampf(symptoms[j] + r * (target - symptoms[j]) + sd * noise[j], 18, 126);

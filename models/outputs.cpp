@@ -91,7 +91,7 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
         const std::uint32_t flows = events ? ~0u : 0u;
         auto pair = [](std::uint32_t low, std::uint32_t high) { return low | high << 16; };
         auto four = [](std::uint32_t low, std::uint32_t high) { return low | static_cast<std::uint64_t>(high) << 32; };
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             group[j] = (arm[j] * n_regions + static_cast<std::uint32_t>(region[j])) * n_severity + severity[j];  // Ctx::group
             const std::uint32_t e = ev[j];

@@ -90,14 +90,14 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
     std::array<std::uint8_t, sim::BLOCK_SIZE> fresh;
     {
         const std::int32_t *holder = d.clinician_hire + o, *post = p.clinician + o, *hire = c.hire;
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) fresh[j] = holder[j] != hire[static_cast<std::size_t>(post[j])];
     }
     for_each_flag(fresh.data(), n, 1, [&](std::size_t j) { start_dyad(x, w.rng, o + j, w.step, false); });
     const auto weeks = static_cast<float>(x.k.weeks);
     const auto scar_decay = static_cast<float>(x.k.scar_decay);
     float *together = d.weeks_together + o, *scar = d.coercion_scar + o;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         together[j] += weeks;
         const float faded = scar[j] * scar_decay;
@@ -148,7 +148,7 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
         const double lr = r.learning_rate, sd = r.noise_sd;
         const float *style_of = c.style_partnership, *flexibility = c.flexibility, *responsiveness = c.responsiveness, *skill_of = c.skill;
         const float *collaboration = factor[0], *input = factor[1], *non_support = factor[2], *difficulties = factor[3];
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t k = 0; k < m; ++k) {
             const std::size_t j = row[k];
             const auto q = static_cast<std::size_t>(post[j]);
@@ -178,7 +178,7 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
     {
         const double drift = x.k.r_drift, collaboration_base = r.collaboration_base;
         float* v = factor[0];
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             const float drifted = clampf(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0, 4);
             v[j] = (contact[j] | engaged[j]) ? v[j] : drifted;
@@ -191,7 +191,7 @@ THERASIM_INLINE void relationship_body(Ctx& x, sim::World& w, const sim::Block& 
     // adherence and is refreshed in adherence_step.
     float *latent = d.star_latent + o, *p_collaboration = d.star_p_collaboration + o, *p_input = d.star_p_input + o,
           *p_non_support = d.star_p_non_support + o, *star_p = d.star_p + o;
-#pragma GCC ivdep
+THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
         latent[j] = star_total(collaboration[j], input[j], non_support[j]);
         const float bp = bias[j];

@@ -9,6 +9,12 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define THERASIM_KERNEL_X86 1
+// 512-bit vectors for the AVX-512 version (GCC and clang ask for them differently).
+#if defined(__clang__)
+#define THERASIM_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"), min_vector_width(512)))
+#else
+#define THERASIM_TARGET_AVX512 [[gnu::target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")]]
+#endif
 #endif
 
 /// Kernel @p name (void(Ctx&, sim::World&, const sim::Block&)) running @p body, an
@@ -17,7 +23,7 @@
 #define THERASIM_KERNEL(name, body)                                                                           \
     namespace {                                                                                              \
     [[gnu::target("avx2")]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) { body(x, w, b); }   \
-    [[gnu::target("avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")]] void name##_avx512(          \
+    THERASIM_TARGET_AVX512 void name##_avx512(                                                               \
         Ctx& x, sim::World& w, const sim::Block& b) {                                                        \
         body(x, w, b);                                                                                       \
     }                                                                                                        \

@@ -73,7 +73,7 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
         const float* need_rate = x.team.need_rate;
         const double* log_keep_need = x.log_keep_need.data();
         const double p_new = k.p_new_need, rel_relapse = wb.rel_need_relapse;
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             const auto t = static_cast<std::size_t>(team[j]);
             const bool fresh = (u01(w_new[j]) < std::min(1.0, p_new * need_rate[t] * (relapsed[j] ? rel_relapse : 1.0))) & (unmet[j] < 22);
@@ -135,7 +135,7 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
         const double sat_base = wb.sat_base, sat_rel = wb.sat_relationship, half_rel = 0.5 * wb.sat_relationship;
         const double sat_adh = wb.sat_adherence, adh_mean = x.cfg.adherence.initial_mean, sat_needs = wb.sat_needs,
                      needs_mean = wb.mean_unmet_needs, sat_dialog = wb.sat_dialog, r_sat = k.r_sat;
-#pragma GCC ivdep
+THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             shock[j] = static_cast<float>(shock[j] * keep + sd_shock * shock_noise[j]);
             shift_of[j] = static_cast<float>(shock[j] - symptom_effect * (symptoms[j] - base[j]) / 10.0 + direct * (felt[j] - ref));
