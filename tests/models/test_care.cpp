@@ -381,8 +381,9 @@ TEST_CASE("share_engaged and mean_adherence are the means over steps 1..n of eng
             adherence += tr.values[(t * nc + c_adherence) * k + i];
         }
         const std::size_t row = tr.rows[i];
-        CHECK(p.share_engaged[row] == Approx(engaged / steps).margin(1e-6));
-        CHECK(p.mean_adherence[row] == Approx(adherence / steps).margin(1e-4));
+        const auto n_steps = static_cast<double>(steps);
+        CHECK(p.share_engaged[row] == Approx(engaged / n_steps).margin(1e-6));
+        CHECK(p.mean_adherence[row] == Approx(adherence / n_steps).margin(1e-4));
         varied += p.share_engaged[row] > 0 && p.share_engaged[row] < 1;
     }
     CHECK(varied > 0);  // some patients disengaged for part of the year
