@@ -108,9 +108,7 @@ THERASIM_KERNEL(contact_step, contact_body)
 THERASIM_KERNEL(engagement_step, engagement_body)
 
 double adherence_score(const Ctx& x, std::size_t i) {
-    const auto& a = x.cfg.adherence;
-    const double family = a.family_effect * x.support(i);  // 0 without a family
-    return a.slope * (x.felt(i) - a.threshold) + family + x.p.insight[i];
+    return adherence_score_of(x.cfg.adherence, x.felt(i), x.support(i), x.p.insight[i]);
 }
 
 void update_adherence_class(Ctx& x, std::size_t i) {
@@ -119,17 +117,13 @@ void update_adherence_class(Ctx& x, std::size_t i) {
 }
 
 double adherence_target(const Ctx& x, std::size_t i) {
-    const auto& a = x.cfg.adherence;
-    if (x.p.inpatient[i]) return a.inpatient_level;
-    if (!x.p.engaged[i]) return a.disengaged_level;
-    return x.p.intentional[i] ? a.floor : a.ceiling;
+    return adherence_target_of(x.cfg.adherence, x.p.inpatient[i], x.p.engaged[i], x.p.intentional[i]);
 }
 
 namespace {
 
 THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& p = x.p;
-    const auto& d = x.d;
     const auto& a = x.cfg.adherence;
     const std::size_t o = b.begin, n = b.size();
     const sim::BlockStream& draws = w.shared_block_stream(streams::PATIENT_STEP, b);
@@ -145,10 +139,11 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     const float* insight = p.insight + o;
     float* adherence = p.adherence + o;
     // The class (update_adherence_class) of patients in contact and out of hospital.
-    const double slope = a.slope, threshold = a.threshold, family_effect = a.family_effect, h = a.hysteresis;
+    const auto parameters = a;  // a local copy: the loop's byte stores could otherwise alias it
+    const double h = a.hysteresis;
 THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
-        const double z = slope * (felt[j] - threshold) + family_effect * support[j] + insight[j];  // adherence_score
+        const double z = adherence_score_of(parameters, felt[j], support[j], insight[j]);
         const bool in_class = intentional[j] != 0;
         const bool flip = (engaged[j] != 0) & (inpatient[j] == 0) & ((in_class & (z > h)) | (!in_class & (z < -h)));
         intentional[j] = static_cast<std::uint8_t>(in_class ^ flip);
@@ -157,30 +152,13 @@ THERASIM_IVDEP
         std::fill_n(adherence, n, static_cast<float>(a.held_at));
     } else {
         const double r = x.k.r_adherence, sd = x.k.sd_adherence;
-        const double inpatient_level = a.inpatient_level, disengaged_level = a.disengaged_level, low = a.floor, high = a.ceiling;
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
-            const double in_class = intentional[j] ? low : high;  // adherence_target
-            const double outside = engaged[j] ? in_class : disengaged_level;
-            const double target = inpatient[j] ? inpatient_level : outside;
+            const double target = adherence_target_of(parameters, inpatient[j], engaged[j], intentional[j]);
             adherence[j] = clampf(adherence[j] + r * (target - adherence[j]) + sd * noise[j], 0, 1);
         }
     }
-    // update_clinician_view of every patient, a column at a time.
-    const double in_view = x.cfg.relationship.adherence_in_clinician_view, mean = a.initial_mean;
-    const float* bias = d.bias_clinician + o;
-    const float *collaboration = d.collaboration + o, *input = d.clinician_input + o, *difficulties = d.difficulties + o;
-    float *c_collaboration = d.star_c_collaboration + o, *c_input = d.star_c_input + o, *c_difficulties = d.star_c_difficulties + o;
-    float* star_c = d.star_c + o;
-THERASIM_IVDEP
-    for (std::size_t j = 0; j < n; ++j) {
-        const float bc = bias[j];
-        const auto adh_view = static_cast<float>(in_view * (adherence[j] - mean));
-        c_collaboration[j] = clamp(collaboration[j] + bc + adh_view, 0.0f, 4.0f);
-        c_input[j] = clamp(input[j] + bc, 0.0f, 4.0f);
-        c_difficulties[j] = clamp(difficulties[j] - 0.5f * bc, 0.0f, 4.0f);
-        star_c[j] = star_total(c_collaboration[j], c_input[j], c_difficulties[j]);
-    }
+    clinician_view_columns(x, o, n);
 }
 
 }  // namespace

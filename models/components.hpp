@@ -121,38 +121,78 @@ inline float star_total(float collaboration, float input, float negative) {
     return (6.0f * collaboration + 3.0f * input + 3.0f * (4.0f - negative)) / 12.0f;
 }
 
-/// Computes the STAR-P view (latent state and the patient's offset).
-inline void update_patient_view(Ctx& x, std::size_t i) {
+/// Computes the STAR-P view (latent state and the patient's offset) of dyads [@p first, @p first + @p n),
+/// a column loop (update_patient_view is one dyad of it).
+[[gnu::always_inline]] inline void patient_view_columns(Ctx& x, std::size_t first, std::size_t n) {
     auto& d = x.d;
-    d.star_latent[i] = star_total(d.collaboration[i], d.clinician_input[i], d.non_support[i]);
-    const float bp = d.bias_patient[i];
-    d.star_p_collaboration[i] = std::clamp(d.collaboration[i] + bp, 0.0f, 4.0f);
-    d.star_p_input[i] = std::clamp(d.clinician_input[i] + 0.8f * bp, 0.0f, 4.0f);
-    d.star_p_non_support[i] = std::clamp(d.non_support[i] - 0.5f * bp, 0.0f, 4.0f);
-    d.star_p[i] = star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]);
+    const float *collaboration = d.collaboration + first, *input = d.clinician_input + first, *non_support = d.non_support + first,
+                *bias = d.bias_patient + first;
+    float *latent = d.star_latent + first, *p_collaboration = d.star_p_collaboration + first, *p_input = d.star_p_input + first,
+          *p_non_support = d.star_p_non_support + first, *star_p = d.star_p + first;
+    THERASIM_IVDEP
+    for (std::size_t j = 0; j < n; ++j) {
+        latent[j] = star_total(collaboration[j], input[j], non_support[j]);
+        const float bp = bias[j];
+        p_collaboration[j] = clamp(collaboration[j] + bp, 0.0f, 4.0f);
+        p_input[j] = clamp(input[j] + 0.8f * bp, 0.0f, 4.0f);
+        p_non_support[j] = clamp(non_support[j] - 0.5f * bp, 0.0f, 4.0f);
+        star_p[j] = star_total(p_collaboration[j], p_input[j], p_non_support[j]);
+    }
+}
+inline void update_patient_view(Ctx& x, std::size_t i) { patient_view_columns(x, i, 1); }
+
+/// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence) of
+/// dyads [@p first, @p first + @p n), a column loop (update_clinician_view is one dyad of it).
+[[gnu::always_inline]] inline void clinician_view_columns(Ctx& x, std::size_t first, std::size_t n) {
+    auto& d = x.d;
+    const double in_view = x.cfg.relationship.adherence_in_clinician_view, mean = x.cfg.adherence.initial_mean;
+    const float *bias = d.bias_clinician + first, *adherence = x.p.adherence + first;
+    const float *collaboration = d.collaboration + first, *input = d.clinician_input + first, *difficulties = d.difficulties + first;
+    float *c_collaboration = d.star_c_collaboration + first, *c_input = d.star_c_input + first,
+          *c_difficulties = d.star_c_difficulties + first, *star_c = d.star_c + first;
+    THERASIM_IVDEP
+    for (std::size_t j = 0; j < n; ++j) {
+        const float bc = bias[j];
+        // Clinicians see cooperation: adherence colours their rating of collaboration.
+        const auto adh_view = static_cast<float>(in_view * (adherence[j] - mean));
+        c_collaboration[j] = clamp(collaboration[j] + bc + adh_view, 0.0f, 4.0f);
+        c_input[j] = clamp(input[j] + bc, 0.0f, 4.0f);
+        c_difficulties[j] = clamp(difficulties[j] - 0.5f * bc, 0.0f, 4.0f);
+        star_c[j] = star_total(c_collaboration[j], c_input[j], c_difficulties[j]);
+    }
+}
+inline void update_clinician_view(Ctx& x, std::size_t i) { clinician_view_columns(x, i, 1); }
+
+/// Adherence class score (above 0 favours adherence, below 0 intentional non-adherence) of the
+/// adherence parameters @p a, the felt relationship, family support (0 without a family) and insight.
+[[gnu::always_inline]] inline double adherence_score_of(const auto& a, double felt, double support, double insight) {
+    return a.slope * (felt - a.threshold) + a.family_effect * support + insight;
+}
+/// Adherence target of the adherence parameters @p a in a patient's state (admission, engagement, class).
+[[gnu::always_inline]] inline double adherence_target_of(const auto& a, bool inpatient, bool engaged, bool intentional) {
+    const double in_class = intentional ? a.floor : a.ceiling;
+    const double outside = engaged ? in_class : a.disengaged_level;
+    return inpatient ? a.inpatient_level : outside;
 }
 
-/// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence).
-inline void update_clinician_view(Ctx& x, std::size_t i) {
-    auto& d = x.d;
-    const float bc = d.bias_clinician[i];
-    // Clinicians see cooperation: adherence colours their rating of collaboration.
-    const auto adh_view =
-        static_cast<float>(x.cfg.relationship.adherence_in_clinician_view * (x.p.adherence[i] - x.cfg.adherence.initial_mean));
-    d.star_c_collaboration[i] = std::clamp(d.collaboration[i] + bc + adh_view, 0.0f, 4.0f);
-    d.star_c_input[i] = std::clamp(d.clinician_input[i] + bc, 0.0f, 4.0f);
-    d.star_c_difficulties[i] = std::clamp(d.difficulties[i] - 0.5f * bc, 0.0f, 4.0f);
-    d.star_c[i] = star_total(d.star_c_collaboration[i], d.star_c_input[i], d.star_c_difficulties[i]);
+/// Satisfaction targets (medication, practical help, meetings) of the wellbeing parameters @p wb,
+/// the relationship's reference and adherence's mean, for a felt relationship, adherence, unmet
+/// needs and DIALOG boost, with the patient's own offsets.
+[[gnu::always_inline]] inline std::array<double, 3> satisfaction_targets_of(const auto& wb, double reference, double adherence_mean,
+                                                                           double felt, double adherence, double unmet, double boost,
+                                                                           double own_medication, double own_help,
+                                                                           double own_meetings) {
+    const double rel = felt - reference;
+    return {wb.sat_base + own_medication + wb.sat_relationship * rel + wb.sat_adherence * (adherence - adherence_mean),
+            wb.sat_base + own_help + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (unmet - wb.mean_unmet_needs),
+            wb.sat_base + own_meetings + wb.sat_relationship * rel + wb.sat_dialog * boost};
 }
 
 /// Satisfaction targets (medication, practical help, meetings) of patient @p i, with their own offsets.
 inline std::array<double, 3> satisfaction_targets(const Ctx& x, std::size_t i) {
-    const auto& wb = x.cfg.wellbeing;
-    const double rel = x.felt(i) - x.cfg.mechanism.star_reference;
     const auto& own = x.p.sat_offset;
-    return {wb.sat_base + own[0][i] + wb.sat_relationship * rel + wb.sat_adherence * (x.p.adherence[i] - x.cfg.adherence.initial_mean),
-            wb.sat_base + own[1][i] + 0.5 * wb.sat_relationship * rel - wb.sat_needs * (x.p.unmet_needs[i] - wb.mean_unmet_needs),
-            wb.sat_base + own[2][i] + wb.sat_relationship * rel + wb.sat_dialog * x.p.dialog_boost[i]};
+    return satisfaction_targets_of(x.cfg.wellbeing, x.cfg.mechanism.star_reference, x.cfg.adherence.initial_mean, x.felt(i),
+                                   x.p.adherence[i], x.p.unmet_needs[i], x.p.dialog_boost[i], own[0][i], own[1][i], own[2][i]);
 }
 
 }  // namespace models

@@ -19,30 +19,37 @@ struct Targets {
     double collaboration, input, non_support, difficulties;
 };
 
+/// The targets of a dyad's four latent factors, from the relationship parameters @p r and the
+/// dyad's state: continuity @p cont, the patient's preferred and the clinician's style, the
+/// clinician's flexibility, responsiveness and skill, the patient's symptoms, the coercion scar,
+/// the DIALOG dose, skills training's gain, the dyad's chemistry and the patient's adherence.
+/// One definition for targets() and the relationship's column loop.
+THERASIM_INLINE Targets targets_of(const auto& r, double cont, double pref, double style, double flexibility, double resp, double skill,
+                                   double symptoms, double scar, double dose, double trained, double chemistry, double adherence) {
+    // A flexible clinician moves their style towards the patient's preference (seed paper).
+    const double style_eff = style + flexibility * (pref - style);
+    const double match = 1.0 - std::fabs(pref - style_eff);
+    const double match_term = r.match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
+    // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
+    const double strain = r.symptom_strain * std::max(0.0, (symptoms - 40.0) / 20.0) * (1.0 - 0.5 * resp);
+    Targets t;
+    t.collaboration =
+        r.collaboration_base + chemistry + r.continuity_gain * cont + match_term - strain - scar + 0.5 * r.dialog_gain * dose + trained;
+    t.input = r.input_base + r.skill_gain * (skill - 0.5) + r.responsiveness_gain * (resp - 0.5) + r.dialog_gain * dose + trained;
+    t.non_support = r.non_support_base - 0.5 * r.skill_gain * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar;
+    t.difficulties = r.difficulties_base + strain + r.nonadherence_difficulties * (1.0 - adherence);
+    return t;
+}
+
 Targets targets(const Ctx& x, std::size_t i) {
     const auto& r = x.cfg.relationship;
     const auto post = static_cast<std::size_t>(x.p.clinician[i]);
     const double cont = 1.0 - std::exp(-x.d.weeks_together[i] / r.continuity_weeks);
-    const double pref = x.p.pref_partnership[i], style = x.c.style_partnership[post];
-    // A flexible clinician moves their style towards the patient's preference (seed paper).
-    const double style_eff = style + x.c.flexibility[post] * (pref - style);
-    const double match = 1.0 - std::fabs(pref - style_eff);
-    const double match_term = r.match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
-    const double resp = x.c.responsiveness[post];
-    // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
-    const double strain = r.symptom_strain * std::max(0.0, (x.p.symptoms[i] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
-    const double scar = x.d.coercion_scar[i];
-    const double dose = x.k.paths.dialog_relationship * x.p.dialog_boost[i];
     // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
     const double trained = x.c.skills_trained[post] ? x.cfg.clinicians.skills_training_star_gain : 0.0;
-    Targets t;
-    t.collaboration = r.collaboration_base + x.d.chemistry[i] + r.continuity_gain * cont + match_term - strain - scar +
-                      0.5 * r.dialog_gain * dose + trained;
-    t.input = r.input_base + r.skill_gain * (x.c.skill[post] - 0.5) + r.responsiveness_gain * (resp - 0.5) + r.dialog_gain * dose +
-              trained;
-    t.non_support = r.non_support_base - 0.5 * r.skill_gain * (x.c.skill[post] - 0.5) + 0.5 * std::max(0.0, -match_term) + scar;
-    t.difficulties = r.difficulties_base + strain + r.nonadherence_difficulties * (1.0 - x.p.adherence[i]);
-    return t;
+    return targets_of(r, cont, x.p.pref_partnership[i], x.c.style_partnership[post], x.c.flexibility[post], x.c.responsiveness[post],
+                      x.c.skill[post], x.p.symptoms[i], x.d.coercion_scar[i], x.k.paths.dialog_relationship * x.p.dialog_boost[i],
+                      trained, x.d.chemistry[i], x.p.adherence[i]);
 }
 
 }  // namespace
@@ -140,36 +147,20 @@ THERASIM_IVDEP
     float* factor[4] = {d.collaboration + o, d.clinician_input + o, d.non_support + o, d.difficulties + o};
     std::array<std::array<float, sim::BLOCK_SIZE>, 4> moved;  // the factors after the meeting
     {
-        const double collaboration_base = r.collaboration_base, continuity_gain = r.continuity_gain, match_gain = r.match_gain;
-        const double strain_gain = r.symptom_strain, input_base = r.input_base, skill_gain = r.skill_gain, half_skill = 0.5 * r.skill_gain;
-        const double responsiveness_gain = r.responsiveness_gain, dialog_gain = r.dialog_gain, half_dialog = 0.5 * r.dialog_gain;
-        const double non_support_base = r.non_support_base, difficulties_base = r.difficulties_base,
-                     nonadherence = r.nonadherence_difficulties, dialog_path = x.k.paths.dialog_relationship;
-        const double lr = r.learning_rate, sd = r.noise_sd;
+        const double lr = r.learning_rate, sd = r.noise_sd, dialog_path = x.k.paths.dialog_relationship;
+        const auto parameters = r;  // a local copy: the loop's stores cannot touch it
         const float *style_of = c.style_partnership, *flexibility = c.flexibility, *responsiveness = c.responsiveness, *skill_of = c.skill;
         const float *collaboration = factor[0], *input = factor[1], *non_support = factor[2], *difficulties = factor[3];
 THERASIM_IVDEP
         for (std::size_t k = 0; k < m; ++k) {
             const std::size_t j = row[k];
             const auto q = static_cast<std::size_t>(post[j]);
-            const double preference = pref[j], style = style_of[q];
-            // A flexible clinician moves their style towards the patient's preference (seed paper).
-            const double style_eff = style + flexibility[q] * (preference - style);
-            const double match = 1.0 - std::fabs(preference - style_eff);
-            const double match_term = match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
-            const double resp = responsiveness[q], skill = skill_of[q];
-            // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
-            const double strain = strain_gain * std::max(0.0, (symptoms[j] - 40.0) / 20.0) * (1.0 - 0.5 * resp);
-            const double dose = dialog_path * boost[j];
-            const double t_collaboration = collaboration_base + chemistry[j] + continuity_gain * continuity[k] + match_term - strain -
-                                           scar[j] + half_dialog * dose + trained[k];
-            const double t_input = input_base + skill_gain * (skill - 0.5) + responsiveness_gain * (resp - 0.5) + dialog_gain * dose + trained[k];
-            const double t_non_support = non_support_base - half_skill * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar[j];
-            const double t_difficulties = difficulties_base + strain + nonadherence * (1.0 - adherence[j]);
-            moved[0][k] = clampf(collaboration[j] + lr * (t_collaboration - collaboration[j]) + sd * normal[0][k], 0, 4);
-            moved[1][k] = clampf(input[j] + lr * (t_input - input[j]) + sd * normal[1][k], 0, 4);
-            moved[2][k] = clampf(non_support[j] + lr * (t_non_support - non_support[j]) + sd * normal[2][k], 0, 4);
-            moved[3][k] = clampf(difficulties[j] + lr * (t_difficulties - difficulties[j]) + sd * normal[3][k], 0, 4);
+            const Targets t = targets_of(parameters, continuity[k], pref[j], style_of[q], flexibility[q], responsiveness[q], skill_of[q],
+                                         symptoms[j], scar[j], dialog_path * boost[j], trained[k], chemistry[j], adherence[j]);
+            moved[0][k] = clampf(collaboration[j] + lr * (t.collaboration - collaboration[j]) + sd * normal[0][k], 0, 4);
+            moved[1][k] = clampf(input[j] + lr * (t.input - input[j]) + sd * normal[1][k], 0, 4);
+            moved[2][k] = clampf(non_support[j] + lr * (t.non_support - non_support[j]) + sd * normal[2][k], 0, 4);
+            moved[3][k] = clampf(difficulties[j] + lr * (t.difficulties - difficulties[j]) + sd * normal[3][k], 0, 4);
         }
     }
     for (std::size_t k = 0; k < m; ++k)  // stored one patient at a time (AVX2 has no scatter)
@@ -184,22 +175,10 @@ THERASIM_IVDEP
             v[j] = (contact[j] | engaged[j]) ? v[j] : drifted;
         }
     }
-    float *collaboration = factor[0], *input = factor[1], *non_support = factor[2];
-    const float* bias = d.bias_patient + o;
-    // The patient's view (update_patient_view) follows the latent state; recomputing it where
-    // the state did not change gives the same values. The clinician's view also follows
-    // adherence and is refreshed in adherence_step.
-    float *latent = d.star_latent + o, *p_collaboration = d.star_p_collaboration + o, *p_input = d.star_p_input + o,
-          *p_non_support = d.star_p_non_support + o, *star_p = d.star_p + o;
-THERASIM_IVDEP
-    for (std::size_t j = 0; j < n; ++j) {
-        latent[j] = star_total(collaboration[j], input[j], non_support[j]);
-        const float bp = bias[j];
-        p_collaboration[j] = clamp(collaboration[j] + bp, 0.0f, 4.0f);
-        p_input[j] = clamp(input[j] + 0.8f * bp, 0.0f, 4.0f);
-        p_non_support[j] = clamp(non_support[j] - 0.5f * bp, 0.0f, 4.0f);
-        star_p[j] = star_total(p_collaboration[j], p_input[j], p_non_support[j]);
-    }
+    // The patient's view follows the latent state; recomputing it where the state did not change
+    // gives the same values. The clinician's view also follows adherence and is refreshed in
+    // adherence_step.
+    patient_view_columns(x, o, n);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ THERASIM_IVDEP
 
     // Life domains follow their set points, a shared shock (life events, mood), symptoms above
     // the stable level and, on the direct path, the relationship. Treatment satisfaction follows
-    // its targets (satisfaction_targets, as columns).
+    // its targets (satisfaction_targets_of).
     x.felt_column(o, n, felt.data());
     std::array<float, sim::BLOCK_SIZE> shift_of;  // each patient's shift of every life domain this step
     {
@@ -132,20 +132,17 @@ THERASIM_IVDEP
               *satisfaction = p.satisfaction + o;
         const double keep = 1.0 - k.r_qol_shock, sd_shock = k.sd_qol_shock, symptom_effect = wb.qol_symptom_effect;
         const double direct = k.paths.direct * x.cfg.mechanism.qol_effect;
-        const double sat_base = wb.sat_base, sat_rel = wb.sat_relationship, half_rel = 0.5 * wb.sat_relationship;
-        const double sat_adh = wb.sat_adherence, adh_mean = x.cfg.adherence.initial_mean, sat_needs = wb.sat_needs,
-                     needs_mean = wb.mean_unmet_needs, sat_dialog = wb.sat_dialog, r_sat = k.r_sat;
+        const double r_sat = k.r_sat, adherence_mean = x.cfg.adherence.initial_mean;
+        const auto parameters = wb;  // a local copy: the loop's stores cannot touch it
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             shock[j] = static_cast<float>(shock[j] * keep + sd_shock * shock_noise[j]);
             shift_of[j] = static_cast<float>(shock[j] - symptom_effect * (symptoms[j] - base[j]) / 10.0 + direct * (felt[j] - ref));
-            const double rel = felt[j] - ref;
-            const double t0 = sat_base + own_medication[j] + sat_rel * rel + sat_adh * (adherence[j] - adh_mean);
-            const double t1 = sat_base + own_help[j] + half_rel * rel - sat_needs * (unmet[j] - needs_mean);
-            const double t2 = sat_base + own_meetings[j] + sat_rel * rel + sat_dialog * boost[j];
-            medication[j] = clampf(medication[j] + r_sat * (t0 - medication[j]), 1, 7);
-            help[j] = clampf(help[j] + r_sat * (t1 - help[j]), 1, 7);
-            meetings[j] = clampf(meetings[j] + r_sat * (t2 - meetings[j]), 1, 7);
+            const auto t = satisfaction_targets_of(parameters, ref, adherence_mean, felt[j], adherence[j], unmet[j], boost[j],
+                                                   own_medication[j], own_help[j], own_meetings[j]);
+            medication[j] = clampf(medication[j] + r_sat * (t[0] - medication[j]), 1, 7);
+            help[j] = clampf(help[j] + r_sat * (t[1] - help[j]), 1, 7);
+            meetings[j] = clampf(meetings[j] + r_sat * (t[2] - meetings[j]), 1, 7);
             satisfaction[j] = (medication[j] + help[j] + meetings[j]) / 3.0f;
         }
     }
