@@ -13,7 +13,11 @@ namespace models {
 
 void refresh_post_arm(Ctx& x) {
     x.post_arm.resize(x.c.n);
-    for (std::size_t post = 0; post < x.c.n; ++post) x.post_arm[post] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
+    x.post_trained.resize(x.c.n);
+    for (std::size_t post = 0; post < x.c.n; ++post) {
+        x.post_trained[post] = x.c.dialog_trained[post] != 0;
+        x.post_arm[post] = x.c.dialog_trained[post] && !x.c.dialog_ratings_only[post];
+    }
 }
 
 namespace {

@@ -31,7 +31,8 @@ void create_population(sim::World& w, const Config& cfg);
 void draw_clinician(const Config& cfg, const sim::Rng& rng, ClinicianView& c, std::size_t post, std::uint32_t step);
 /// Serial: turnover (a new hire takes over the post; its patients start new dyads) and skills training.
 void workforce_step(Ctx& x, sim::World& w);
-/// Serial, after the rollout and workforce: Ctx::post_arm from each post's DIALOG training.
+/// Serial, after the rollout and workforce: Ctx::post_arm and Ctx::post_trained from each post's
+/// DIALOG training.
 void refresh_post_arm(Ctx& x);
 
 // ---- dialog.cpp ----

@@ -51,6 +51,7 @@ struct Ctx {
     std::size_t n_regions = 0;
     std::vector<double> p_meet;           // chance per step that an engaged patient of a post has a meeting
     std::vector<std::int32_t> post_arm;   // 1 if a post gives DIALOG (trained, not ratings only): refresh_post_arm
+    std::vector<std::int32_t> post_trained;  // 1 if a post's clinician is trained in DIALOG: refresh_post_arm
     std::vector<double> log_keep_need;    // log(1 - chance a need is met at a meeting), per team
     // Relapse hazard per step at no adherence and log(h_on / h_off), per family kind (0 none,
     // 1 low EE, 2 high EE): each kind's average one-year risk at full and at no adherence is
@@ -111,6 +112,10 @@ THERASIM_IVDEP
         if (fam < 0) return 0.0f;
         return f.support[fam] * static_cast<float>(1.0 - cfg.family.support_loss_burden * f.burden[fam]);
     }
+    /// The response approach of clinician post @p post at a DIALOG session: DIALOG+ has its own
+    /// (approach 3); plain DIALOG the post's (dialog.approach_mix).
+    [[nodiscard]] std::size_t approach_of(std::size_t post) const { return dialog_plus ? 3 : c.approach[post]; }
+    bool dialog_plus = false;  // dialog.variant is dialog_plus
     /// Output group of patient @p i: (arm, region, severity).
     [[nodiscard]] std::size_t group(std::size_t i) const {
         return (static_cast<std::size_t>(p.arm[i]) * n_regions + static_cast<std::size_t>(p.region[i])) * SEVERITY.size() +

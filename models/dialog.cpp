@@ -5,9 +5,11 @@
 // communication). A scenario without DIALOG draws none of these streams.
 
 #include "models/components.hpp"
+#include "models/simd.hpp"
 
 #include <algorithm>
 #include <numeric>
+#include <stdexcept>
 
 namespace models {
 
@@ -88,38 +90,54 @@ void rollout_step(Ctx& x, sim::World& w) {
     w.set_national("cost_devices", trained_now * di.cost_device);
 }
 
-void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void dialog_sessions_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const auto& di = x.cfg.dialog;
     auto& p = x.p;
+    const std::size_t o = b.begin, n = b.size();
     const auto step = static_cast<std::int32_t>(w.step);
-    const auto boost_decay = static_cast<float>(x.k.boost_decay);
     const bool sessions_over = static_cast<int>(w.step) > steps_in_years(di.end_year, w.step_days);
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        if (p.dialog_boost[i] > 0.0f) {
-            p.dialog_boost[i] *= boost_decay;
-            if (p.dialog_boost[i] < 1e-4f) p.dialog_boost[i] = 0.0f;
+    if (x.post_trained.size() != x.c.n) throw std::logic_error("dialog_sessions: Ctx::post_trained is not refreshed (refresh_post_arm)");
+    // Boosts decay; who is due a session at this meeting (as columns); then the due patients.
+    std::array<std::uint8_t, sim::BLOCK_SIZE> due;
+    {
+        float* boost = p.dialog_boost + o;
+        std::int32_t* ti_due = p.ti_dialog_due + o;
+        const std::int32_t *post = p.clinician + o, *trained = x.post_trained.data();
+        const std::uint8_t* contact = p.contact + o;
+        const auto boost_decay = static_cast<float>(x.k.boost_decay);
+THERASIM_IVDEP
+        for (std::size_t j = 0; j < n; ++j) {
+            const float decayed = boost[j] * boost_decay;
+            boost[j] = boost[j] > 0.0f ? (decayed < 1e-4f ? 0.0f : decayed) : boost[j];
+            const bool is_trained = trained[static_cast<std::size_t>(post[j])] != 0;
+            const bool meets = is_trained & (contact[j] != 0) & !sessions_over;
+            // the first meeting with a trained clinician is due at once
+            const std::int32_t due_step = meets & (ti_due[j] < 0) ? step : ti_due[j];
+            ti_due[j] = is_trained ? due_step : -1;
+            due[j] = meets & (step >= due_step);
         }
+    }
+    for_each_flag(due.data(), n, 1, [&](std::size_t j) {
+        const std::size_t i = o + j;
         const auto post = static_cast<std::size_t>(p.clinician[i]);
-        if (!x.c.dialog_trained[post]) {
-            p.ti_dialog_due[i] = -1;
-            continue;
-        }
-        if (!p.contact[i] || sessions_over) continue;
-        if (p.ti_dialog_due[i] < 0) p.ti_dialog_due[i] = step;  // first meeting with a trained clinician
-        if (step < p.ti_dialog_due[i]) continue;
         ++p.n_dialog_planned[i];
         p.events[i] |= event::DIALOG_PLANNED;
         // The schedule keeps its rhythm (due dates every interval), but a patient long out of
         // contact is not owed the sessions missed meanwhile.
         p.ti_dialog_due[i] = std::max(p.ti_dialog_due[i] + x.k.dialog_interval_steps, step + 1);
-        if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::DIALOG_SESSION, w.step) >= x.c.fidelity[post]) continue;
+        if (w.rng.uniform(static_cast<std::uint32_t>(i), streams::DIALOG_SESSION, w.step) >= x.c.fidelity[post]) return;
         p.dialog_session[i] = 1;
         ++p.n_dialog_sessions[i];
         p.cost[i] += static_cast<float>(di.extra_minutes * di.cost_per_clinician_minute);
-        if (x.c.dialog_ratings_only[post]) continue;  // ratings without a structured response
-        const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
-        p.dialog_boost[i] += static_cast<float>(di.approach_effect[approach]);
-    }
+        if (x.c.dialog_ratings_only[post]) return;  // ratings without a structured response
+        p.dialog_boost[i] += static_cast<float>(di.approach_effect[x.approach_of(post)]);
+    });
 }
+
+}  // namespace
+
+THERASIM_KERNEL(dialog_sessions, dialog_sessions_body)
 
 }  // namespace models

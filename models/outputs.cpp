@@ -80,12 +80,11 @@ THERASIM_INLINE void observe_body(Ctx& x, sim::World& w, const sim::Block& b) {
     constexpr std::size_t N_WORDS = 4;
     std::array<std::uint32_t, sim::BLOCK_SIZE> group;
     std::array<std::array<std::uint64_t, sim::BLOCK_SIZE>, N_WORDS> word;
-    std::array<std::uint8_t, sim::BLOCK_SIZE> amounts;  // bed-days or costs to add this step
     {
         const std::uint8_t *arm = p.arm + o, *severity = p.severity + o, *engaged = p.engaged + o, *inpatient = p.inpatient + o,
                            *relapsed = p.relapsed + o, *contact = p.contact + o, *session = p.dialog_session + o, *ev = p.events + o;
         const std::int32_t *region = p.region + o, *family = p.family + o, *unmet = p.unmet_needs + o;
-        const float *adherence = p.adherence + o, *qol = p.qol + o, *qol_start = p.qol_start + o, *bed_days = p.step_bed_days + o;
+        const float *adherence = p.adherence + o, *qol = p.qol + o, *qol_start = p.qol_start + o;
         const auto n_regions = static_cast<std::uint32_t>(x.n_regions), n_severity = static_cast<std::uint32_t>(SEVERITY.size());
         const double good = x.cfg.adherence.good_threshold, improved = x.cfg.wellbeing.improved_threshold;
         const std::uint32_t flows = events ? ~0u : 0u;
@@ -101,43 +100,55 @@ THERASIM_IVDEP
             word[2][j] = four(flows & pair((e & event::RELAPSE) != 0, (e & event::ADMIT_VOLUNTARY) != 0),
                               flows & pair((e & event::ADMIT_INVOLUNTARY) != 0, (e & event::DISENGAGE) != 0));
             word[3][j] = four(flows & pair((e & event::REENGAGE) != 0, contact[j]), flows & pair((e & event::DIALOG_PLANNED) != 0, session[j]));
-            amounts[j] = static_cast<std::uint8_t>(events & ((bed_days[j] != 0.0f) | (contact[j] != 0) | (session[j] != 0)));
+        }
+        // high expressed emotion: the family's, where there is one
+        if (x.f.n != 0) {
+            const std::uint8_t* high_ee = x.f.high_ee;
+            for (std::size_t j = 0; j < n; ++j) {
+                const std::int32_t fam = family[j];
+                const std::uint64_t ee = high_ee[fam < 0 ? 0 : static_cast<std::size_t>(fam)] != 0 && fam >= 0;
+                word[1][j] |= ee << 48;
+            }
         }
     }
-    enum Sum { ADHERENCE, SYMPTOMS, QOL, SATISFACTION, STAR_P, STAR_C, BED, BED_COST, CONTACT_COST, DIALOG_COST, N_SUMS };
+    // The block's patients in order of their group, each group's in patient order (a stable
+    // counting sort): each group's sums then add in registers, one patient after another.
     const std::size_t n_groups = w.n_groups();
-    std::vector<std::uint64_t> counts(n_groups * (N_WORDS + 1), 0);  // the words and the number of patients
-    std::vector<double> sums(n_groups * N_SUMS, 0.0);
+    std::vector<std::uint32_t> first(n_groups + 1, 0);
+    for (std::size_t j = 0; j < n; ++j) ++first[group[j] + 1];
+    for (std::size_t g = 0; g < n_groups; ++g) first[g + 1] += first[g];
+    std::array<std::uint16_t, sim::BLOCK_SIZE> by_group;
+    {
+        std::vector<std::uint32_t> next(first.begin(), first.end() - 1);
+        for (std::size_t j = 0; j < n; ++j) by_group[next[group[j]]++] = static_cast<std::uint16_t>(j);
+    }
     const double bed_day = x.cfg.costs.bed_day, contact_cost = x.cfg.costs.contact;
     const double minute_cost = x.cfg.dialog.extra_minutes * x.cfg.dialog.cost_per_clinician_minute;
-    for (std::size_t j = 0; j < n; ++j) {
-        const std::size_t i = o + j, g = group[j];
-        std::uint64_t* c = &counts[g * (N_WORDS + 1)];
-        for (std::size_t k = 0; k < N_WORDS; ++k) c[k] += word[k][j];
-        c[N_WORDS] += 1;
-        if (p.family[i] >= 0 && x.f.high_ee[static_cast<std::size_t>(p.family[i])]) c[1] += std::uint64_t{1} << 48;
-        double* v = &sums[g * N_SUMS];
-        v[ADHERENCE] += p.adherence[i];
-        v[SYMPTOMS] += p.symptoms[i];
-        v[QOL] += p.qol[i];
-        v[SATISFACTION] += p.satisfaction[i];
-        v[STAR_P] += d.star_p[i];
-        v[STAR_C] += d.star_c[i];
-        // Amounts are zero for most patients in a week: only the others add to their sums.
-        if (!amounts[j]) continue;
-        v[BED] += p.step_bed_days[i];
-        v[BED_COST] += p.step_bed_days[i] * bed_day;
-        v[CONTACT_COST] += p.contact[i] * contact_cost;
-        v[DIALOG_COST] += p.dialog_session[i] * minute_cost;
-    }
     sim::Tally t = w.tally(b);
     for (std::size_t g = 0; g < n_groups; ++g) {
-        const std::uint64_t* c = &counts[g * (N_WORDS + 1)];
-        if (c[N_WORDS] == 0) continue;  // no patient of this block: the tally is untouched
+        if (first[g] == first[g + 1]) continue;  // no patient of this block: the tally is untouched
+        std::array<std::uint64_t, N_WORDS> c{};
+        double adherence = 0, symptoms = 0, qol = 0, satisfaction = 0, star_p = 0, star_c = 0;
+        double bed = 0, bed_cost = 0, contact_costs = 0, dialog_cost = 0;
+        for (std::size_t r = first[g]; r < first[g + 1]; ++r) {
+            const std::size_t j = by_group[r], i = o + j;
+            for (std::size_t k = 0; k < N_WORDS; ++k) c[k] += word[k][j];
+            adherence += p.adherence[i];
+            symptoms += p.symptoms[i];
+            qol += p.qol[i];
+            satisfaction += p.satisfaction[i];
+            star_p += d.star_p[i];
+            star_c += d.star_c[i];
+            // Amounts: zero for most patients in a week (and adding 0 changes no sum), and not
+            // reported at the baseline (step 0).
+            bed += p.step_bed_days[i];
+            bed_cost += p.step_bed_days[i] * bed_day;
+            contact_costs += p.contact[i] * contact_cost;
+            dialog_cost += p.dialog_session[i] * minute_cost;
+        }
         // count f (0-3, low to high) of word k
         auto count = [&](std::size_t k, int f) { return static_cast<double>((c[k] >> (16 * f)) & 0xFFFFu); };
-        const auto patients = static_cast<double>(c[N_WORDS]);
-        const double* v = &sums[g * N_SUMS];
+        const auto patients = static_cast<double>(first[g + 1] - first[g]);
         // A tally that starts at 0 and adds the block's values one by one ends at their sum.
         t.add(g, PATIENTS, patients);
         t.add(g, ENGAGED, count(0, 0));
@@ -145,29 +156,29 @@ THERASIM_IVDEP
         t.add(g, ADHERENT, count(0, 1));
         t.add(g, INPATIENT, count(0, 2));
         t.add(g, RELAPSED, count(0, 3));
-        t.add(g, MEAN_ADHERENCE, v[ADHERENCE]);
-        t.add(g, MEAN_SYMPTOMS, v[SYMPTOMS]);
-        t.add(g, MEAN_QOL, v[QOL]);
+        t.add(g, MEAN_ADHERENCE, adherence);
+        t.add(g, MEAN_SYMPTOMS, symptoms);
+        t.add(g, MEAN_QOL, qol);
         t.add(g, SHARE_QOL_IMPROVED, count(1, 1));
-        t.add(g, MEAN_SATISFACTION, v[SATISFACTION]);
+        t.add(g, MEAN_SATISFACTION, satisfaction);
         t.add(g, MEAN_UNMET_NEEDS, count(1, 2));
-        t.add(g, MEAN_STAR_P, v[STAR_P]);
-        t.add(g, MEAN_STAR_C, v[STAR_C]);
+        t.add(g, MEAN_STAR_P, star_p);
+        t.add(g, MEAN_STAR_C, star_c);
         t.add(g, WITH_FAMILY, count(1, 0));
         t.add(g, SHARE_HIGH_EE, count(1, 3));
         if (!events) continue;
         t.add(g, RELAPSES, count(2, 0));
         t.add(g, ADMISSIONS_VOLUNTARY, count(2, 1));
         t.add(g, ADMISSIONS_INVOLUNTARY, count(2, 2));
-        t.add(g, BED_DAYS, v[BED]);
+        t.add(g, BED_DAYS, bed);
         t.add(g, DISENGAGEMENTS, count(2, 3));
         t.add(g, REENGAGEMENTS, count(3, 0));
         t.add(g, CONTACTS, count(3, 1));
         t.add(g, DIALOG_PLANNED, count(3, 2));
         t.add(g, DIALOG_SESSIONS, count(3, 3));
-        t.add(g, COST_BED_DAYS, v[BED_COST]);
-        t.add(g, COST_CONTACTS, v[CONTACT_COST]);
-        t.add(g, COST_DIALOG_TIME, v[DIALOG_COST]);
+        t.add(g, COST_BED_DAYS, bed_cost);
+        t.add(g, COST_CONTACTS, contact_costs);
+        t.add(g, COST_DIALOG_TIME, dialog_cost);
     }
 }
 

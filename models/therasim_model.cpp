@@ -50,7 +50,7 @@ StepRates make_rates(const Config& cfg, double step_days) {
 Ctx::Ctx(Config config, sim::World& w)
     : cfg(std::move(config)), k(make_rates(cfg, w.step_days)), p(w.agents("patient")), d(w.agents("dyad")),
       c(w.agents("clinician")), f(w.agents("family")), team(w.agents("team")), trust(w.agents("trust")),
-      n_regions(cfg.structure.regions.size()) {
+      n_regions(cfg.structure.regions.size()), dialog_plus(cfg.dialog.variant == "dialog_plus") {
     // Meetings follow the team's norm, thinned when a caseload is above the reference: the
     // expected number per step is weeks / interval, with at most one meeting per step.
     p_meet.resize(c.n);

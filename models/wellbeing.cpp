@@ -30,11 +30,14 @@ void meet_need(Ctx& x, std::size_t i) {
 /// and rating gain @p gain of their room for improvement, the other domains gain spillover x gain.
 void discuss_domains(Ctx& x, std::size_t i, double gain) {
     auto& p = x.p;
-    std::array<std::size_t, N_DOMAINS> order{};
-    for (std::size_t k = 0; k < N_DOMAINS; ++k) order[k] = k;
     const auto n = static_cast<std::size_t>(x.cfg.dialog.domains_discussed);
-    // Lowest ratings first; ties keep the domains' order.
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p.qol_domain[a][i] < p.qol_domain[b][i]; });
+    // Lowest ratings first; ties keep the domains' order (an insertion sort, stable).
+    std::array<std::size_t, N_DOMAINS> order{};
+    for (std::size_t k = 0; k < N_DOMAINS; ++k) {
+        std::size_t r = k;
+        for (; r > 0 && p.qol_domain[k][i] < p.qol_domain[order[r - 1]][i]; --r) order[r] = order[r - 1];
+        order[r] = k;
+    }
     for (std::size_t r = 0; r < N_DOMAINS; ++r) {
         const std::size_t k = order[r];
         const double g = r < n ? gain : gain * x.cfg.dialog.spillover;
@@ -105,7 +108,7 @@ THERASIM_IVDEP
             // clinician's response approach and the team's capacity.
             const auto post = static_cast<std::size_t>(p.clinician[i]);
             const double cap = x.team.capacity[static_cast<std::size_t>(p.team[i])];
-            const std::size_t approach = di.variant == "dialog_plus" ? 3 : x.c.approach[post];
+            const std::size_t approach = x.approach_of(post);
             const double p_act = std::min(1.0, di.action_probability * di.approach_effect[approach] * cap);
             for (std::int32_t m = p.unmet_needs[i]; m > 0; --m)
                 if (g.uniform() < p_act) meet_need(x, i);
