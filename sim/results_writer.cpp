@@ -15,6 +15,7 @@
 #include "sim/version.hpp"
 
 #include <hdf5.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -213,23 +214,35 @@ public:
     /// Creates the in-memory file (the caller closes it); @p name is only its label.
     hid_t create(const std::string& name) { return ok(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl_), "create '" + name + "'"); }
 
-    /// Flushes @p f and writes its bytes to @p path (flushed to disk if @p durable).
-    /// @return the hash of the bytes written
-    std::uint64_t write_out(hid_t f, const std::string& path, bool durable) {
+    /// What is written: a run's part is verified by its hash on resume, so it is hashed (while
+    /// it is written) and not flushed to disk; the result is flushed to disk, and not hashed.
+    enum class Kind { part, result };
+
+    /// Flushes @p f and writes its bytes to @p path.
+    /// @return the hash of the bytes written (a part), or 0 (the result)
+    std::uint64_t write_out(hid_t f, const std::string& path, Kind kind) {
         ok(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush '" + path + "'");
         hsize_t size = 0;
         ok(H5Fget_filesize(f, &size), "get the size of '" + path + "'");
-        if (buffer_.ptr && size <= buffer_.len) {
-            files::write_file(path, static_cast<const char*>(buffer_.ptr), static_cast<std::size_t>(size), durable);
-            return files::hash_bytes(static_cast<const char*>(buffer_.ptr), static_cast<std::size_t>(size));
+        std::string copy;
+        const char* bytes = static_cast<const char*>(buffer_.ptr);
+        if (!buffer_.ptr || size > buffer_.len) {
+            // The driver did not allocate through the callbacks: copy the image out.
+            const ssize_t n = H5Fget_file_image(f, nullptr, 0);
+            if (n < 0) throw RunError("HDF5: cannot get the image of '" + path + "'");
+            copy.assign(static_cast<std::size_t>(n), '\0');
+            if (H5Fget_file_image(f, copy.data(), copy.size()) != n) throw RunError("HDF5: cannot copy the image of '" + path + "'");
+            bytes = copy.data();
+            size = copy.size();
         }
-        // The driver did not allocate through the callbacks: copy the image out.
-        const ssize_t n = H5Fget_file_image(f, nullptr, 0);
-        if (n < 0) throw RunError("HDF5: cannot get the image of '" + path + "'");
-        std::string bytes(static_cast<std::size_t>(n), '\0');
-        if (H5Fget_file_image(f, bytes.data(), bytes.size()) != n) throw RunError("HDF5: cannot copy the image of '" + path + "'");
-        files::write_file(path, bytes.data(), bytes.size(), durable);
-        return files::hash_bytes(bytes.data(), bytes.size());
+        const auto n = static_cast<std::size_t>(size);
+        if (kind == Kind::result) {
+            files::write_file(path, bytes, n, true);
+            return 0;
+        }
+        std::uint64_t hash = 0;
+        tbb::parallel_invoke([&] { files::write_file(path, bytes, n, false); }, [&] { hash = files::hash_bytes(bytes, n); });
+        return hash;
     }
 
 private:
@@ -472,8 +485,7 @@ std::uint64_t ResultsWriter::write_part(const Results& r, const std::string& tmp
     dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(schema_, grouped_), steps * groups}, 0);
     dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
     if (w.run == 0) write_agents(f, r, compression_);
-    // Verified by its hash on resume, so not flushed to disk.
-    return memory.write_out(f, tmp, false);
+    return memory.write_out(f, tmp, MemoryFile::Kind::part);
 }
 
 namespace {
@@ -725,7 +737,7 @@ void h5::assemble(const std::string& tmp, const Assembly& a, RunSource& source, 
     }
     // Written last: a reader that finds complete == 1 knows every dataset is there.
     attr_int(f, "complete", 1);
-    (void)memory.write_out(f, tmp, true);
+    (void)memory.write_out(f, tmp, MemoryFile::Kind::result);
 }
 
 void write_results(const std::string& path, const Schema& schema, const Scenario& sc, const Results& r, const Model&,
