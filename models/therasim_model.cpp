@@ -2,7 +2,9 @@
 
 #include "models/components.hpp"
 #include "sim/errors.hpp"
+#include "sim/parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -227,6 +229,19 @@ std::size_t TherasimModel::estimate_groups(const sim::Schema& schema, const sim:
     return n;
 }
 
+namespace {
+
+/// Calls @p f(i) for every patient i in [0, @p n): blocks of patients in parallel, each in
+/// order. For work that writes only patient i's (and dyad i's) rows.
+template <class F>
+void for_each_patient_block(std::size_t n, F&& f) {
+    sim::parallel::for_each_block((n + sim::BLOCK_SIZE - 1) / sim::BLOCK_SIZE, [&](std::size_t b) {
+        for (std::size_t i = b * sim::BLOCK_SIZE, end = std::min(n, i + sim::BLOCK_SIZE); i < end; ++i) f(i);
+    });
+}
+
+}  // namespace
+
 void TherasimModel::init(sim::World& w) {
     Config cfg = load_config(w.params);
     w.dims[1].levels.clear();
@@ -234,11 +249,12 @@ void TherasimModel::init(sim::World& w) {
     create_population(w, cfg);
     ctx_ = std::make_unique<Ctx>(std::move(cfg), w);
     Ctx& x = *ctx_;
-    for (std::size_t i = 0; i < x.p.n; ++i) start_dyad(x, w.rng, i, 0, true);
-    // Start the adherence class, adherence and satisfaction at their targets given the initial
-    // relationship (the burn-in then settles them).
+    // Each patient's first dyad; the adherence class, adherence and satisfaction start at their
+    // targets given the initial relationship (the burn-in then settles them). A patient's rows
+    // only, in blocks in parallel.
     auto& p = x.p;
-    for (std::size_t i = 0; i < p.n; ++i) {
+    for_each_patient_block(p.n, [&](std::size_t i) {
+        start_dyad(x, w.rng, i, 0, true);
         p.intentional[i] = adherence_score(x, i) < 0;
         const double held = x.cfg.adherence.held_at;
         p.adherence[i] = held >= 0 ? static_cast<float>(held)
@@ -249,7 +265,7 @@ void TherasimModel::init(sim::World& w) {
         p.sat_practical_help[i] = clampf(t[1], 1, 7);
         p.sat_meetings[i] = clampf(t[2], 1, 7);
         p.satisfaction[i] = (p.sat_medication[i] + p.sat_practical_help[i] + p.sat_meetings[i]) / 3.0f;
-    }
+    });
     schedule_rollout(x, w);
     schedule_skills_trial(x, w);
     refresh_post_arm(x);
@@ -260,7 +276,7 @@ void TherasimModel::start_reporting(sim::World& w) {
     auto& p = ctx_->p;
     // A trial recruits patients in contact with their clinician at baseline (after the burn-in).
     const bool recruited = ctx_->cfg.trial.analyse;
-    for (std::size_t i = 0; i < p.n; ++i) {
+    for_each_patient_block(p.n, [&](std::size_t i) {
         if (recruited) p.engaged[i] = 1;
         p.n_contacts[i] = p.n_dialog_sessions[i] = p.n_dialog_planned[i] = p.n_relapses[i] = 0;
         p.n_admissions_voluntary[i] = p.n_admissions_involuntary[i] = p.n_disengagements[i] = 0;
@@ -277,7 +293,7 @@ void TherasimModel::start_reporting(sim::World& w) {
         // Severity subgroups are defined by the baseline (step 0) symptoms.
         const auto& sy = ctx_->cfg.symptoms;
         p.severity[i] = p.symptoms[i] >= sy.cut_high ? 2 : p.symptoms[i] >= sy.cut_moderate ? 1 : 0;
-    }
+    });
     start_trial_assessments(*ctx_, w);
 }
 
