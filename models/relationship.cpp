@@ -19,6 +19,10 @@ struct Targets {
     double collaboration, input, non_support, difficulties;
 };
 
+/// Continuity of a dyad together for @p weeks: 1 - e^(-weeks / @p continuity_weeks)
+/// (portable_exp: the same bits on every machine).
+THERASIM_INLINE double continuity_of(double weeks, double continuity_weeks) { return 1.0 - portable_exp(-weeks / continuity_weeks); }
+
 /// The targets of a dyad's four latent factors, from the relationship parameters @p r and the
 /// dyad's state: continuity @p cont, the patient's preferred and the clinician's style, the
 /// clinician's flexibility, responsiveness and skill, the patient's symptoms, the coercion scar,
@@ -44,7 +48,7 @@ THERASIM_INLINE Targets targets_of(const auto& r, double cont, double pref, doub
 Targets targets(const Ctx& x, std::size_t i) {
     const auto& r = x.cfg.relationship;
     const auto post = static_cast<std::size_t>(x.p.clinician[i]);
-    const double cont = 1.0 - std::exp(-x.d.weeks_together[i] / r.continuity_weeks);
+    const double cont = continuity_of(x.d.weeks_together[i], r.continuity_weeks);
     // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
     const double trained = x.c.skills_trained[post] ? x.cfg.clinicians.skills_training_star_gain : 0.0;
     return targets_of(r, cont, x.p.pref_partnership[i], x.c.style_partnership[post], x.c.flexibility[post], x.c.responsiveness[post],
@@ -131,13 +135,14 @@ THERASIM_IVDEP
         auto g = w.rng.draws(id[k], streams::RELATIONSHIP, w.step);
         for (unsigned f = 0; f < 4; ++f) normal[f][k] = g.normalf();
     });
-    // Continuity (an exp, one patient at a time) and skills training.
+    // Continuity and skills training.
     const std::int32_t* post = p.clinician + o;
-    const double trained_gain = x.cfg.clinicians.skills_training_star_gain;
+    const double trained_gain = x.cfg.clinicians.skills_training_star_gain, continuity_weeks = r.continuity_weeks;
     std::array<double, sim::BLOCK_SIZE> continuity, trained;
+THERASIM_IVDEP
     for (std::size_t k = 0; k < m; ++k) {
         const std::size_t j = row[k];
-        continuity[k] = 1.0 - std::exp(-together[j] / r.continuity_weeks);
+        continuity[k] = continuity_of(together[j], continuity_weeks);
         // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
         trained[k] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
     }
