@@ -462,9 +462,9 @@ void print_comparison(std::ostream& out, const CompareOptions& opt) {
             }
         }
         std::ostringstream note;
-        const std::optional<long long> year = price_year(*base.file, opt.price_year_parameter);
+        const std::optional<long long> prices = price_year(*base.file, opt.price_year_parameter);
         note << "Costs in " << MONEY_UNIT << " at "
-             << (year ? std::to_string(*year) + " prices (" + opt.price_year_parameter + ")" : std::string("the prices of the scenario's cost parameters"))
+             << (prices ? std::to_string(*prices) + " prices (" + opt.price_year_parameter + ")" : std::string("the prices of the scenario's cost parameters"))
              << "; the horizon column sums "
              << "flows over the years and gives levels at the end. Year y of a discounted row is divided by (1 + "
              << opt.discount_rate << ")^(y - 1).";
