@@ -67,6 +67,18 @@ THERASIM_IVDEP
             open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | (relapsed[j] != 0) | (u01(relapse_words[j]) < bound));
         }
     }
+    // Patients in relapse out of hospital decide on admission: block 0 of their admission
+    // streams, computed for them in one vectorised pass (slot[j]: patient j's place in the list).
+    std::array<std::uint32_t, sim::BLOCK_SIZE> admission_id, slot;
+    std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, 4> admission_words;
+    std::size_t m = 0;
+    for_each_flag(p.relapsed + o, n, 1, [&](std::size_t j) {
+        if (p.inpatient[o + j]) return;
+        slot[j] = static_cast<std::uint32_t>(m);
+        admission_id[m++] = static_cast<std::uint32_t>(o + j);
+    });
+    w.rng.blocks_of(admission_id.data(), m, streams::ADMISSION, w.step, admission_words[0].data(), admission_words[1].data(),
+                    admission_words[2].data(), admission_words[3].data());
     for_each_flag(open.data(), n, 1, [&](std::size_t j) {
         const std::size_t i = o + j;
         const double u_relapse = u01(relapse_words[j]);
@@ -89,7 +101,9 @@ THERASIM_IVDEP
                 p.relapsed[i] = 0;
             }
         } else if (p.relapsed[i]) {
-            auto g = w.rng.draws(static_cast<std::uint32_t>(i), streams::ADMISSION, w.step);
+            const std::size_t q = slot[j];
+            sim::Draws g(sim::Rng::counter(static_cast<std::uint32_t>(i), streams::ADMISSION, w.step), w.rng.key(),
+                         sim::Words{admission_words[0][q], admission_words[1][q], admission_words[2][q], admission_words[3][q]});
             const double u_admit = g.uniform();
             const double p_admit = std::min(1.0, k.p_admit * (p.engaged[i] ? 1.0 : x.cfg.admission.rel_disengaged));
             if (u_admit < p_admit)

@@ -123,7 +123,7 @@ THERASIM_IVDEP
     for (std::size_t k = 0; k < m; ++k) id[k] = static_cast<std::uint32_t>(o) + row[k];
     // Each latent factor moves towards its target (targets()) with noise: four normals from
     // block 0 of the dyad's stream (a draw whose first try is rejected takes more words, so such
-    // a patient's four are drawn again one at a time).
+    // a patient's four are drawn again one at a time, from the block 0 already computed).
     std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, 4> words;
     w.rng.blocks_of(id.data(), m, streams::RELATIONSHIP, w.step, words[0].data(), words[1].data(), words[2].data(), words[3].data());
     std::array<std::array<float, sim::BLOCK_SIZE>, 4> normal;
@@ -132,7 +132,8 @@ THERASIM_IVDEP
     std::array<std::uint8_t, sim::BLOCK_SIZE> redraw;
     for (std::size_t k = 0; k < m; ++k) redraw[k] = !(accepted[0][k] & accepted[1][k] & accepted[2][k] & accepted[3][k]);
     for_each_flag(redraw.data(), m, 1, [&](std::size_t k) {
-        auto g = w.rng.draws(id[k], streams::RELATIONSHIP, w.step);
+        sim::Draws g(sim::Rng::counter(id[k], streams::RELATIONSHIP, w.step), w.rng.key(),
+                     sim::Words{words[0][k], words[1][k], words[2][k], words[3][k]});
         for (unsigned f = 0; f < 4; ++f) normal[f][k] = g.normalf();
     });
     // Continuity and skills training.
