@@ -58,11 +58,13 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
         const std::uint8_t* high_ee = x.f.n ? x.f.high_ee : &no_family;  // row 0 is read for patients without one
         const std::uint8_t *inpatient = p.inpatient + o, *relapsed = p.relapsed + o;
         const double bound0 = x.relapse_p_bound[0], bound1 = x.relapse_p_bound[1], bound2 = x.relapse_p_bound[2];
+        // The family's EE, gathered one patient at a time (bytes have no vector gather).
+        std::array<std::uint8_t, sim::BLOCK_SIZE> high;
+        for (std::size_t j = 0; j < n; ++j) high[j] = high_ee[family[j] < 0 ? 0 : family[j]];
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
             const std::int32_t fam = family[j];
-            const bool high = high_ee[fam < 0 ? 0 : fam] != 0;
-            const double with_family = high ? bound2 : bound1;
+            const double with_family = high[j] != 0 ? bound2 : bound1;
             const double bound = fam < 0 ? bound0 : with_family;
             open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | (relapsed[j] != 0) | (u01(relapse_words[j]) < bound));
         }

@@ -141,12 +141,11 @@ THERASIM_IVDEP
     const double trained_gain = x.cfg.clinicians.skills_training_star_gain, continuity_weeks = r.continuity_weeks;
     std::array<double, sim::BLOCK_SIZE> continuity, trained;
 THERASIM_IVDEP
-    for (std::size_t k = 0; k < m; ++k) {
-        const std::size_t j = row[k];
-        continuity[k] = continuity_of(together[j], continuity_weeks);
-        // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
-        trained[k] = c.skills_trained[static_cast<std::size_t>(post[j])] ? trained_gain : 0.0;
-    }
+    for (std::size_t k = 0; k < m; ++k) continuity[k] = continuity_of(together[row[k]], continuity_weeks);
+    // What communication-skills training teaches beyond skill and responsiveness (TEMPO): a
+    // gather of bytes, which no instruction set here has, so a loop of its own.
+    const std::uint8_t* skills_trained = c.skills_trained;
+    for (std::size_t k = 0; k < m; ++k) trained[k] = skills_trained[static_cast<std::size_t>(post[row[k]])] ? trained_gain : 0.0;
     // targets(x, i) of the patients at a meeting, and the move of each factor towards its target.
     const float *pref = p.pref_partnership + o, *symptoms = p.symptoms + o, *boost = p.dialog_boost + o,
                 *adherence = p.adherence + o, *chemistry = d.chemistry + o;
