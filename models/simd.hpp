@@ -18,13 +18,16 @@
 #endif
 
 /// Kernel @p name (void(Ctx&, sim::World&, const sim::Block&)) running @p body, an
-/// always-inline function of the same signature, in the version Ctx::isa chooses.
+/// always-inline function of the same signature, in the version Ctx::isa chooses. The vector
+/// versions are flattened: what the body calls (the lambdas of its rare events, admit, start_dyad)
+/// is compiled into them for their instruction set, not called as baseline x86-64 code.
 #ifdef THERASIM_KERNEL_X86
-#define THERASIM_KERNEL(name, body)                                                                           \
+#define THERASIM_KERNEL(name, body)                                                                          \
     namespace {                                                                                              \
-    [[gnu::target("avx2")]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) { body(x, w, b); }   \
-    THERASIM_TARGET_AVX512 void name##_avx512(                                                               \
-        Ctx& x, sim::World& w, const sim::Block& b) {                                                        \
+    [[gnu::target("avx2"), gnu::flatten]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) {     \
+        body(x, w, b);                                                                                       \
+    }                                                                                                        \
+    THERASIM_TARGET_AVX512 [[gnu::flatten]] void name##_avx512(Ctx& x, sim::World& w, const sim::Block& b) { \
         body(x, w, b);                                                                                       \
     }                                                                                                        \
     }                                                                                                        \
