@@ -186,12 +186,23 @@ THERASIM_IVDEP
 
 THERASIM_KERNEL(observe_patients, observe_body)
 
-void accumulate_run_means(Ctx& x, sim::World&, const sim::Block& b) {
+namespace {
+
+THERASIM_INLINE void run_means_body(Ctx& x, sim::World&, const sim::Block& b) {
     const auto& p = x.p;
-    for (std::size_t i = b.begin; i < b.end; ++i) {
-        p.steps_engaged[i] += p.engaged[i];
-        p.adherence_sum[i] += p.adherence[i];
+    const std::uint8_t* engaged = p.engaged + b.begin;
+    const float* adherence = p.adherence + b.begin;
+    auto* steps_engaged = p.steps_engaged + b.begin;
+    float* adherence_sum = p.adherence_sum + b.begin;
+THERASIM_IVDEP
+    for (std::size_t j = 0; j < b.size(); ++j) {
+        steps_engaged[j] += engaged[j];
+        adherence_sum[j] += adherence[j];
     }
 }
+
+}  // namespace
+
+THERASIM_KERNEL(accumulate_run_means, run_means_body)
 
 }  // namespace models
