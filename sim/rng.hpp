@@ -203,6 +203,8 @@ void blocks_with(Isa isa, const Philox::key_type& key, std::uint32_t first, std:
 /// Rng::blocks_of in @p isa's version (as blocks_with).
 void blocks_of_with(Isa isa, const Philox::key_type& key, const std::uint32_t* entities, std::size_t n, StreamId s,
                     std::uint32_t step, std::uint32_t* w0, std::uint32_t* w1, std::uint32_t* w2, std::uint32_t* w3);
+/// normalf_first_try in @p isa's version (as blocks_with).
+void normalf_first_try_with(Isa isa, const std::uint32_t* words, std::size_t n, float* out, std::uint8_t* accepted);
 }  // namespace detail
 
 /// Block 0 of one stream and step for a contiguous range of entities, computed in one

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -85,6 +86,38 @@ TEST_CASE("single-precision normals are Boost's, word for word, rejections inclu
         }
     }
     CHECK(rejected > 1000);  // about 1.2% of 200,000 draws: the slow path was exercised
+}
+
+TEST_CASE("every version of the normals' first try gives Draws::normalf's value, and flags exactly its rejections", "[rng]") {
+    // Where a version accepts word k, its normal is the bits Draws::normalf gives from that first
+    // word; where it rejects, Draws::normalf takes more than one word. Lengths that are and are
+    // not multiples of the vector widths (8 and 16 lanes).
+    const sim::Rng rng(SEED, 6);
+    constexpr std::size_t N = 40000;
+    std::vector<std::uint32_t> words(N);
+    for (std::size_t k = 0; k < N; ++k) words[k] = rng.block(static_cast<std::uint32_t>(k), A, 2)[3];
+    std::vector<float> expected(N);
+    std::vector<std::uint8_t> one_word(N);
+    for (std::size_t k = 0; k < N; ++k) {
+        auto g = rng.draws(static_cast<std::uint32_t>(k), A, 2);
+        expected[k] = g.normalf();
+        auto next = rng.draws(static_cast<std::uint32_t>(k), A, 2);
+        next();
+        one_word[k] = g() == next();  // one word taken: both streams give the second word next
+    }
+    REQUIRE(std::count(one_word.begin(), one_word.end(), 0) > 300);  // about 1.2%: rejections are exercised
+    for (const auto isa : {sim::detail::Isa::scalar, sim::detail::Isa::avx2, sim::detail::Isa::avx512}) {
+        if (!sim::detail::isa_supported(isa)) continue;
+        for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{17}, std::size_t{2048}, N}) {
+            std::vector<float> out(n);
+            std::vector<std::uint8_t> accepted(n);
+            sim::detail::normalf_first_try_with(isa, words.data(), n, out.data(), accepted.data());
+            for (std::size_t k = 0; k < n; ++k) {
+                REQUIRE(accepted[k] == one_word[k]);
+                if (accepted[k]) REQUIRE(std::memcmp(&out[k], &expected[k], sizeof(float)) == 0);
+            }
+        }
+    }
 }
 
 TEST_CASE("stream ids of distinct names differ", "[rng]") {
