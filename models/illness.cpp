@@ -48,10 +48,10 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const double step_days = w.step_days;
     const std::uint32_t* relapse_words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_RELAPSE);
     const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
-    // Which patients have anything to decide: inpatients and patients in relapse, and those
-    // whose uniform is below every possible relapse risk of their family kind (none, low EE,
-    // high EE); for the rest (most weeks) no hazard is computed.
-    std::array<std::uint8_t, sim::BLOCK_SIZE> open;
+    // Which patients have anything to decide: inpatients, patients in relapse out of hospital
+    // (in_relapse) and those whose uniform is below every possible relapse risk of their family
+    // kind (none, low EE, high EE); for the rest (most weeks) no hazard is computed.
+    std::array<std::uint8_t, sim::BLOCK_SIZE> open, in_relapse;
     {
         const std::int32_t* family = p.family + o;
         const std::uint8_t no_family = 0;
@@ -66,21 +66,44 @@ THERASIM_IVDEP
             const std::int32_t fam = family[j];
             const double with_family = high[j] != 0 ? bound2 : bound1;
             const double bound = fam < 0 ? bound0 : with_family;
-            open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | (relapsed[j] != 0) | (u01(relapse_words[j]) < bound));
+            in_relapse[j] = static_cast<std::uint8_t>((relapsed[j] != 0) & (inpatient[j] == 0));
+            open[j] = static_cast<std::uint8_t>((inpatient[j] != 0) | ((relapsed[j] == 0) & (u01(relapse_words[j]) < bound)));
         }
     }
-    // Patients in relapse out of hospital decide on admission: block 0 of their admission
-    // streams, computed for them in one vectorised pass (slot[j]: patient j's place in the list).
-    std::array<std::uint32_t, sim::BLOCK_SIZE> admission_id, slot;
-    std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, 4> admission_words;
-    std::size_t m = 0;
-    for_each_flag(p.relapsed + o, n, 1, [&](std::size_t j) {
-        if (p.inpatient[o + j]) return;
-        slot[j] = static_cast<std::uint32_t>(m);
-        admission_id[m++] = static_cast<std::uint32_t>(o + j);
-    });
-    w.rng.blocks_of(admission_id.data(), m, streams::ADMISSION, w.step, admission_words[0].data(), admission_words[1].data(),
-                    admission_words[2].data(), admission_words[3].data());
+    // Patients in relapse out of hospital are admitted, or remit, or stay in relapse: block 0 of
+    // their admission streams in one vectorised pass, and both decisions as columns over their
+    // list (row: their rows in the block), then the admissions one patient at a time.
+    {
+        std::array<std::uint32_t, sim::BLOCK_SIZE> row, id;
+        std::size_t m = 0;
+        for_each_flag(in_relapse.data(), n, 1, [&](std::size_t j) { row[m++] = static_cast<std::uint32_t>(j); });
+        for (std::size_t q = 0; q < m; ++q) id[q] = static_cast<std::uint32_t>(o + row[q]);
+        std::array<std::array<std::uint32_t, sim::BLOCK_SIZE>, 4> words;
+        w.rng.blocks_of(id.data(), m, streams::ADMISSION, w.step, words[0].data(), words[1].data(), words[2].data(), words[3].data());
+        std::array<std::uint8_t, sim::BLOCK_SIZE> engaged, admitted, remitted;
+        for (std::size_t q = 0; q < m; ++q) engaged[q] = p.engaged[id[q]];  // bytes: a loop of their own
+        const float* adherence = p.adherence + o;
+        const double p_admit_engaged = k.p_admit, rel_disengaged = x.cfg.admission.rel_disengaged, p_remit = k.p_remit;
+        const double reference = 0.5 + x.cfg.adherence.initial_mean;
+THERASIM_IVDEP
+        for (std::size_t q = 0; q < m; ++q) {
+            const std::uint32_t j = row[q];
+            // The admission's uniform is the first word of the stream (Draws::uniform).
+            const double p_admit = std::min(1.0, p_admit_engaged * (engaged[q] ? 1.0 : rel_disengaged));
+            const bool admit_now = u01(words[3][q]) < p_admit;
+            // Remission is faster with better adherence (1 at the reference adherence of 0.58).
+            const double remit_scale = (0.5 + static_cast<double>(adherence[j])) / reference;
+            admitted[q] = admit_now;
+            remitted[q] = static_cast<std::uint8_t>(!admit_now & (u01(relapse_words[j]) < std::min(1.0, p_remit * remit_scale)));
+        }
+        for_each_flag(remitted.data(), m, 1, [&](std::size_t q) { p.relapsed[id[q]] = 0; });
+        for_each_flag(admitted.data(), m, 1, [&](std::size_t q) {
+            sim::Draws g(sim::Rng::counter(id[q], streams::ADMISSION, w.step), w.rng.key(),
+                         sim::Words{words[0][q], words[1][q], words[2][q], words[3][q]});
+            (void)g();  // the admission's uniform, drawn above
+            admit(x, id[q], g);
+        });
+    }
     for_each_flag(open.data(), n, 1, [&](std::size_t j) {
         const std::size_t i = o + j;
         const double u_relapse = u01(relapse_words[j]);
@@ -102,16 +125,6 @@ THERASIM_IVDEP
             } else if (p.relapsed[i] && u_relapse < std::min(1.0, k.p_remit * x.cfg.relapse.rel_remission_inpatient * remit_scale)) {
                 p.relapsed[i] = 0;
             }
-        } else if (p.relapsed[i]) {
-            const std::size_t q = slot[j];
-            sim::Draws g(sim::Rng::counter(static_cast<std::uint32_t>(i), streams::ADMISSION, w.step), w.rng.key(),
-                         sim::Words{admission_words[0][q], admission_words[1][q], admission_words[2][q], admission_words[3][q]});
-            const double u_admit = g.uniform();
-            const double p_admit = std::min(1.0, k.p_admit * (p.engaged[i] ? 1.0 : x.cfg.admission.rel_disengaged));
-            if (u_admit < p_admit)
-                admit(x, i, g);
-            else if (u_relapse < std::min(1.0, k.p_remit * remit_scale))
-                p.relapsed[i] = 0;
         } else {
             // Hazard over the step, log-linear in adherence between the off- and on-treatment hazards.
             // Per family kind (none, low EE, high EE), so that each kind's average one-year risk is the input.
