@@ -3,11 +3,13 @@
 #include "sim/errors.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +137,23 @@ void write_file(const std::string& path, const char* data, std::size_t size, boo
         throw RunError(std::string("cannot ") + doing + " '" + path + "': " + e);
     };
     std::size_t done = 0;
+    // A large file flushed to disk anyway, from page-aligned memory (PageBuffer): its whole pages
+    // go straight to the device (O_DIRECT) instead of through the page cache, which would first
+    // copy them (on a virtual machine, into memory the host has not yet given the guest: about
+    // 0.3 s per 100 MB). The tail, and any file system that refuses O_DIRECT, take the cache.
+    const bool direct = durable && size >= DIRECT_MIN && reinterpret_cast<std::uintptr_t>(data) % PAGE == 0;
+    const int flags = ::fcntl(f.fd, F_GETFL);
+    if (direct && flags >= 0 && ::fcntl(f.fd, F_SETFL, flags | O_DIRECT) == 0) {
+        const std::size_t whole = size / PAGE * PAGE;
+        while (done < whole) {
+            const ssize_t n = ::write(f.fd, data + done, whole - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EINVAL) break;  // this file system's alignment differs: the cache takes the rest
+            if (n <= 0) fail("write");
+            done += static_cast<std::size_t>(n);
+        }
+        if (::fcntl(f.fd, F_SETFL, flags) != 0) fail("write");
+    }
     while (done < size) {
         const ssize_t n = ::write(f.fd, data + done, size - done);
         if (n < 0 && errno == EINTR) continue;
@@ -142,6 +161,31 @@ void write_file(const std::string& path, const char* data, std::size_t size, boo
         done += static_cast<std::size_t>(n);
     }
     if (durable && ::fsync(f.fd) != 0) fail("flush to disk");
+}
+
+void* PageBuffer::allocate(std::size_t size) {
+    const std::size_t len = mapped_length(size);
+    void* base = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    *static_cast<std::size_t*>(base) = len;
+    return static_cast<char*>(base) + PAGE;
+}
+
+void* PageBuffer::reallocate(void* data, std::size_t size) {
+    if (!data) return allocate(size);
+    void* base = static_cast<char*>(data) - PAGE;
+    const std::size_t old_len = *static_cast<std::size_t*>(base), len = mapped_length(size);
+    if (len == old_len) return data;
+    void* moved = ::mremap(base, old_len, len, MREMAP_MAYMOVE);  // the pages move, not their bytes
+    if (moved == MAP_FAILED) return nullptr;
+    *static_cast<std::size_t*>(moved) = len;
+    return static_cast<char*>(moved) + PAGE;
+}
+
+void PageBuffer::release(void* data) {
+    if (!data) return;
+    void* base = static_cast<char*>(data) - PAGE;
+    ::munmap(base, *static_cast<std::size_t*>(base));
 }
 
 void write_atomically(const std::string& path, const std::string& content) {

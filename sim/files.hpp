@@ -43,8 +43,29 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
 void write_atomically(const std::string& path, const std::string& content);
 
 /// Writes @p bytes to @p path (created or truncated), flushed to stable storage if @p durable;
-/// on failure the file is removed. @throws RunError naming the file and the reason
+/// on failure the file is removed. A durable file of at least DIRECT_MIN bytes in page-aligned
+/// memory (PageBuffer) is written past the page cache (O_DIRECT) where the file system allows.
+/// @throws RunError naming the file and the reason
 void write_file(const std::string& path, const char* data, std::size_t size, bool durable);
+
+/// The page size write_file aligns direct writes to, and the smallest file it writes so.
+inline constexpr std::size_t PAGE = 4096, DIRECT_MIN = std::size_t{1} << 20;
+
+/// Memory in whole pages, its data page-aligned (for write_file's direct writes), that grows
+/// without copying its bytes (mremap): a malloc/realloc/free for large buffers such as an
+/// in-memory HDF5 file. Each block keeps its mapped length in the page before its data.
+struct PageBuffer {
+    /// @return @p size bytes of zeroed, page-aligned memory, or nullptr
+    static void* allocate(std::size_t size);
+    /// @return @p data grown or shrunk to @p size bytes, its bytes kept (maybe moved), or
+    /// nullptr (then @p data is unchanged); allocate() for nullptr
+    static void* reallocate(void* data, std::size_t size);
+    /// Frees what allocate() or reallocate() returned (nullptr: nothing).
+    static void release(void* data);
+
+private:
+    static std::size_t mapped_length(std::size_t size) { return PAGE + (size + PAGE - 1) / PAGE * PAGE; }
+};
 
 /// Reads a whole (small) file. @throws RunError
 std::string read_text(const std::string& path);

@@ -184,23 +184,26 @@ std::vector<std::size_t> group_dims_of(hid_t f) {
 /// A file the writer creates: built in memory (HDF5's core driver, no backing store) and then
 /// written out from the driver's own buffer in a few large writes. A failed write never leaves
 /// HDF5 holding a file it cannot close, and the hash is taken of the bytes written. The buffer
-/// is allocated through file-image callbacks so that it can be written without a copy.
+/// is allocated through file-image callbacks so that it can be written without a copy, in
+/// whole pages (files::PageBuffer) so that the result can be written past the page cache.
 class MemoryFile {
 public:
     MemoryFile() : fapl_(ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"), H5Pclose) {
         if (H5Pset_fapl_core(fapl_, 4u << 20, 0) < 0) throw RunError("HDF5: cannot select the in-memory file driver");
         H5FD_file_image_callbacks_t cb{};
-        cb.image_malloc = [](size_t size, H5FD_file_image_op_t, void* u) -> void* { return static_cast<Buffer*>(u)->set(std::malloc(size), size); };
+        cb.image_malloc = [](size_t size, H5FD_file_image_op_t, void* u) -> void* {
+            return static_cast<Buffer*>(u)->set(files::PageBuffer::allocate(size), size);
+        };
         cb.image_memcpy = [](void* dest, const void* src, size_t size, H5FD_file_image_op_t, void*) -> void* {
             return std::memcpy(dest, src, size);
         };
         cb.image_realloc = [](void* ptr, size_t size, H5FD_file_image_op_t, void* u) -> void* {
-            return static_cast<Buffer*>(u)->set(std::realloc(ptr, size), size);
+            return static_cast<Buffer*>(u)->set(files::PageBuffer::reallocate(ptr, size), size);
         };
         cb.image_free = [](void* ptr, H5FD_file_image_op_t, void* u) -> herr_t {
             auto* b = static_cast<Buffer*>(u);
             if (b->ptr == ptr) b->set(nullptr, 0);
-            std::free(ptr);
+            files::PageBuffer::release(ptr);
             return 0;
         };
         cb.udata_copy = [](void* u) -> void* { return u; };  // one buffer record, owned here
