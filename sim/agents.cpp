@@ -1,5 +1,7 @@
 #include "sim/agents.hpp"
 
+#include "sim/parallel.hpp"
+
 namespace sim {
 
 AgentTable::AgentTable(const AgentTypeSpec& spec) : spec_(&spec) {
@@ -14,11 +16,13 @@ AgentTable::AgentTable(const AgentTypeSpec& spec) : spec_(&spec) {
 }
 
 void AgentTable::resize(std::size_t n) {
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
+    // Columns in parallel: filling a large table (and the first touch of its memory) is a
+    // share of a national run's setup.
+    parallel::for_each_index(columns_.size(), [&](std::size_t i) {
         const double init = spec_->attributes[i].init;
         std::visit([&](auto& v) { v.resize(n, static_cast<typename std::decay_t<decltype(v)>::value_type>(init)); },
                    columns_[i]);
-    }
+    });
     size_ = n;
 }
 
