@@ -128,7 +128,7 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
     return true;
 }
 
-void write_file(const std::string& path, const char* data, std::size_t size, bool durable) {
+void write_file(const std::string& path, const char* data, std::size_t size, bool durable, bool direct_wanted) {
     Fd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (f.fd < 0) throw RunError("cannot create '" + path + "': " + why());
     const auto fail = [&](const char* doing) {
@@ -137,11 +137,12 @@ void write_file(const std::string& path, const char* data, std::size_t size, boo
         throw RunError(std::string("cannot ") + doing + " '" + path + "': " + e);
     };
     std::size_t done = 0;
-    // A large file flushed to disk anyway, from page-aligned memory (PageBuffer): its whole pages
-    // go straight to the device (O_DIRECT) instead of through the page cache, which would first
-    // copy them (on a virtual machine, into memory the host has not yet given the guest: about
-    // 0.3 s per 100 MB). The tail, and any file system that refuses O_DIRECT, take the cache.
-    const bool direct = durable && size >= DIRECT_MIN && reinterpret_cast<std::uintptr_t>(data) % PAGE == 0;
+    // A large file flushed to disk anyway, or not read back, from page-aligned memory
+    // (PageBuffer): its whole pages go straight to the device (O_DIRECT) instead of through the
+    // page cache, which would first copy them (on a virtual machine, into memory the host has
+    // not yet given the guest: about 0.3 s per 100 MB). The tail, and any file system that
+    // refuses O_DIRECT, take the cache.
+    const bool direct = (durable || direct_wanted) && size >= DIRECT_MIN && reinterpret_cast<std::uintptr_t>(data) % PAGE == 0;
     const int flags = ::fcntl(f.fd, F_GETFL);
     if (direct && flags >= 0 && ::fcntl(f.fd, F_SETFL, flags | O_DIRECT) == 0) {
         const std::size_t whole = size / PAGE * PAGE;

@@ -43,10 +43,11 @@ bool move_into_place(const std::string& from, const std::string& to, bool replac
 void write_atomically(const std::string& path, const std::string& content);
 
 /// Writes @p bytes to @p path (created or truncated), flushed to stable storage if @p durable;
-/// on failure the file is removed. A durable file of at least DIRECT_MIN bytes in page-aligned
-/// memory (PageBuffer) is written past the page cache (O_DIRECT) where the file system allows.
-/// @throws RunError naming the file and the reason
-void write_file(const std::string& path, const char* data, std::size_t size, bool durable);
+/// on failure the file is removed. A @p direct or durable file of at least DIRECT_MIN bytes in
+/// page-aligned memory (PageBuffer) is written past the page cache (O_DIRECT) where the file
+/// system allows: for a file this process will not read back. @throws RunError naming the file
+/// and the reason
+void write_file(const std::string& path, const char* data, std::size_t size, bool durable, bool direct = false);
 
 /// The page size write_file aligns direct writes to, and the smallest file it writes so.
 inline constexpr std::size_t PAGE = 4096, DIRECT_MIN = std::size_t{1} << 20;

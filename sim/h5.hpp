@@ -50,6 +50,12 @@ Shard parse_shard(const std::string& text);
 /// that appeared at FILE meanwhile. The work directory is removed only once FILE is in place, and
 /// kept whenever it holds a finished run. A lock in it refuses a second writer of the same FILE.
 /// Memory does not grow with the number of runs. Thread-safe.
+/// A results part kept in memory (files::PageBuffer memory) after it was written out.
+struct KeptImage {
+    void* data = nullptr;
+    std::size_t size = 0;
+};
+
 class ResultsWriter {
 public:
     /// Opens or resumes the work directory.
@@ -102,6 +108,7 @@ private:
     unsigned threads_ = 0;
     std::size_t rejected_ = 0;
     bool resumed_ = false, finished_ = false;
+    KeptImage kept_;  ///< run 0's part in memory, for the assembly (a writer of one run)
     mutable std::mutex mutex_;
 };
 

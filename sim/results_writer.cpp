@@ -15,6 +15,7 @@
 #include "sim/version.hpp"
 
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <tbb/parallel_invoke.h>
 
 #include <algorithm>
@@ -202,6 +203,7 @@ public:
         };
         cb.image_free = [](void* ptr, H5FD_file_image_op_t, void* u) -> herr_t {
             auto* b = static_cast<Buffer*>(u);
+            if (b->ptr == ptr && b->keep) return 0;  // kept(): the caller owns it now
             if (b->ptr == ptr) b->set(nullptr, 0);
             files::PageBuffer::release(ptr);
             return 0;
@@ -218,8 +220,23 @@ public:
     hid_t create(const std::string& name) { return ok(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl_), "create '" + name + "'"); }
 
     /// What is written: a run's part is verified by its hash on resume, so it is hashed (while
-    /// it is written) and not flushed to disk; the result is flushed to disk, and not hashed.
+    /// it is written) and not flushed to disk; the result is flushed to disk, and not hashed. A
+    /// part kept in memory for the assembly (keep()) is written past the page cache.
     enum class Kind { part, result };
+
+    /// From now on the file's image outlives the file: after it is closed, take() hands it over.
+    void keep() { buffer_.keep = true; }
+    /// After the file is closed: its image (files::PageBuffer memory the caller releases) and its
+    /// length, or {nullptr, 0} if it was not kept or its bytes were not written out from it.
+    [[nodiscard]] KeptImage take() {
+        if (!buffer_.keep || !buffer_.ptr || !written_) return {};
+        const KeptImage image{buffer_.ptr, buffer_.len};
+        buffer_.set(nullptr, 0);
+        return image;
+    }
+    ~MemoryFile() {
+        if (buffer_.keep) files::PageBuffer::release(buffer_.ptr);  // kept, and not taken
+    }
 
     /// Flushes @p f and writes its bytes to @p path.
     /// @return the hash of the bytes written (a part), or 0 (the result)
@@ -239,12 +256,14 @@ public:
             size = copy.size();
         }
         const auto n = static_cast<std::size_t>(size);
+        written_ = bytes == buffer_.ptr;
         if (kind == Kind::result) {
             files::write_file(path, bytes, n, true);
             return 0;
         }
         std::uint64_t hash = 0;
-        tbb::parallel_invoke([&] { files::write_file(path, bytes, n, false); }, [&] { hash = files::hash_bytes(bytes, n); });
+        const bool direct = buffer_.keep;  // the assembly reads the image, not the file
+        tbb::parallel_invoke([&] { files::write_file(path, bytes, n, false, direct); }, [&] { hash = files::hash_bytes(bytes, n); });
         return hash;
     }
 
@@ -252,12 +271,14 @@ private:
     struct Buffer {
         void* ptr = nullptr;
         std::size_t len = 0;
+        bool keep = false;
         void* set(void* p, std::size_t n) {
             if (p || n == 0) ptr = p, len = p ? n : 0;
             return p;
         }
     };
     Buffer buffer_;
+    bool written_ = false;  // write_out wrote the file from buffer_ (not from a copy)
     Handle fapl_;
 };
 
@@ -419,6 +440,7 @@ bool ResultsWriter::verify_part(const std::string& p, std::size_t run) const {
 }
 
 ResultsWriter::~ResultsWriter() {
+    files::PageBuffer::release(kept_.data);
     if (finished_) return;
     // Unfinished: the part being written and a half-assembled result are removed; finished
     // parts are kept for a rerun to resume. A directory with no finished run is removed.
@@ -464,31 +486,43 @@ void ResultsWriter::write(const Results& r) {
 std::uint64_t ResultsWriter::write_part(const Results& r, const std::string& tmp) {
     const World& w = *r.world;
     MemoryFile memory;
-    const hid_t f = memory.create(tmp);
-    Handle file(f, H5Fclose);
-    attr_string(f, "format", PART_FORMAT);
-    attr_int(f, "layout", PART_FORMAT_VERSION);
-    attr_int(f, "run", w.run);
-    attr_string(f, "scenario_hash", scenario_hash_);
-    attr_string(f, "git_commit", GIT_COMMIT);
-    attr_string(f, "start_time", r.start_time);
-    attr_number(f, "wall_time_s", r.wall_seconds);
-    attr_int(f, "threads", r.threads);
-    write_axes(f, w, scenario_.params.real("time.years"));
-    const SeriesStore& st = w.series;
-    const std::size_t steps = w.n_steps + 1, groups = w.n_groups(), ns = schema_.series().size();
-    std::vector<double> national(ns * steps), grouped;
-    for (std::size_t s = 0; s < ns; ++s) {
-        for (std::size_t t = 0; t < steps; ++t) national[s * steps + t] = st.value(schema_, t, s, SeriesStore::ALL);
-        if (!grouped_ || !schema_.series()[s].grouped) continue;
-        for (std::size_t t = 0; t < steps; ++t)
-            for (std::size_t g = 0; g < groups; ++g) grouped.push_back(st.value(schema_, t, s, g));
+    // A writer of one run keeps its part (the agents' states: most of a national run's output)
+    // in memory for the assembly, which then reads no file back.
+    const bool keep = runs_.size() == 1 && w.run == 0;
+    if (keep) memory.keep();
+    std::uint64_t hash = 0;
+    {
+        const hid_t f = memory.create(tmp);
+        Handle file(f, H5Fclose);
+        attr_string(f, "format", PART_FORMAT);
+        attr_int(f, "layout", PART_FORMAT_VERSION);
+        attr_int(f, "run", w.run);
+        attr_string(f, "scenario_hash", scenario_hash_);
+        attr_string(f, "git_commit", GIT_COMMIT);
+        attr_string(f, "start_time", r.start_time);
+        attr_number(f, "wall_time_s", r.wall_seconds);
+        attr_int(f, "threads", r.threads);
+        write_axes(f, w, scenario_.params.real("time.years"));
+        const SeriesStore& st = w.series;
+        const std::size_t steps = w.n_steps + 1, groups = w.n_groups(), ns = schema_.series().size();
+        std::vector<double> national(ns * steps), grouped;
+        for (std::size_t s = 0; s < ns; ++s) {
+            for (std::size_t t = 0; t < steps; ++t) national[s * steps + t] = st.value(schema_, t, s, SeriesStore::ALL);
+            if (!grouped_ || !schema_.series()[s].grouped) continue;
+            for (std::size_t t = 0; t < steps; ++t)
+                for (std::size_t g = 0; g < groups; ++g) grouped.push_back(st.value(schema_, t, s, g));
+        }
+        dataset(f, "national", H5T_NATIVE_DOUBLE, national.data(), {ns, steps}, 0);
+        dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(schema_, grouped_), steps * groups}, 0);
+        dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
+        if (w.run == 0) write_agents(f, r, compression_);
+        hash = memory.write_out(f, tmp, MemoryFile::Kind::part);
+    }  // closed: a kept image is this writer's now
+    if (keep) {
+        files::PageBuffer::release(kept_.data);
+        kept_ = memory.take();
     }
-    dataset(f, "national", H5T_NATIVE_DOUBLE, national.data(), {ns, steps}, 0);
-    dataset(f, "grouped", H5T_NATIVE_DOUBLE, grouped.data(), {grouped_series_count(schema_, grouped_), steps * groups}, 0);
-    dataset(f, "metrics", H5T_NATIVE_DOUBLE, w.metrics.data(), {schema_.metrics().size()}, 0);
-    if (w.run == 0) write_agents(f, r, compression_);
-    return memory.write_out(f, tmp, MemoryFile::Kind::part);
+    return hash;
 }
 
 namespace {
@@ -496,14 +530,15 @@ namespace {
 /// The runs of a ResultsWriter, read from its part files.
 class PartSource : public RunSource {
 public:
+    /// @p kept: run 0's part in memory (its data, or nullptr), as ResultsWriter::write_part kept it.
     PartSource(const std::string& work, const std::vector<std::string>& parts, const std::vector<std::size_t>& runs,
-               const Schema& schema, bool grouped)
-        : work_(work), parts_(parts), runs_(runs), schema_(schema), grouped_(grouped) {}
+               const Schema& schema, bool grouped, KeptImage kept)
+        : work_(work), parts_(parts), runs_(runs), schema_(schema), grouped_(grouped), kept_(kept) {}
     [[nodiscard]] std::size_t rows() const override { return runs_.size(); }
     [[nodiscard]] std::size_t run(std::size_t row) const override { return runs_[row]; }
     RunRow read(std::size_t row, std::size_t steps, std::size_t groups) override {
         const std::string p = path(row);
-        Handle part(open(p), H5Fclose);
+        Handle part(open(row), H5Fclose);
         RunRow out;
         out.national = read_doubles(part, "national", {schema_.series().size(), steps}, "national series of '" + p + "'");
         out.grouped = read_doubles(part, "grouped", {grouped_series_count(schema_, grouped_), steps * groups},
@@ -515,7 +550,7 @@ public:
         return out;
     }
     bool copy(std::size_t row, const char* name, hid_t dest) override {
-        Handle part(open(path(row)), H5Fclose);
+        Handle part(open(row), H5Fclose);
         if (H5Lexists(part, name, H5P_DEFAULT) <= 0) return false;
         ok(H5Ocopy(part, name, dest, name, H5P_DEFAULT, H5P_DEFAULT), std::string("copy /") + name);
         return true;
@@ -523,12 +558,21 @@ public:
 
 private:
     [[nodiscard]] std::string path(std::size_t row) const { return work_ + "/" + parts_[runs_[row]]; }
-    static hid_t open(const std::string& p) { return ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'"); }
+    /// Row @p row's part: the image in memory (read in place, neither copied nor freed by HDF5),
+    /// or the file.
+    [[nodiscard]] hid_t open(std::size_t row) const {
+        const std::string p = path(row);
+        if (runs_[row] == 0 && kept_.data)
+            return ok(H5LTopen_file_image(kept_.data, kept_.size, H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+                      "open '" + p + "' in memory");
+        return ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'");
+    }
     const std::string& work_;
     const std::vector<std::string>& parts_;
     const std::vector<std::size_t>& runs_;
     const Schema& schema_;
     bool grouped_;
+    KeptImage kept_;
 };
 
 void write_provenance(hid_t f, const Assembly& a, const std::string& start_time, unsigned threads, double wall_seconds) {
@@ -629,7 +673,7 @@ void ResultsWriter::finish(double wall_seconds) {
     a.provenance.threads = threads_;
     if (sc.sweep)
         a.write_sweep = [&](hid_t f) { write_sweep(f, *sc.sweep, static_cast<std::size_t>(sc.params.integer("replicates"))); };
-    PartSource source(work_, parts_, runs_, schema_, grouped_);
+    PartSource source(work_, parts_, runs_, schema_, grouped_, kept_);
     file_system_errors(tmp, [&] { assemble(tmp, a, source, wall_seconds); });
     if (!files::move_into_place(tmp, path_, overwrite_))
         throw RunError("output file '" + path_ + "' was created by something else while the run was going and is left as it is; "
