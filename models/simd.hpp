@@ -27,7 +27,7 @@
     [[gnu::target("avx2"), gnu::flatten]] void name##_avx2(Ctx& x, sim::World& w, const sim::Block& b) {     \
         body(x, w, b);                                                                                       \
     }                                                                                                        \
-    THERASIM_TARGET_AVX512 [[gnu::flatten]] void name##_avx512(Ctx& x, sim::World& w, const sim::Block& b) { \
+    [[gnu::flatten]] THERASIM_TARGET_AVX512 void name##_avx512(Ctx& x, sim::World& w, const sim::Block& b) { \
         body(x, w, b);                                                                                       \
     }                                                                                                        \
     }                                                                                                        \

@@ -15,7 +15,6 @@
 #include "sim/version.hpp"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <tbb/parallel_invoke.h>
 
 #include <algorithm>
@@ -527,6 +526,34 @@ std::uint64_t ResultsWriter::write_part(const Results& r, const std::string& tmp
 
 namespace {
 
+/// Opens the HDF5 file image @p image (read-only, in place: HDF5 neither copies nor frees it;
+/// it must outlive the file). The callbacks hand HDF5 the image itself wherever it would
+/// allocate and copy one (setting it on the property list, copying the list, opening the file)
+/// and free nothing, as H5LTopen_file_image does with DONT_COPY and DONT_RELEASE (whose own
+/// bookkeeping leaks). @p label names it in an error.
+hid_t open_image_in_place(const KeptImage& image, const std::string& label) {
+    Handle fapl(ok(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"), H5Pclose);
+    ok(H5Pset_fapl_core(fapl, 4u << 20, 0), "select the in-memory file driver");
+    H5FD_file_image_callbacks_t cb{};
+    cb.image_malloc = [](size_t size, H5FD_file_image_op_t, void* u) -> void* {
+        const auto* im = static_cast<const KeptImage*>(u);
+        return size <= im->size ? im->data : nullptr;
+    };
+    cb.image_memcpy = [](void* dest, const void* src, size_t size, H5FD_file_image_op_t, void*) -> void* {
+        return dest == src ? dest : std::memcpy(dest, src, size);
+    };
+    cb.image_realloc = [](void*, size_t, H5FD_file_image_op_t, void*) -> void* { return nullptr; };  // read-only
+    cb.image_free = [](void*, H5FD_file_image_op_t, void*) -> herr_t { return 0; };
+    cb.udata_copy = [](void* u) -> void* { return u; };
+    cb.udata_free = [](void*) -> herr_t { return 0; };
+    cb.udata = const_cast<KeptImage*>(&image);
+    ok(H5Pset_file_image_callbacks(fapl, &cb), "set the in-memory file's callbacks");
+    ok(H5Pset_file_image(fapl, image.data, image.size), "hand '" + label + "' to HDF5");
+    // The name must not be an existing file's: the core driver refuses an image under one.
+    const std::string name = label + " (in memory)";
+    return ok(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl), "open '" + name + "'");
+}
+
 /// The runs of a ResultsWriter, read from its part files.
 class PartSource : public RunSource {
 public:
@@ -558,13 +585,10 @@ public:
 
 private:
     [[nodiscard]] std::string path(std::size_t row) const { return work_ + "/" + parts_[runs_[row]]; }
-    /// Row @p row's part: the image in memory (read in place, neither copied nor freed by HDF5),
-    /// or the file.
+    /// Row @p row's part: the image in memory (open_image_in_place), or the file.
     [[nodiscard]] hid_t open(std::size_t row) const {
         const std::string p = path(row);
-        if (runs_[row] == 0 && kept_.data)
-            return ok(H5LTopen_file_image(kept_.data, kept_.size, H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
-                      "open '" + p + "' in memory");
+        if (runs_[row] == 0 && kept_.data) return open_image_in_place(kept_, p);
         return ok(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open '" + p + "'");
     }
     const std::string& work_;
