@@ -224,12 +224,12 @@ std::size_t size_of(const Column& c) {
 }
 }  // namespace
 
-void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<Column>& data,
+void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<const Column*>& data,
                    int compression) {
     std::vector<PendingDataset> batch;
     for (std::size_t i = 0; i < cols.size(); ++i) {
         const AttributeSpec& a = spec.attributes[cols[i]];
-        batch.push_back({g, a.name, native(data[i]), data_of(data[i]), {size_of(data[i])}, compression, a.unit, a.label});
+        batch.push_back({g, a.name, native(*data[i]), data_of(*data[i]), {size_of(*data[i])}, compression, a.unit, a.label});
     }
     datasets(batch);
 }

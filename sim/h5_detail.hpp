@@ -72,8 +72,8 @@ void dataset(hid_t parent, const std::string& name, hid_t mem_type, const void* 
              int compression, const std::string& unit = "", const std::string& label = "");
 /// Writes a 1-d dataset of strings.
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
-/// Writes the attribute columns @p cols of an agent type (their data in @p data).
-void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<Column>& data,
+/// Writes the attribute columns @p cols of an agent type (their data in @p data, not copied).
+void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::size_t>& cols, const std::vector<const Column*>& data,
                    int compression);
 /// Creates an empty, NaN-filled dataset of shape @p dims with one chunk per first-axis row (the
 /// caller closes it), with the series' unit, label, stat, kind and headline attributes.

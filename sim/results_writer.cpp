@@ -50,18 +50,23 @@ void write_agents(hid_t f, const Results& r, int compression) {
         Handle ag(group(g, t.name()), H5Gclose);
         attr_string(ag, "label", t.spec().label);
         attr_int(ag, "count", static_cast<long long>(t.size()));
-        Snapshot fin;
+        // The final state is written from the table's own columns (a copy would add their size
+        // to the run's peak memory).
+        std::vector<std::size_t> columns;
+        std::vector<const Column*> data;
         for (std::size_t c = 0; c < t.spec().attributes.size(); ++c)
             if (t.spec().attributes[c].output != Output::none) {
-                fin.columns.push_back(c);
-                fin.data.push_back(t.column_at(c));
+                columns.push_back(c);
+                data.push_back(&t.column_at(c));
             }
         Handle fg(group(ag, "final"), H5Gclose);
-        write_columns(fg, t.spec(), fin.columns, fin.data, compression);
+        write_columns(fg, t.spec(), columns, data, compression);
         for (const auto& b : r.baseline) {
             if (b.agent != t.name()) continue;
+            std::vector<const Column*> baseline;
+            for (const auto& column : b.data) baseline.push_back(&column);
             Handle bg(group(ag, "baseline"), H5Gclose);
-            write_columns(bg, t.spec(), b.columns, b.data, compression);
+            write_columns(bg, t.spec(), b.columns, baseline, compression);
         }
     }
     const Trajectories& tr = r.trajectories;
