@@ -207,7 +207,7 @@ public:
         };
         cb.image_free = [](void* ptr, H5FD_file_image_op_t, void* u) -> herr_t {
             auto* b = static_cast<Buffer*>(u);
-            if (b->ptr == ptr && b->keep) return 0;  // kept(): the caller owns it now
+            if (b->ptr == ptr && b->keep) return 0;  // kept: take() hands it over
             if (b->ptr == ptr) b->set(nullptr, 0);
             files::PageBuffer::release(ptr);
             return 0;
