@@ -111,16 +111,16 @@ THERASIM_IVDEP
 THERASIM_KERNEL(contact_step, contact_body)
 THERASIM_KERNEL(engagement_step, engagement_body)
 
-double adherence_score(const Ctx& x, std::size_t i) {
+float adherence_score(const Ctx& x, std::size_t i) {
     return adherence_score_of(x.cfg.adherence, x.felt(i), x.support(i), x.p.insight[i]);
 }
 
 void update_adherence_class(Ctx& x, std::size_t i) {
-    const double z = adherence_score(x, i), h = x.cfg.adherence.hysteresis;
+    const float z = adherence_score(x, i), h = static_cast<float>(x.cfg.adherence.hysteresis);
     if (x.p.intentional[i] ? z > h : z < -h) x.p.intentional[i] = !x.p.intentional[i];
 }
 
-double adherence_target(const Ctx& x, std::size_t i) {
+float adherence_target(const Ctx& x, std::size_t i) {
     return adherence_target_of(x.cfg.adherence, x.p.inpatient[i], x.p.engaged[i], x.p.intentional[i]);
 }
 
@@ -144,10 +144,10 @@ THERASIM_INLINE void adherence_body(Ctx& x, sim::World& w, const sim::Block& b) 
     float* adherence = p.adherence + o;
     // The class (update_adherence_class) of patients in contact and out of hospital.
     const auto parameters = a;  // a local copy: the loop's byte stores could otherwise alias it
-    const double h = a.hysteresis;
+    const auto h = static_cast<float>(a.hysteresis);
 THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
-        const double z = adherence_score_of(parameters, felt[j], support[j], insight[j]);
+        const float z = adherence_score_of(parameters, felt[j], support[j], insight[j]);
         const bool in_class = intentional[j] != 0;
         const bool flip = (engaged[j] != 0) & (inpatient[j] == 0) & ((in_class & (z > h)) | (!in_class & (z < -h)));
         intentional[j] = static_cast<std::uint8_t>(in_class ^ flip);
@@ -155,11 +155,11 @@ THERASIM_IVDEP
     if (a.held_at >= 0) {
         std::fill_n(adherence, n, static_cast<float>(a.held_at));
     } else {
-        const double r = x.k.r_adherence, sd = x.k.sd_adherence;
+        const auto r = static_cast<float>(x.k.r_adherence), sd = static_cast<float>(x.k.sd_adherence);
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
-            const double target = adherence_target_of(parameters, inpatient[j], engaged[j], intentional[j]);
-            adherence[j] = clampf(adherence[j] + r * (target - adherence[j]) + sd * noise[j], 0, 1);
+            const float target = adherence_target_of(parameters, inpatient[j], engaged[j], intentional[j]);
+            adherence[j] = clamp(adherence[j] + r * (target - adherence[j]) + sd * noise[j], 0.0f, 1.0f);
         }
     }
     clinician_view_columns(x, o, n);

@@ -34,16 +34,17 @@ THERASIM_INLINE void family_body(Ctx& x, sim::World& w, const sim::Block& b) {
     float *burden = f.burden + o, *ee = f.ee + o;
     const float* trait = f.ee_trait + o;
     std::uint8_t* high_ee = f.high_ee + o;
-    const double burden_base = fa.burden_base, burden_symptoms = fa.burden_symptoms, burden_inpatient = fa.burden_inpatient,
-                 burden_relapse = fa.burden_relapse, ee_burden = fa.ee_burden, high = fa.high_ee_threshold;
-    const double r_burden = x.k.r_burden, r_ee = x.k.r_ee;
+    const auto burden_base = static_cast<float>(fa.burden_base), burden_symptoms = static_cast<float>(fa.burden_symptoms),
+               burden_inpatient = static_cast<float>(fa.burden_inpatient), burden_relapse = static_cast<float>(fa.burden_relapse),
+               ee_burden = static_cast<float>(fa.ee_burden), high = static_cast<float>(fa.high_ee_threshold);
+    const auto r_burden = static_cast<float>(x.k.r_burden), r_ee = static_cast<float>(x.k.r_ee);
 THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
-        const double burden_target = clamp(
-            burden_base + burden_symptoms * (excess[j] / 40.0) + burden_inpatient * inpatient[j] + burden_relapse * relapsed[j], 0.0, 1.0);
-        burden[j] = clampf(burden[j] + r_burden * (burden_target - burden[j]), 0, 1);
-        const double ee_target = clamp(trait[j] + ee_burden * (burden[j] - burden_base), 0.0, 1.0);
-        ee[j] = clampf(ee[j] + r_ee * (ee_target - ee[j]), 0, 1);
+        const float in_hospital = inpatient[j] != 0 ? burden_inpatient : 0.0f, in_relapse = relapsed[j] != 0 ? burden_relapse : 0.0f;
+        const float burden_target = clamp(burden_base + burden_symptoms * (excess[j] / 40.0f) + in_hospital + in_relapse, 0.0f, 1.0f);
+        burden[j] = clamp(burden[j] + r_burden * (burden_target - burden[j]), 0.0f, 1.0f);
+        const float ee_target = clamp(trait[j] + ee_burden * (burden[j] - burden_base), 0.0f, 1.0f);
+        ee[j] = clamp(ee[j] + r_ee * (ee_target - ee[j]), 0.0f, 1.0f);
         high_ee[j] = ee[j] >= high;
     }
 }

@@ -149,13 +149,14 @@ THERASIM_IVDEP
     const float *base = p.symptoms_base + o, *adherence = p.adherence + o;
     const std::uint8_t* relapsed = p.relapsed + o;
     float* symptoms = p.symptoms + o;
-    const double relapse_increase = sy.relapse_increase, nonadherence_increase = sy.nonadherence_increase;
-    const double direct = k.paths.direct * x.cfg.mechanism.symptom_effect, ref = x.cfg.mechanism.star_reference;
-    const double r = k.r_symptoms, sd = k.sd_symptoms;
+    const auto relapse_increase = static_cast<float>(sy.relapse_increase), nonadherence_increase = static_cast<float>(sy.nonadherence_increase);
+    const auto direct = static_cast<float>(k.paths.direct * x.cfg.mechanism.symptom_effect), ref = static_cast<float>(x.cfg.mechanism.star_reference);
+    const auto r = static_cast<float>(k.r_symptoms), sd = static_cast<float>(k.sd_symptoms);
 THERASIM_IVDEP
     for (std::size_t j = 0; j < n; ++j) {
-        const double target = base[j] + relapse_increase * relapsed[j] + nonadherence_increase * (1.0 - adherence[j]) - direct * (felt[j] - ref);
-        symptoms[j] = clampf(symptoms[j] + r * (target - symptoms[j]) + sd * noise[j], 18, 126);
+        const float raised = relapsed[j] != 0 ? relapse_increase : 0.0f;
+        const float target = base[j] + raised + nonadherence_increase * (1.0f - adherence[j]) - direct * (felt[j] - ref);
+        symptoms[j] = clamp(symptoms[j] + r * (target - symptoms[j]) + sd * noise[j], 18.0f, 126.0f);
     }
 }
 

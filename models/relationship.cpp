@@ -16,44 +16,50 @@ namespace models {
 namespace {
 
 struct Targets {
-    double collaboration, input, non_support, difficulties;
+    float collaboration, input, non_support, difficulties;
 };
 
 /// Continuity of a dyad together for @p weeks: 1 - e^(-weeks / @p continuity_weeks)
 /// (portable_exp: the same bits on every machine).
-THERASIM_INLINE double continuity_of(double weeks, double continuity_weeks) { return 1.0 - portable_exp(-weeks / continuity_weeks); }
+THERASIM_INLINE float continuity_of(double weeks, double continuity_weeks) {
+    return static_cast<float>(1.0 - portable_exp(-weeks / continuity_weeks));
+}
 
 /// The targets of a dyad's four latent factors, from the relationship parameters @p r and the
 /// dyad's state: continuity @p cont, the patient's preferred and the clinician's style, the
 /// clinician's flexibility, responsiveness and skill, the patient's symptoms, the coercion scar,
 /// the DIALOG dose, skills training's gain, the dyad's chemistry and the patient's adherence.
-/// One definition for targets() and the relationship's column loop.
-THERASIM_INLINE Targets targets_of(const auto& r, double cont, double pref, double style, double flexibility, double resp, double skill,
-                                   double symptoms, double scar, double dose, double trained, double chemistry, double adherence) {
+/// One definition for targets() and the relationship's column loop; in single precision
+/// (components.hpp), the parameters rounded to float.
+THERASIM_INLINE Targets targets_of(const auto& r, float cont, float pref, float style, float flexibility, float resp, float skill,
+                                   float symptoms, float scar, float dose, float trained, float chemistry, float adherence) {
+    const auto match_gain = static_cast<float>(r.match_gain), skill_gain = static_cast<float>(r.skill_gain);
+    const auto dialog_gain = static_cast<float>(r.dialog_gain);
     // A flexible clinician moves their style towards the patient's preference (seed paper).
-    const double style_eff = style + flexibility * (pref - style);
-    const double match = 1.0 - std::fabs(pref - style_eff);
-    const double match_term = r.match_gain * (match - 0.8) / 0.2;  // 0 at an average match, +gain at a perfect one
+    const float style_eff = style + flexibility * (pref - style);
+    const float match = 1.0f - std::fabs(pref - style_eff);
+    const float match_term = match_gain * (match - 0.8f) / 0.2f;  // 0 at an average match, +gain at a perfect one
     // Suspiciousness and distress strain collaboration; engaging with the patient's concerns halves it.
-    const double strain = r.symptom_strain * std::max(0.0, (symptoms - 40.0) / 20.0) * (1.0 - 0.5 * resp);
+    const float strain = static_cast<float>(r.symptom_strain) * std::max(0.0f, (symptoms - 40.0f) / 20.0f) * (1.0f - 0.5f * resp);
     Targets t;
-    t.collaboration =
-        r.collaboration_base + chemistry + r.continuity_gain * cont + match_term - strain - scar + 0.5 * r.dialog_gain * dose + trained;
-    t.input = r.input_base + r.skill_gain * (skill - 0.5) + r.responsiveness_gain * (resp - 0.5) + r.dialog_gain * dose + trained;
-    t.non_support = r.non_support_base - 0.5 * r.skill_gain * (skill - 0.5) + 0.5 * std::max(0.0, -match_term) + scar;
-    t.difficulties = r.difficulties_base + strain + r.nonadherence_difficulties * (1.0 - adherence);
+    t.collaboration = static_cast<float>(r.collaboration_base) + chemistry + static_cast<float>(r.continuity_gain) * cont + match_term -
+                      strain - scar + 0.5f * dialog_gain * dose + trained;
+    t.input = static_cast<float>(r.input_base) + skill_gain * (skill - 0.5f) + static_cast<float>(r.responsiveness_gain) * (resp - 0.5f) +
+              dialog_gain * dose + trained;
+    t.non_support = static_cast<float>(r.non_support_base) - 0.5f * skill_gain * (skill - 0.5f) + 0.5f * std::max(0.0f, -match_term) + scar;
+    t.difficulties = static_cast<float>(r.difficulties_base) + strain + static_cast<float>(r.nonadherence_difficulties) * (1.0f - adherence);
     return t;
 }
 
 Targets targets(const Ctx& x, std::size_t i) {
     const auto& r = x.cfg.relationship;
     const auto post = static_cast<std::size_t>(x.p.clinician[i]);
-    const double cont = continuity_of(x.d.weeks_together[i], r.continuity_weeks);
+    const float cont = continuity_of(x.d.weeks_together[i], r.continuity_weeks);
     // What communication-skills training teaches beyond skill and responsiveness (TEMPO).
-    const double trained = x.c.skills_trained[post] ? x.cfg.clinicians.skills_training_star_gain : 0.0;
+    const float trained = x.c.skills_trained[post] ? static_cast<float>(x.cfg.clinicians.skills_training_star_gain) : 0.0f;
     return targets_of(r, cont, x.p.pref_partnership[i], x.c.style_partnership[post], x.c.flexibility[post], x.c.responsiveness[post],
-                      x.c.skill[post], x.p.symptoms[i], x.d.coercion_scar[i], x.k.paths.dialog_relationship * x.p.dialog_boost[i],
-                      trained, x.d.chemistry[i], x.p.adherence[i]);
+                      x.c.skill[post], x.p.symptoms[i], x.d.coercion_scar[i],
+                      static_cast<float>(x.k.paths.dialog_relationship) * x.p.dialog_boost[i], trained, x.d.chemistry[i], x.p.adherence[i]);
 }
 
 }  // namespace
@@ -138,21 +144,23 @@ THERASIM_IVDEP
     });
     // Continuity and skills training.
     const std::int32_t* post = p.clinician + o;
-    const double trained_gain = x.cfg.clinicians.skills_training_star_gain, continuity_weeks = r.continuity_weeks;
-    std::array<double, sim::BLOCK_SIZE> continuity, trained;
+    const auto trained_gain = static_cast<float>(x.cfg.clinicians.skills_training_star_gain);
+    const double continuity_weeks = r.continuity_weeks;
+    std::array<float, sim::BLOCK_SIZE> continuity, trained;
 THERASIM_IVDEP
     for (std::size_t k = 0; k < m; ++k) continuity[k] = continuity_of(together[row[k]], continuity_weeks);
     // What communication-skills training teaches beyond skill and responsiveness (TEMPO): a
     // gather of bytes, which no instruction set here has, so a loop of its own.
     const std::uint8_t* skills_trained = c.skills_trained;
-    for (std::size_t k = 0; k < m; ++k) trained[k] = skills_trained[static_cast<std::size_t>(post[row[k]])] ? trained_gain : 0.0;
+    for (std::size_t k = 0; k < m; ++k) trained[k] = skills_trained[static_cast<std::size_t>(post[row[k]])] ? trained_gain : 0.0f;
     // targets(x, i) of the patients at a meeting, and the move of each factor towards its target.
     const float *pref = p.pref_partnership + o, *symptoms = p.symptoms + o, *boost = p.dialog_boost + o,
                 *adherence = p.adherence + o, *chemistry = d.chemistry + o;
     float* factor[4] = {d.collaboration + o, d.clinician_input + o, d.non_support + o, d.difficulties + o};
     std::array<std::array<float, sim::BLOCK_SIZE>, 4> moved;  // the factors after the meeting
     {
-        const double lr = r.learning_rate, sd = r.noise_sd, dialog_path = x.k.paths.dialog_relationship;
+        const auto lr = static_cast<float>(r.learning_rate), sd = static_cast<float>(r.noise_sd);
+        const auto dialog_path = static_cast<float>(x.k.paths.dialog_relationship);
         const auto parameters = r;  // a local copy: the loop's stores cannot touch it
         const float *style_of = c.style_partnership, *flexibility = c.flexibility, *responsiveness = c.responsiveness, *skill_of = c.skill;
         const float *collaboration = factor[0], *input = factor[1], *non_support = factor[2], *difficulties = factor[3];
@@ -162,21 +170,21 @@ THERASIM_IVDEP
             const auto q = static_cast<std::size_t>(post[j]);
             const Targets t = targets_of(parameters, continuity[k], pref[j], style_of[q], flexibility[q], responsiveness[q], skill_of[q],
                                          symptoms[j], scar[j], dialog_path * boost[j], trained[k], chemistry[j], adherence[j]);
-            moved[0][k] = clampf(collaboration[j] + lr * (t.collaboration - collaboration[j]) + sd * normal[0][k], 0, 4);
-            moved[1][k] = clampf(input[j] + lr * (t.input - input[j]) + sd * normal[1][k], 0, 4);
-            moved[2][k] = clampf(non_support[j] + lr * (t.non_support - non_support[j]) + sd * normal[2][k], 0, 4);
-            moved[3][k] = clampf(difficulties[j] + lr * (t.difficulties - difficulties[j]) + sd * normal[3][k], 0, 4);
+            moved[0][k] = clamp(collaboration[j] + lr * (t.collaboration - collaboration[j]) + sd * normal[0][k], 0.0f, 4.0f);
+            moved[1][k] = clamp(input[j] + lr * (t.input - input[j]) + sd * normal[1][k], 0.0f, 4.0f);
+            moved[2][k] = clamp(non_support[j] + lr * (t.non_support - non_support[j]) + sd * normal[2][k], 0.0f, 4.0f);
+            moved[3][k] = clamp(difficulties[j] + lr * (t.difficulties - difficulties[j]) + sd * normal[3][k], 0.0f, 4.0f);
         }
     }
     for (std::size_t k = 0; k < m; ++k)  // stored one patient at a time (AVX2 has no scatter)
         for (unsigned f = 0; f < 4; ++f) factor[f][row[k]] = moved[f][k];
     // Out of contact, collaboration built by continuity fades towards the dyad's chemistry.
     {
-        const double drift = x.k.r_drift, collaboration_base = r.collaboration_base;
+        const auto drift = static_cast<float>(x.k.r_drift), collaboration_base = static_cast<float>(r.collaboration_base);
         float* v = factor[0];
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
-            const float drifted = clampf(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0, 4);
+            const float drifted = clamp(v[j] + drift * (collaboration_base + chemistry[j] - v[j]), 0.0f, 4.0f);
             v[j] = (contact[j] | engaged[j]) ? v[j] : drifted;
         }
     }

@@ -133,19 +133,20 @@ THERASIM_IVDEP
         const std::int32_t* unmet = p.unmet_needs + o;
         float *medication = p.sat_medication + o, *help = p.sat_practical_help + o, *meetings = p.sat_meetings + o,
               *satisfaction = p.satisfaction + o;
-        const double keep = 1.0 - k.r_qol_shock, sd_shock = k.sd_qol_shock, symptom_effect = wb.qol_symptom_effect;
-        const double direct = k.paths.direct * x.cfg.mechanism.qol_effect;
-        const double r_sat = k.r_sat, adherence_mean = x.cfg.adherence.initial_mean;
+        const auto keep = static_cast<float>(1.0 - k.r_qol_shock), sd_shock = static_cast<float>(k.sd_qol_shock);
+        const auto symptom_effect = static_cast<float>(wb.qol_symptom_effect / 10.0);  // per 10 points of symptoms
+        const auto direct = static_cast<float>(k.paths.direct * x.cfg.mechanism.qol_effect), reference = static_cast<float>(ref);
+        const auto r_sat = static_cast<float>(k.r_sat), adherence_mean = static_cast<float>(x.cfg.adherence.initial_mean);
         const auto parameters = wb;  // a local copy: the loop's stores cannot touch it
 THERASIM_IVDEP
         for (std::size_t j = 0; j < n; ++j) {
-            shock[j] = static_cast<float>(shock[j] * keep + sd_shock * shock_noise[j]);
-            shift_of[j] = static_cast<float>(shock[j] - symptom_effect * (symptoms[j] - base[j]) / 10.0 + direct * (felt[j] - ref));
-            const auto t = satisfaction_targets_of(parameters, ref, adherence_mean, felt[j], adherence[j], unmet[j], boost[j],
-                                                   own_medication[j], own_help[j], own_meetings[j]);
-            medication[j] = clampf(medication[j] + r_sat * (t[0] - medication[j]), 1, 7);
-            help[j] = clampf(help[j] + r_sat * (t[1] - help[j]), 1, 7);
-            meetings[j] = clampf(meetings[j] + r_sat * (t[2] - meetings[j]), 1, 7);
+            shock[j] = shock[j] * keep + sd_shock * shock_noise[j];
+            shift_of[j] = shock[j] - symptom_effect * (symptoms[j] - base[j]) + direct * (felt[j] - reference);
+            const auto t = satisfaction_targets_of(parameters, reference, adherence_mean, felt[j], adherence[j], static_cast<float>(unmet[j]),
+                                                   boost[j], own_medication[j], own_help[j], own_meetings[j]);
+            medication[j] = clamp(medication[j] + r_sat * (t[0] - medication[j]), 1.0f, 7.0f);
+            help[j] = clamp(help[j] + r_sat * (t[1] - help[j]), 1.0f, 7.0f);
+            meetings[j] = clamp(meetings[j] + r_sat * (t[2] - meetings[j]), 1.0f, 7.0f);
             satisfaction[j] = (medication[j] + help[j] + meetings[j]) / 3.0f;
         }
     }
