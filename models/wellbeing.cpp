@@ -31,18 +31,18 @@ void meet_need(Ctx& x, std::size_t i) {
 void discuss_domains(Ctx& x, std::size_t i, double gain) {
     auto& p = x.p;
     const auto n = static_cast<std::size_t>(x.cfg.dialog.domains_discussed);
-    // Lowest ratings first; ties keep the domains' order (an insertion sort, stable).
-    std::array<std::size_t, N_DOMAINS> order{};
+    // Each domain's place among the ratings, lowest first, ties in the domains' order (a stable
+    // sort's): counted with comparisons only, no branches.
+    std::array<float, N_DOMAINS> rating;
+    for (std::size_t k = 0; k < N_DOMAINS; ++k) rating[k] = p.qol_domain[k][i];
+    std::array<std::size_t, N_DOMAINS> place{};
+    for (std::size_t k = 0; k < N_DOMAINS; ++k)
+        for (std::size_t m = 0; m < N_DOMAINS; ++m) place[k] += (rating[m] < rating[k]) | ((m < k) & (rating[m] == rating[k]));
+    const double spillover = gain * x.cfg.dialog.spillover;
     for (std::size_t k = 0; k < N_DOMAINS; ++k) {
-        std::size_t r = k;
-        for (; r > 0 && p.qol_domain[k][i] < p.qol_domain[order[r - 1]][i]; --r) order[r] = order[r - 1];
-        order[r] = k;
-    }
-    for (std::size_t r = 0; r < N_DOMAINS; ++r) {
-        const std::size_t k = order[r];
-        const double g = r < n ? gain : gain * x.cfg.dialog.spillover;
+        const double g = place[k] < n ? gain : spillover;
         p.qol_set[k][i] = clampf(p.qol_set[k][i] + g * (7.0 - p.qol_set[k][i]), 1, 7);
-        p.qol_domain[k][i] = clampf(p.qol_domain[k][i] + g * (7.0 - p.qol_domain[k][i]), 1, 7);
+        p.qol_domain[k][i] = clampf(rating[k] + g * (7.0 - rating[k]), 1, 7);
     }
 }
 
