@@ -123,11 +123,13 @@ inline constexpr sim::StreamId RELATIONSHIP = sim::stream("dyad.relationship");
 inline constexpr sim::StreamId PATIENT_STEP = sim::stream("patient.step");
 inline constexpr unsigned STEP_CONTACT = 0, STEP_ENGAGEMENT = 1, STEP_RELAPSE = 2, STEP_ADHERENCE = 3;
 inline constexpr sim::StreamId ADMISSION = sim::stream("patient.admission");
-inline constexpr sim::StreamId SYMPTOMS = sim::stream("patient.symptoms");
 /// New needs, needs met at routine meetings and the quality-of-life shock, then the actions
 /// of a DIALOG session (a variable number, after the fixed ones).
 inline constexpr sim::StreamId NEEDS = sim::stream("patient.needs");
+/// The weekly noise of the eight life domains (12 bits each, in the first three words: QOL_DOMAIN_WORDS)
+/// and then the symptoms' noise (a normal, which may take more words).
 inline constexpr sim::StreamId QOL = sim::stream("patient.qol");
+inline constexpr unsigned QOL_DOMAIN_WORDS = 3;
 inline constexpr sim::StreamId DIALOG_WAVES = sim::stream("dialog.wave_order");
 inline constexpr sim::StreamId DIALOG_UPTAKE = sim::stream("dialog.uptake");
 inline constexpr sim::StreamId DIALOG_SESSION = sim::stream("dialog.session");

@@ -47,7 +47,6 @@ THERASIM_INLINE void illness_body(Ctx& x, sim::World& w, const sim::Block& b) {
     const std::size_t o = b.begin, n = b.size();
     const double step_days = w.step_days;
     const std::uint32_t* relapse_words = w.shared_block_stream(streams::PATIENT_STEP, b).words_column(3 - streams::STEP_RELAPSE);
-    const sim::BlockStream symptom_draws = w.block_stream(streams::SYMPTOMS, b);
     // Which patients have anything to decide: inpatients, patients in relapse out of hospital
     // (in_relapse) and those whose uniform is below every possible relapse risk of their family
     // kind (none, low EE, high EE); for the rest (most weeks) no hazard is computed.
@@ -143,8 +142,10 @@ THERASIM_IVDEP
     // treatment, lowered by a good relationship on the direct (therapy-in-itself) path.
     std::array<float, sim::BLOCK_SIZE> noise, felt;
     std::array<std::uint8_t, sim::BLOCK_SIZE> accepted;
-    sim::normalf_first_try(symptom_draws.words_column(3), n, noise.data(), accepted.data());
-    for_each_flag(accepted.data(), n, 0, [&](std::size_t j) { noise[j] = symptom_draws.draws(o + j).normalf(); });
+    // The noise is the last purpose of patient.qol (after the life domains' noise, wellbeing_step).
+    const sim::BlockStream& draws = w.shared_block_stream(streams::QOL, b);
+    sim::normalf_first_try(draws.words_column(3 - streams::QOL_DOMAIN_WORDS), n, noise.data(), accepted.data());
+    for_each_flag(accepted.data(), n, 0, [&](std::size_t j) { noise[j] = draws.draws(o + j, streams::QOL_DOMAIN_WORDS).normalf(); });
     x.felt_column(o, n, felt.data());  // after admissions, which change the relationship
     const float *base = p.symptoms_base + o, *adherence = p.adherence + o;
     const std::uint8_t* relapsed = p.relapsed + o;

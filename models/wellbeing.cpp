@@ -54,7 +54,6 @@ THERASIM_INLINE void wellbeing_body(Ctx& x, sim::World& w, const sim::Block& b) 
     const double ref = x.cfg.mechanism.star_reference;
     const std::size_t o = b.begin, n = b.size();
     const sim::BlockStream need_draws = w.block_stream(streams::NEEDS, b);
-    const sim::BlockStream domain_draws = w.block_stream(streams::QOL, b);
     // Fixed positions in the needs stream for the routine draws (the order Draws gives them:
     // word 3 first): a new need's chance and its domain, a need met at a routine meeting, and
     // the normal of the shared shock, which may take more words. DIALOG actions draw after them.
@@ -152,19 +151,29 @@ THERASIM_IVDEP
     }
     // The life domains, one column at a time over the block (loops the compiler vectorises);
     // each patient's operations are the same and in the same order as one patient at a time.
-    // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 16 bits each, from one block.
+    // Domain-specific weekly noise: 8 uniform variates with SD sd_qol, 12 bits each, from the
+    // first three words of the patient.qol block (the fourth is the symptoms' noise, illness_step):
+    // domains 0-5 take the low 24 bits of a word, two to a word; domains 6 and 7 the top bytes of
+    // the three words, with half of the second's each.
+    static_assert(N_DOMAINS == 8 && streams::QOL_DOMAIN_WORDS == 3, "the domains' noise takes 8 x 12 bits of 3 words");
+    const sim::BlockStream& domain_draws = w.shared_block_stream(streams::QOL, b);
+    const std::uint32_t *first_word = domain_draws.words_column(3), *second_word = domain_draws.words_column(2),
+                        *third_word = domain_draws.words_column(1);
     const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
     const auto r_qol = static_cast<float>(k.r_qol);
     std::array<float, sim::BLOCK_SIZE> sum{};
     for (std::size_t d = 0; d < N_DOMAINS; ++d) {
-        const std::uint32_t* words = domain_draws.words_column(static_cast<unsigned>(d / 2));
-        const unsigned shift_bits = 16 * (d % 2);
+        const std::uint32_t* words = d < 2 ? first_word : d < 4 ? second_word : third_word;
+        const unsigned shift_bits = 12 * (d % 2);
         float* v = p.qol_domain[d] + b.begin;
         const float* set = p.qol_set[d] + b.begin;
         for (std::size_t j = 0; j < n; ++j) {
-            // 16 bits: exact as a signed integer, which converts to float in one instruction
-            const auto bits = static_cast<std::int32_t>((words[j] >> shift_bits) & 0xFFFFu);
-            const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 32768.0f) - 1.0f);
+            const std::uint32_t low = d == 6 ? first_word[j] >> 24 : third_word[j] >> 24;
+            const std::uint32_t high = d == 6 ? (second_word[j] >> 24) & 0xFu : second_word[j] >> 28;
+            const std::uint32_t field = d < 6 ? (words[j] >> shift_bits) & 0xFFFu : low | high << 8;
+            // 12 bits: exact as a signed integer, which converts to float in one instruction
+            const auto bits = static_cast<std::int32_t>(field);
+            const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 2048.0f) - 1.0f);
             v[j] = clamp(v[j] + r_qol * (set[j] + shift_of[j] - v[j]) + noise, 1.0f, 7.0f);
             sum[j] += v[j];
         }

@@ -283,10 +283,20 @@ void Rng::blocks_of(const std::uint32_t* entities, std::size_t n, StreamId s, st
 }
 
 const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {
-    // One per thread, allocated at its first use (32 KiB: too large for static thread storage).
-    thread_local std::unique_ptr<BlockStream> kept;
-    if (!kept || !kept->holds(rng, s, step, first, n)) kept = std::make_unique<BlockStream>(rng, s, step, first, n);
-    return *kept;
+    // Two per thread, allocated at their first use (32 KiB each: too large for static thread storage).
+    thread_local std::array<std::unique_ptr<BlockStream>, 2> kept;
+    thread_local std::size_t recent = 0;  // the one asked for last
+    for (std::size_t k = 0; k < kept.size(); ++k)
+        if (kept[k] && kept[k]->holds(rng, s, step, first, n)) {
+            recent = k;
+            return *kept[k];
+        }
+    recent = 1 - recent;
+    if (kept[recent])
+        kept[recent]->assign(rng, s, step, first, n);
+    else
+        kept[recent] = std::make_unique<BlockStream>(rng, s, step, first, n);
+    return *kept[recent];
 }
 
 }  // namespace sim

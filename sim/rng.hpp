@@ -212,8 +212,14 @@ void normalf_first_try_with(Isa isa, const std::uint32_t* words, std::size_t n, 
 class BlockStream {
 public:
     /// Entities [@p first, @p first + @p n) of stream @p s at @p step; n <= CAPACITY.
-    BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n)
-        : key_(rng.key()), s_(s), step_(step), first_(first), n_(n) {
+    BlockStream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) { assign(rng, s, step, first, n); }
+    /// Recomputes this for entities [@p first, @p first + @p n) of stream @p s at @p step, in place.
+    void assign(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n) {
+        key_ = rng.key();
+        s_ = s;
+        step_ = step;
+        first_ = first;
+        n_ = n;
         rng.blocks(static_cast<std::uint32_t>(first), n, s, step, w_[0].data(), w_[1].data(), w_[2].data(), w_[3].data());
     }
     /// Uniform in (0, 1] for entity @p e (same as Rng::uniform).
@@ -257,9 +263,11 @@ private:
 
 /// Block 0 of stream @p s at @p step for entities [@p first, @p first + @p n), kept for the
 /// calling thread: the kernels of one block that share a stream's words (each purpose at its
-/// own position) compute them once. The words are those of BlockStream(rng, s, step, first, n)
+/// own position) compute them once. A thread keeps two, so two streams can be shared across
+/// the same kernels (the one asked for least recently is replaced). The words are those of BlockStream(rng, s, step, first, n)
 /// whichever thread or order asks, so sharing never changes a result.
-/// @warning the reference is valid until the same thread asks for another stream, step, block or key
+/// @warning the reference is valid until the same thread has asked for two other streams,
+/// steps, blocks or keys
 const BlockStream& shared_block_stream(const Rng& rng, StreamId s, std::uint32_t step, std::size_t first, std::size_t n);
 
 }  // namespace sim
