@@ -75,8 +75,9 @@ public:
     double normal() { return boost::random::normal_distribution<double>()(*this); }
     /// @return a standard normal variate in single precision: exactly
     /// boost::random::normal_distribution<float>()(*this) (Boost.Random's ziggurat with a 24-bit
-    /// uniform and an 8-bit layer and sign: one word in about 99% of draws, more when the
-    /// ziggurat rejects). The accepting first try is inline; the rest is Boost's own code.
+    /// uniform and an 8-bit layer and sign: one word in about 97% of draws, the mean over the
+    /// layers of x[i + 1] / x[i], more when the ziggurat rejects). The accepting first try is
+    /// inline; the rest is Boost's own code.
     float normalf() {
         const std::uint32_t u = (*this)();
         // Boost's generate_int_float_pair<float, 8> of one 32-bit word, then the first try.
@@ -177,7 +178,7 @@ private:
 /// The first try of Draws::normalf for each of @p n first words @p words: where @p accepted[k]
 /// is 1, @p out[k] is exactly the normal Draws::normalf gives when its first word is words[k];
 /// where it is 0 the ziggurat rejected that try and the draw takes more words (draw it again
-/// with Draws::normalf). About 1% of words are rejected. For kernels that loop over a block's
+/// with Draws::normalf). About 2.8% of words are rejected. For kernels that loop over a block's
 /// columns; vectorised like Rng::blocks.
 void normalf_first_try(const std::uint32_t* words, std::size_t n, float* out, std::uint8_t* accepted);
 
