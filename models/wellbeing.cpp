@@ -37,7 +37,11 @@ void discuss_domains(Ctx& x, std::size_t i, double gain) {
     for (std::size_t k = 0; k < N_DOMAINS; ++k) rating[k] = p.qol_domain[k][i];
     std::array<std::size_t, N_DOMAINS> place{};
     for (std::size_t k = 0; k < N_DOMAINS; ++k)
-        for (std::size_t m = 0; m < N_DOMAINS; ++m) place[k] += (rating[m] < rating[k]) | ((m < k) & (rating[m] == rating[k]));
+        for (std::size_t m = 0; m < N_DOMAINS; ++m) {
+            // domain m comes before domain k: as ints, so that the test has no branches
+            const int lower = rating[m] < rating[k], tie = rating[m] == rating[k], earlier = m < k;
+            place[k] += static_cast<std::size_t>(lower | (earlier & tie));
+        }
     const double spillover = gain * x.cfg.dialog.spillover;
     for (std::size_t k = 0; k < N_DOMAINS; ++k) {
         const double g = place[k] < n ? gain : spillover;
