@@ -166,22 +166,26 @@ THERASIM_IVDEP
     const auto half_width = static_cast<float>(k.sd_qol * std::sqrt(3.0));
     const auto r_qol = static_cast<float>(k.r_qol);
     std::array<float, sim::BLOCK_SIZE> sum{};
-    for (std::size_t d = 0; d < N_DOMAINS; ++d) {
-        const std::uint32_t* words = d < 2 ? first_word : d < 4 ? second_word : third_word;
-        const unsigned shift_bits = 12 * (d % 2);
+    // Domain d's rating moves towards its set point with the noise of its 12 bits, field(j).
+    auto relax = [&](std::size_t d, auto&& field) {
         float* v = p.qol_domain[d] + b.begin;
         const float* set = p.qol_set[d] + b.begin;
         for (std::size_t j = 0; j < n; ++j) {
-            const std::uint32_t low = d == 6 ? first_word[j] >> 24 : third_word[j] >> 24;
-            const std::uint32_t high = d == 6 ? (second_word[j] >> 24) & 0xFu : second_word[j] >> 28;
-            const std::uint32_t field = d < 6 ? (words[j] >> shift_bits) & 0xFFFu : low | high << 8;
             // 12 bits: exact as a signed integer, which converts to float in one instruction
-            const auto bits = static_cast<std::int32_t>(field);
+            const auto bits = static_cast<std::int32_t>(field(j));
             const float noise = half_width * ((static_cast<float>(bits) + 0.5f) * (1.0f / 2048.0f) - 1.0f);
             v[j] = clamp(v[j] + r_qol * (set[j] + shift_of[j] - v[j]) + noise, 1.0f, 7.0f);
             sum[j] += v[j];
         }
+    };
+    const std::array<const std::uint32_t*, 3> word_of = {first_word, second_word, third_word};
+    for (std::size_t d = 0; d < 6; ++d) {
+        const std::uint32_t* words = word_of[d / 2];
+        const unsigned shift_bits = 12 * (d % 2);
+        relax(d, [&](std::size_t j) { return (words[j] >> shift_bits) & 0xFFFu; });
     }
+    relax(6, [&](std::size_t j) { return first_word[j] >> 24 | ((second_word[j] >> 24) & 0xFu) << 8; });
+    relax(7, [&](std::size_t j) { return third_word[j] >> 24 | (second_word[j] >> 28) << 8; });
     for (std::size_t j = 0; j < n; ++j) p.qol[b.begin + j] = sum[j] / static_cast<float>(N_DOMAINS);
 }
 

@@ -39,6 +39,12 @@ struct Shard {
 /// Parses "K/N" (--shard). @throws UsageError unless 0 <= K < N
 Shard parse_shard(const std::string& text);
 
+/// A results part kept in memory (files::PageBuffer memory) after it was written out.
+struct KeptImage {
+    void* data = nullptr;
+    std::size_t size = 0;
+};
+
 /// Writes the runs of an ensemble or sweep as they finish, so that a run marked done is never
 /// lost or damaged by what happens later, and a rerun of the same command resumes.
 ///
@@ -50,12 +56,6 @@ Shard parse_shard(const std::string& text);
 /// that appeared at FILE meanwhile. The work directory is removed only once FILE is in place, and
 /// kept whenever it holds a finished run. A lock in it refuses a second writer of the same FILE.
 /// Memory does not grow with the number of runs. Thread-safe.
-/// A results part kept in memory (files::PageBuffer memory) after it was written out.
-struct KeptImage {
-    void* data = nullptr;
-    std::size_t size = 0;
-};
-
 class ResultsWriter {
 public:
     /// Opens or resumes the work directory.
