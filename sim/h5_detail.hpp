@@ -62,6 +62,11 @@ struct PendingDataset {
     std::vector<hsize_t> dims;
     int compression;
     std::string unit, label;
+    /// Agents' values (states, trajectories): the leading byte planes of a chunk that look like
+    /// noise by their byte counts are stored, not deflated (filtered_chunk). Not for series and
+    /// summaries, whose rows can repeat at a distance (one replicate's quantiles are its values):
+    /// deflate finds that, byte counts do not.
+    bool agent_values = false;
 };
 /// Writes the datasets of @p batch as dataset() would, in their order: the same file bytes,
 /// with the chunks of several datasets compressed in parallel (oneTBB) and written with

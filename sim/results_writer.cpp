@@ -92,7 +92,7 @@ void write_agents(hid_t f, const Results& r, int compression) {
         const bool taken = H5Lexists(tg, a.name.c_str(), H5P_DEFAULT) > 0 ||
                            std::any_of(batch.begin(), batch.end(), [&](const PendingDataset& b) { return b.name == a.name; });
         if (taken) throw RunError("two traced attributes are both named " + a.name);
-        batch.push_back({tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label});
+        batch.push_back({tg, a.name, H5T_NATIVE_FLOAT, v.data(), {nt, k}, compression, a.unit, a.label, true});
     }
     datasets(batch);
 }

@@ -5,6 +5,7 @@
 
 #include "sim/errors.hpp"
 #include "sim/h5.hpp"
+#include "sim/h5_detail.hpp"
 
 #include <catch2/catch.hpp>
 #include <hdf5.h>
@@ -12,8 +13,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -363,6 +366,63 @@ TEST_CASE("files that are not therasim results of this version are refused", "[h
     SECTION("a missing file and a directory") {
         CHECK_THAT(refusal(dir.path("missing.h5")), Catch::Contains("is not a file"));
         CHECK_THAT(refusal(dir.dir()), Catch::Contains("is not a file"));
+    }
+}
+
+/// Writes @p values as a compressed 1-d dataset @p name of agents' values (noise planes stored,
+/// PendingDataset::agent_values) of a new file in @p dir, reads it back through HDF5 (whose
+/// deflate filter checks the stream's Adler-32) and returns the bytes it stores.
+template <class T>
+hsize_t write_and_read_back(const test::TempDir& dir, const std::string& name, hid_t type, const std::vector<T>& values) {
+    const std::string path = dir.path(name + ".h5");
+    {
+        const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        REQUIRE(f >= 0);
+        sim::h5::datasets({sim::h5::PendingDataset{f, name, type, values.data(), {values.size()}, 1, "", "", true}});
+        H5Fclose(f);
+    }
+    H5File f(path, H5F_ACC_RDONLY);
+    const hid_t ds = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    std::vector<T> back(values.size());
+    CHECK(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()) >= 0);
+    const hsize_t stored = H5Dget_storage_size(ds);
+    H5Dclose(ds);
+    CHECK(std::memcmp(back.data(), values.data(), values.size() * sizeof(T)) == 0);
+    return stored;
+}
+
+TEST_CASE("chunks whose leading byte planes are noise store them as they are and read back exactly", "[h5][storage]") {
+    test::TempDir dir;
+    std::mt19937 gen(11);
+    const std::size_t whole = 3 * 65536;  // three whole chunks of 65,536 values
+    const std::size_t n = 150000;         // two whole chunks and one padded with zeros (not noise)
+    SECTION("random words: every plane stored, 5 bytes in 65,535 and a zlib frame more than the raw chunks") {
+        std::vector<std::uint32_t> v(whole);
+        for (auto& x : v) x = static_cast<std::uint32_t>(gen());
+        const hsize_t raw = 3 * 65536 * sizeof(std::uint32_t);
+        const hsize_t stored = write_and_read_back(dir, "words", H5T_NATIVE_UINT32, v);
+        CHECK(stored >= raw);
+        CHECK(stored <= raw + 3 * (5 * 5 + 6));
+    }
+    SECTION("random bytes (no shuffle): the whole chunk stored") {
+        std::vector<std::uint8_t> v(whole);
+        for (auto& x : v) x = static_cast<std::uint8_t>(gen());
+        CHECK(write_and_read_back(dir, "bytes", H5T_NATIVE_UINT8, v) <= 3 * (65536 + 2 * 5 + 6));
+    }
+    SECTION("floats of the state's kind: the noise of their low bytes stored, their high bytes deflated") {
+        std::uniform_real_distribution<float> rating(1.0f, 7.0f);
+        std::vector<float> v(n);
+        for (auto& x : v) x = rating(gen);
+        const hsize_t stored = write_and_read_back(dir, "ratings", H5T_NATIVE_FLOAT, v);
+        // The low two planes (2 x 65,536 bytes) of the two whole chunks at their size; the top two shrink.
+        CHECK(stored > 2 * 2 * 65536);
+        CHECK(stored < 3 * 3 * 65536);
+    }
+    SECTION("values with structure: deflated whole, far below their size") {
+        std::vector<std::int32_t> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::int32_t>(i / 37);  // patients of a post, in order
+        CHECK(write_and_read_back(dir, "posts", H5T_NATIVE_INT32, v) < n * sizeof(std::int32_t) / 20);
     }
 }
 
