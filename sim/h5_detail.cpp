@@ -100,24 +100,26 @@ libdeflate_compressor* compressor(int level) {
 }
 
 /// Whether @p n bytes from @p p look like noise to deflate: the order-0 entropy of the bytes and
-/// of their differences from the byte before are both at least 7.8 bits (of 8). The low byte
-/// planes of floating-point state are such (a chunk of the national run's such planes deflates to
-/// 0.999 of its size at level 1); runs, small values and counters are not (a plane of them has
-/// one of the two entropies lower). Too few bytes to tell: not noise.
+/// of their differences from the byte before are both at least 7.8 bits (of 8), counted at every
+/// fourth byte (16,384 of a 65,536-byte plane: the estimate's bias, about 0.01 bit, is far below
+/// the margin; noise measures 7.99). The low byte planes of floating-point state are such (a
+/// chunk of the national run's such planes deflates to 0.999 of its size at level 1); runs,
+/// small values and counters are not (a plane of them has one of the two entropies lower). Too
+/// few bytes to tell: not noise.
 bool looks_like_noise(const unsigned char* p, std::size_t n) {
-    if (n < 16384) return false;
+    constexpr std::size_t STRIDE = 4;
+    if (n < 16384 * STRIDE) return false;
     std::array<std::uint32_t, 256> bytes{}, steps{};
-    unsigned char before = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    std::size_t samples = 0;
+    for (std::size_t i = STRIDE; i < n; i += STRIDE, ++samples) {
         ++bytes[p[i]];
-        ++steps[static_cast<unsigned char>(p[i] - before)];
-        before = p[i];
+        ++steps[static_cast<unsigned char>(p[i] - p[i - 1])];
     }
-    const auto entropy = [n](const std::array<std::uint32_t, 256>& count) {
+    const auto entropy = [samples](const std::array<std::uint32_t, 256>& count) {
         double sum = 0;  // sum of c log2 c
         for (const std::uint32_t c : count)
             if (c) sum += c * std::log2(static_cast<double>(c));
-        return std::log2(static_cast<double>(n)) - sum / static_cast<double>(n);
+        return std::log2(static_cast<double>(samples)) - sum / static_cast<double>(samples);
     };
     return entropy(bytes) >= 7.8 && entropy(steps) >= 7.8;
 }
