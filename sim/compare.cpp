@@ -76,14 +76,19 @@ std::string grouped(long long v) {
 
 std::string signed_text(double v, std::string body, bool sign) { return (sign && v > 0 ? "+" : "") + body; }
 
-/// Counts as whole numbers with thousands separators.
+std::string money_text(double v, bool sign = false);
+
+/// Counts as whole numbers with thousands separators, in at most CELL_WIDTH - 1 characters so
+/// that a table's cells keep a space between them: from 10 million (or a signed million) in
+/// millions to 3 significant figures, as money (11.9m bed-days, +1.23m).
 std::string count_text(double v, bool sign = false) {
     const long long r = std::llround(v);
-    return signed_text(static_cast<double>(r), grouped(r), sign);
+    std::string text = signed_text(static_cast<double>(r), grouped(r), sign);
+    return text.size() < CELL_WIDTH ? text : money_text(v, sign);
 }
 
 /// Money to 3 significant figures in k or m (e.g. -20.0m, 456k, 1.23m, 640; 1,234m).
-std::string money_text(double v, bool sign = false) {
+std::string money_text(double v, bool sign) {
     const double a = std::fabs(v);
     if (a < 999.5) return count_text(v, sign);
     const bool millions = a >= 999.5e3;
