@@ -7,7 +7,9 @@
 #  2. The numpy peer (../shared/peers/numpy_peer.py, or $THERASIM_PEER): the same weekly model
 #     written with numpy, at the national size (300,000 patients, 5 years, no DIALOG), run in
 #     the same invocation as therasim's no-DIALOG national scenario at all threads; prints both
-#     walls and their ratio (peer / therasim). BENCH_PEER=0 skips it (it takes about 30 s).
+#     walls and their ratio (peer / therasim), and the ratio of their stepping alone (the same
+#     261 steps: therasim's wall also holds a 52-week burn-in and the HDF5 write, which the peer
+#     does not do). BENCH_PEER=0 skips it (it takes about 30 s).
 #  3. Instructions per patient-step of stepping under callgrind (valgrind): a count, not a time,
 #     so stable on a busy machine. Two runs of BENCH_CALLGRIND_N (default 20,000) patients at 1
 #     thread, of 1 and 2 years: the difference of their instruction counts over the difference
@@ -64,11 +66,19 @@ if [ "${BENCH_PEER:-1}" != 0 ] && [ -f "$peer" ]; then
   echo
   echo "== 2. the numpy peer ($peer) beside therasim, 300,000 patients x 5 years, no DIALOG"
   peer_wall=$(wall_of /usr/bin/python3 "$peer" --n 300000 --years 5 2>"$out/peer.log")
-  ours=$(wall_of "$therasim" run scenarios/england_no_dialog.yaml -o "$out/nodialog.h5" --overwrite --quiet --threads "$all")
+  ours=$(wall_of "$therasim" run scenarios/england_no_dialog.yaml -o "$out/nodialog.h5" --overwrite --threads "$all" 2>"$out/ours.log")
   sed 's/^/  /' "$out/peer.log"
   echo "  therasim (england_no_dialog.yaml, $all threads, whole command): $ours s"
   echo "  numpy peer (whole command, 1 thread):                         $peer_wall s"
   awk -v p="$peer_wall" -v t="$ours" 'BEGIN{printf "  ratio peer / therasim: %.1fx\n", p/t}'
+  # Stepping alone, the same 261 weekly steps: therasim's wall also holds its 52-week burn-in
+  # (time.burn_in_weeks), setup and HDF5 write; the peer has no burn-in and writes nothing.
+  peer_stepping=$(sed -nE 's/.*stepping ([0-9.]+) s.*/\1/p' "$out/peer.log")
+  our_stepping=$(sed -nE 's/.*stepping ([0-9.]+) s .*/\1/p' "$out/ours.log")
+  if [ -n "$peer_stepping" ] && [ -n "$our_stepping" ]; then
+    awk -v p="$peer_stepping" -v t="$our_stepping" \
+      'BEGIN{printf "  stepping alone (261 steps; therasim without its burn-in and write): %.2f s against %.2f s, %.1fx\n", t, p, p/t}'
+  fi
 elif [ "${BENCH_PEER:-1}" != 0 ]; then
   echo; echo "== 2. skipped: no numpy peer at $peer (set THERASIM_PEER)"
 fi
