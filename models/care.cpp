@@ -162,7 +162,7 @@ THERASIM_IVDEP
             adherence[j] = clamp(adherence[j] + r * (target - adherence[j]) + sd * noise[j], 0.0f, 1.0f);
         }
     }
-    clinician_view_columns(x, o, n);
+    clinician_view_columns<Views::totals>(x, o, n);  // the per-factor views: refresh_view_factors
 }
 
 }  // namespace

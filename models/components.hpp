@@ -50,6 +50,9 @@ void dialog_sessions(Ctx& x, sim::World& w, const sim::Block& b);
 void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial);
 /// Computes the STAR-P and STAR-C views of patient @p i's dyad from its latent state.
 void update_views(Ctx& x, std::size_t i);
+/// Computes every dyad's per-factor views (star_p_collaboration ... star_c_difficulties), which
+/// the weekly kernels do not keep (Views): at step 0 and at the end, for the agents' states.
+void refresh_view_factors(Ctx& x);
 /// Patient: new dyads after turnover, relationship change at meetings, coercion scars, continuity.
 void relationship_step(Ctx& x, sim::World& w, const sim::Block& b);
 
@@ -122,8 +125,15 @@ inline float star_total(float collaboration, float input, float negative) {
     return (6.0f * collaboration + 3.0f * input + 3.0f * (4.0f - negative)) / 12.0f;
 }
 
+/// Which columns a view loop writes: the totals the rules and the weekly outputs read (STAR-P,
+/// STAR-C, the latent total), or also each factor's view, which only the agents' baseline and
+/// final states hold: the weekly kernels leave those to refresh_view_factors at step 0 and at the
+/// end (the same values: every change of a dyad's state is followed by its views' update).
+enum class Views { totals, with_factors };
+
 /// Computes the STAR-P view (latent state and the patient's offset) of dyads [@p first, @p first + @p n),
 /// a column loop (update_patient_view is one dyad of it).
+template <Views which = Views::with_factors>
 [[gnu::always_inline]] inline void patient_view_columns(Ctx& x, std::size_t first, std::size_t n) {
     auto& d = x.d;
     const float *collaboration = d.collaboration + first, *input = d.clinician_input + first, *non_support = d.non_support + first,
@@ -134,16 +144,21 @@ inline float star_total(float collaboration, float input, float negative) {
     for (std::size_t j = 0; j < n; ++j) {
         latent[j] = star_total(collaboration[j], input[j], non_support[j]);
         const float bp = bias[j];
-        p_collaboration[j] = clamp(collaboration[j] + bp, 0.0f, 4.0f);
-        p_input[j] = clamp(input[j] + 0.8f * bp, 0.0f, 4.0f);
-        p_non_support[j] = clamp(non_support[j] - 0.5f * bp, 0.0f, 4.0f);
-        star_p[j] = star_total(p_collaboration[j], p_input[j], p_non_support[j]);
+        const float pc = clamp(collaboration[j] + bp, 0.0f, 4.0f), pi = clamp(input[j] + 0.8f * bp, 0.0f, 4.0f),
+                    pn = clamp(non_support[j] - 0.5f * bp, 0.0f, 4.0f);
+        if constexpr (which == Views::with_factors) {
+            p_collaboration[j] = pc;
+            p_input[j] = pi;
+            p_non_support[j] = pn;
+        }
+        star_p[j] = star_total(pc, pi, pn);
     }
 }
 inline void update_patient_view(Ctx& x, std::size_t i) { patient_view_columns(x, i, 1); }
 
 /// Computes the STAR-C view (latent state, the clinician's offset and the patient's adherence) of
 /// dyads [@p first, @p first + @p n), a column loop (update_clinician_view is one dyad of it).
+template <Views which = Views::with_factors>
 [[gnu::always_inline]] inline void clinician_view_columns(Ctx& x, std::size_t first, std::size_t n) {
     auto& d = x.d;
     const auto in_view = static_cast<float>(x.cfg.relationship.adherence_in_clinician_view);
@@ -157,10 +172,14 @@ inline void update_patient_view(Ctx& x, std::size_t i) { patient_view_columns(x,
         const float bc = bias[j];
         // Clinicians see cooperation: adherence colours their rating of collaboration.
         const float adh_view = in_view * (adherence[j] - mean);
-        c_collaboration[j] = clamp(collaboration[j] + bc + adh_view, 0.0f, 4.0f);
-        c_input[j] = clamp(input[j] + bc, 0.0f, 4.0f);
-        c_difficulties[j] = clamp(difficulties[j] - 0.5f * bc, 0.0f, 4.0f);
-        star_c[j] = star_total(c_collaboration[j], c_input[j], c_difficulties[j]);
+        const float cc = clamp(collaboration[j] + bc + adh_view, 0.0f, 4.0f), ci = clamp(input[j] + bc, 0.0f, 4.0f),
+                    cd = clamp(difficulties[j] - 0.5f * bc, 0.0f, 4.0f);
+        if constexpr (which == Views::with_factors) {
+            c_collaboration[j] = cc;
+            c_input[j] = ci;
+            c_difficulties[j] = cd;
+        }
+        star_c[j] = star_total(cc, ci, cd);
     }
 }
 inline void update_clinician_view(Ctx& x, std::size_t i) { clinician_view_columns(x, i, 1); }

@@ -8,6 +8,7 @@
 
 #include "models/components.hpp"
 #include "models/simd.hpp"
+#include "sim/parallel.hpp"
 
 #include <algorithm>
 
@@ -67,6 +68,15 @@ Targets targets(const Ctx& x, std::size_t i) {
 void update_views(Ctx& x, std::size_t i) {
     update_patient_view(x, i);
     update_clinician_view(x, i);
+}
+
+void refresh_view_factors(Ctx& x) {
+    const std::size_t n = x.p.n;
+    sim::parallel::for_each_block((n + sim::BLOCK_SIZE - 1) / sim::BLOCK_SIZE, [&](std::size_t b) {
+        const std::size_t first = b * sim::BLOCK_SIZE, rows = std::min(n, first + sim::BLOCK_SIZE) - first;
+        patient_view_columns<Views::with_factors>(x, first, rows);
+        clinician_view_columns<Views::with_factors>(x, first, rows);
+    });
 }
 
 void start_dyad(Ctx& x, const sim::Rng& rng, std::size_t i, std::uint32_t step, bool initial) {
@@ -190,8 +200,8 @@ THERASIM_IVDEP
     }
     // The patient's view follows the latent state; recomputing it where the state did not change
     // gives the same values. The clinician's view also follows adherence and is refreshed in
-    // adherence_step.
-    patient_view_columns(x, o, n);
+    // adherence_step. The per-factor views only at step 0 and at the end (refresh_view_factors).
+    patient_view_columns<Views::totals>(x, o, n);
 }
 
 }  // namespace

@@ -113,6 +113,7 @@ void TherasimModel::declare(sim::Schema& s) const {
 }
 
 void TherasimModel::finalize(sim::World& w) {
+    refresh_view_factors(*ctx_);  // for the agents' final states
     auto& p = ctx_->p;
     const float steps = static_cast<float>(std::max<std::uint32_t>(1, w.n_steps));
     for (std::size_t i = 0; i < p.n; ++i) {
@@ -295,6 +296,7 @@ void TherasimModel::start_reporting(sim::World& w) {
         p.severity[i] = p.symptoms[i] >= sy.cut_high ? 2 : p.symptoms[i] >= sy.cut_moderate ? 1 : 0;
     });
     start_trial_assessments(*ctx_, w);
+    refresh_view_factors(*ctx_);  // for the agents' baseline states
 }
 
 std::vector<sim::Phase> TherasimModel::phases() {

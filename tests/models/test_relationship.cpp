@@ -266,3 +266,43 @@ TEST_CASE("collaboration grows with time together (continuity)", "[relationship]
     CHECK(checked > 2000);
     CHECK(old / n_old > young / n_young + 0.3);
 }
+
+TEST_CASE("the per-factor views are the dyads' own at the end of a run, and the weekly rules keep only the totals",
+          "[relationship][views]") {
+    // The weekly kernels compute STAR-P and STAR-C without storing each factor's view
+    // (models::Views); refresh_view_factors writes them at step 0 and at the end, for the agents'
+    // states. At the end they must be, bit for bit, what each dyad's state gives, and the totals
+    // must be the totals of those factors.
+    auto r = test::run(test::small_yaml(N, 1.0, SEED + 40), {"relationship.perception_weight=0.25"});
+    auto& x = r.ctx();
+    const auto& d = x.d;
+    const std::size_t n = x.p.n;
+    auto factors = [&] {
+        std::vector<float> v;
+        for (std::size_t i = 0; i < n; ++i)
+            v.insert(v.end(), {d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i], d.star_c_collaboration[i],
+                               d.star_c_input[i], d.star_c_difficulties[i], d.star_p[i], d.star_c[i], d.star_latent[i]});
+        return v;
+    };
+    const std::vector<float> at_end = factors();
+    for (std::size_t i = 0; i < n; ++i) {
+        CHECK(d.star_p[i] == models::star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]));
+        CHECK(d.star_c[i] == models::star_total(d.star_c_collaboration[i], d.star_c_input[i], d.star_c_difficulties[i]));
+    }
+    for (std::size_t i = 0; i < n; ++i) models::update_views(x, i);
+    CHECK(factors() == at_end);
+    // A weekly relationship sweep moves the dyads and their STAR-P totals but leaves the per-factor
+    // views as they were (here: set to 0); refreshing them then gives the same totals, so the
+    // totals-only loop computes STAR-P exactly as the loop that also keeps the factors.
+    for (std::size_t i = 0; i < n; ++i) d.star_p_collaboration[i] = d.star_p_non_support[i] = 0.0f;
+    const std::vector<float> p_at_end(d.star_p, d.star_p + n);
+    relationship_sweep(r, r.world().step + 1);
+    const std::vector<float> p_after(d.star_p, d.star_p + n);
+    CHECK(p_after != p_at_end);
+    CHECK(std::all_of(d.star_p_collaboration, d.star_p_collaboration + n, [](float v) { return v == 0.0f; }));
+    CHECK(std::all_of(d.star_p_non_support, d.star_p_non_support + n, [](float v) { return v == 0.0f; }));
+    models::refresh_view_factors(x);
+    CHECK(std::vector<float>(d.star_p, d.star_p + n) == p_after);
+    for (std::size_t i = 0; i < n; ++i)
+        CHECK(d.star_p[i] == models::star_total(d.star_p_collaboration[i], d.star_p_input[i], d.star_p_non_support[i]));
+}
