@@ -307,9 +307,11 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
         std::ostringstream m;
         m << std::fixed << std::setprecision(2) << "therasim: " << info.replicates << " x " << info.n_steps << " steps of "
           << info.agents << " " << info.agent_type << "s";
-        if (info.replicates == 1)
+        if (info.replicates == 1)  // where the time went: setup, burn-in, stepping, then the results' writing
             m << ", stepping " << info.step_seconds << " s (" << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type
-              << "-steps/s; " << info.wall_seconds << " s in all)";
+              << "-steps/s; setup " << info.run_seconds - info.burn_in_seconds - info.step_seconds << " s, burn-in "
+              << info.burn_in_seconds << " s, results " << info.wall_seconds - info.run_seconds << " s; " << info.wall_seconds
+              << " s in all)";
         else  // runs overlap on several threads: their stepping times add up to more than the wall time
             m << " in " << info.wall_seconds << " s (" << agent_steps / info.wall_seconds / 1e6 << " M " << info.agent_type
               << "-steps/s over the wall time; stepping " << info.step_seconds << " s summed over the runs)";

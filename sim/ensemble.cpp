@@ -122,6 +122,8 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         {
             std::lock_guard<std::mutex> lock(info_mutex);
             info.step_seconds += res->step_seconds;
+            info.burn_in_seconds += res->burn_in_seconds;
+            info.run_seconds += res->wall_seconds;
             info.n_steps = res->world->n_steps;
             const auto traced = model->traced_agents();
             info.agent_type = traced.empty() ? res->world->tables().front().name() : traced.front();
@@ -159,12 +161,13 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         if (writer.done_count() == 0) throw;
         throw RunError(std::string(e.what()) + "; " + kept());
     }
-    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The file records the time until its assembly; the caller is told the whole, with the writing.
     try {
-        writer.finish(info.wall_seconds);
+        writer.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     } catch (const RunError& e) {
         throw RunError(std::string(e.what()) + "; " + kept());
     }
+    info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return info;
 }
 

@@ -34,6 +34,8 @@ struct EnsembleInfo {
     std::string agent_type;
     std::uint32_t n_steps = 0;
     double wall_seconds = 0;         ///< whole ensemble, setup, stepping and writing
+    double run_seconds = 0;          ///< the runs' setup, burn-in and stepping, summed over the runs
+    double burn_in_seconds = 0;      ///< the burn-in only, summed over the runs
     double step_seconds = 0;         ///< stepping only, summed over the runs (which overlap on several threads)
 };
 

@@ -62,8 +62,8 @@ struct PendingDataset {
     std::vector<hsize_t> dims;
     int compression;
     std::string unit, label;
-    /// Agents' values (states, trajectories): the leading byte planes of a chunk that look like
-    /// noise by their byte counts are stored, not deflated (filtered_chunk). Not for series and
+    /// Agents' values (states, trajectories): the leading byte planes of a chunk that are not worth
+    /// deflating by their byte counts are stored as they are (filtered_chunk). Not for series and
     /// summaries, whose rows can repeat at a distance (one replicate's quantiles are its values):
     /// deflate finds that, byte counts do not.
     bool agent_values = false;

@@ -362,12 +362,14 @@ Stepper::Stepper(Model& model, const Schema& schema, const Scenario& scenario, c
 
     s_->phases = model.phases();
     // Burn-in: steps -n_burn_in..-1, every rule but the observers; nothing is recorded.
+    const auto burn_in_start = std::chrono::steady_clock::now();
     for (std::uint32_t b = w.n_burn_in; b > 0; --b) {
         s_->check_stop();
         w.step = static_cast<std::uint32_t>(-static_cast<std::int64_t>(b));
         s_->step(Kernels::state);
         if (opt.steps_done) opt.steps_done->fetch_add(1, std::memory_order_relaxed);
     }
+    res.burn_in_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - burn_in_start).count();
     w.step = 0;
     model.start_reporting(w);
     for (const auto& p : s_->phases)

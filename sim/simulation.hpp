@@ -46,8 +46,9 @@ struct Results {
     Trajectories trajectories;
     unsigned threads = 1;
     std::string start_time;               ///< ISO 8601, UTC
-    double wall_seconds = 0.0;            ///< init and stepping, not writing
-    double step_seconds = 0.0;            ///< stepping only
+    double wall_seconds = 0.0;            ///< init, burn-in and stepping, not writing
+    double burn_in_seconds = 0.0;         ///< the burn-in's steps (part of wall_seconds)
+    double step_seconds = 0.0;            ///< stepping only (the reported steps)
 };
 
 /// How to run.

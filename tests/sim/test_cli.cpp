@@ -213,12 +213,17 @@ TEST_CASE("a small run exits 0 and writes a complete results file and nothing el
 TEST_CASE("the run summary never gives a stepping time above the wall time without saying it is a sum over runs", "[cli][run]") {
     Workspace w;
     std::string out;
-    // One run: stepping is part of the wall time.
+    // One run: stepping is part of the wall time, with setup, burn-in and the results' writing,
+    // which add up to it (each printed to 0.01 s).
     REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.output) + " --threads 2", &out) == EXIT_OK);
-    const std::regex single(R"(stepping ([0-9.]+) s \([0-9.]+ M patient-steps/s; ([0-9.]+) s in all\))");
+    const std::regex single(
+        R"(stepping ([0-9.]+) s \([0-9.]+ M patient-steps/s; setup ([0-9.]+) s, burn-in ([0-9.]+) s, results ([0-9.]+) s; ([0-9.]+) s in all\))");
     std::smatch m;
     REQUIRE(std::regex_search(out, m, single));
-    CHECK(std::stod(m[1]) <= std::stod(m[2]));
+    const double stepping = std::stod(m[1]), setup = std::stod(m[2]), burn_in = std::stod(m[3]), results = std::stod(m[4]),
+                 all = std::stod(m[5]);
+    CHECK(stepping <= all);
+    CHECK(stepping + setup + burn_in + results == Approx(all).margin(0.021));
     // Four runs on two threads overlap: the wall time leads and the stepping time is labelled a sum.
     REQUIRE(therasim("run " + quote(w.scenario) + " -o " + quote(w.dir.path("four.h5")) + " --threads 2 --replicates 4", &out) == EXIT_OK);
     const std::regex several(R"(4 x 52 steps of 400 patients in ([0-9.]+) s \([0-9.]+ M patient-steps/s over the wall time; stepping ([0-9.]+) s summed over the runs\))");
