@@ -303,17 +303,25 @@ int cmd_run(const Args& a, const ModelFactory& factory) {
                   << "\n";
     const EnsembleInfo info = run_ensemble(factory, schema, sc, a.output, opt);
     if (!a.quiet) {
-        const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.replicates);
+        // Throughput counts the runs stepped here: a resumed command only assembles what an
+        // interrupted one kept.
+        const double agent_steps = static_cast<double>(info.agents) * info.n_steps * static_cast<double>(info.ran);
+        const std::size_t kept = info.replicates - info.ran;
         std::ostringstream m;
-        m << std::fixed << std::setprecision(2) << "therasim: " << info.replicates << " x " << info.n_steps << " steps of "
-          << info.agents << " " << info.agent_type << "s";
-        if (info.replicates == 1)  // where the time went: setup, burn-in, stepping, then the results' writing
-            m << ", stepping " << info.step_seconds << " s (" << agent_steps / info.step_seconds / 1e6 << " M " << info.agent_type
-              << "-steps/s; setup " << info.run_seconds - info.burn_in_seconds - info.step_seconds << " s, burn-in "
-              << info.burn_in_seconds << " s, results " << info.wall_seconds - info.run_seconds << " s; " << info.wall_seconds
-              << " s in all)";
+        m << std::fixed << std::setprecision(2) << "therasim: ";
+        const std::string runs = std::to_string(info.ran) + " x " + std::to_string(info.n_steps) + " steps of " +
+                                 std::to_string(info.agents) + " " + info.agent_type + "s" +
+                                 (kept ? " (" + std::to_string(kept) + " more run(s) kept by an interrupted command)" : "");
+        if (info.ran == 0)
+            m << "all " << info.replicates << " run(s) kept by an interrupted command, none run again; assembled in "
+              << info.wall_seconds << " s";
+        else if (info.ran == 1)  // where the time went: setup, burn-in, stepping, then the results' writing
+            m << runs << ", stepping " << info.step_seconds << " s (" << agent_steps / info.step_seconds / 1e6 << " M "
+              << info.agent_type << "-steps/s; setup " << info.run_seconds - info.burn_in_seconds - info.step_seconds
+              << " s, burn-in " << info.burn_in_seconds << " s, results " << info.wall_seconds - info.run_seconds << " s; "
+              << info.wall_seconds << " s in all)";
         else  // runs overlap on several threads: their stepping times add up to more than the wall time
-            m << " in " << info.wall_seconds << " s (" << agent_steps / info.wall_seconds / 1e6 << " M " << info.agent_type
+            m << runs << " in " << info.wall_seconds << " s (" << agent_steps / info.wall_seconds / 1e6 << " M " << info.agent_type
               << "-steps/s over the wall time; stepping " << info.step_seconds << " s summed over the runs)";
         m << " on " << info.threads << " threads; peak memory " << peak_rss() / (1u << 20) << " MiB; wrote " << a.output << "\n";
         std::cerr << m.str();

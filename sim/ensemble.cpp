@@ -121,6 +121,7 @@ EnsembleInfo run_ensemble(const ModelFactory& factory, const Schema& schema, con
         writer.write(*res);
         {
             std::lock_guard<std::mutex> lock(info_mutex);
+            ++info.ran;
             info.step_seconds += res->step_seconds;
             info.burn_in_seconds += res->burn_in_seconds;
             info.run_seconds += res->wall_seconds;

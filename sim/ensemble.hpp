@@ -30,6 +30,7 @@ struct EnsembleOptions {
 struct EnsembleInfo {
     unsigned threads = 1;
     std::size_t replicates = 1;      ///< runs done here (all of them, or the shard's)
+    std::size_t ran = 0;             ///< of those, the runs stepped by this process (the others were kept by an interrupted one)
     std::size_t agents = 0;          ///< agents of the model's main (first traced) type per replicate
     std::string agent_type;
     std::uint32_t n_steps = 0;

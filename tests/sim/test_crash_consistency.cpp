@@ -167,6 +167,24 @@ TEST_CASE("a damaged part is found on resume and its run is done again", "[fault
     CHECK(test::h5_difference(want, out) == "");
 }
 
+TEST_CASE("a rerun that only assembles kept runs says so, with no throughput of runs it did not step", "[faults][crash]") {
+    test::TempDir dir;
+    const std::string scenario = dir.path("s.yaml"), out = dir.path("r.h5");
+    const bool ensemble = GENERATE(false, true);
+    test::write_file(scenario, ensemble ? cases()[0].yaml : test::small_yaml(150, 0.25, 5));
+    const std::string bin = quote(test::therasim_binary()) + " run " + quote(scenario) + " --threads 1 -o " + quote(out);
+    // Every run's part kept: the first command is killed at the first write of the result.
+    REQUIRE(test::shell("strace -f -D -qq -o /dev/null -P " + quote(out + ".partial-run/result.h5") +
+                        " -e trace=write -e inject=write:signal=KILL " + bin + " --quiet") == EXIT_SIGKILL);
+    std::string log;
+    REQUIRE(test::shell(bin, &log) == EXIT_OK);
+    INFO(log);
+    CHECK_THAT(log, Catch::Contains(std::string("therasim: all ") + (ensemble ? "3" : "1") +
+                                    " run(s) kept by an interrupted command, none run again; assembled in "));
+    CHECK_THAT(log, !Catch::Contains("nan") && !Catch::Contains("inf M") && !Catch::Contains("steps/s"));
+    CHECK_NOTHROW(sim::ResultsFile(out));
+}
+
 TEST_CASE("a second run on the same output is refused while the first holds it", "[faults][crash]") {
     test::TempDir dir;
     const std::string scenario = dir.path("s.yaml"), out = dir.path("r.h5");
